@@ -1,0 +1,106 @@
+"""The ``akbot`` command line: run, check, demo, --version."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from bot import __version__
+from bot.errors import ConfigError, FatalMatrixError
+from bot.settings import Settings, config_path, load_settings
+
+log = logging.getLogger("akbot")
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # nio logs every undecryptable event and key share at INFO; keep the operator's log readable.
+    for noisy in ("nio", "peewee", "apscheduler.scheduler", "apscheduler.executors.default"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+
+
+def _load(args: argparse.Namespace) -> Settings:
+    return load_settings(config_path(args.config))
+
+
+def command_run(args: argparse.Namespace) -> int:
+    from bot.app import App, run_until_signalled
+
+    settings = _load(args)
+    _configure_logging(args.log_level)
+    try:
+        asyncio.run(run_until_signalled(App(settings)))
+    except FatalMatrixError as error:
+        log.error("stopping: %s", error)
+        return 1
+    return 0
+
+
+def command_check(args: argparse.Namespace) -> int:
+    from bot.check import run_check
+
+    settings = _load(args)
+    _configure_logging("warning")
+    return asyncio.run(run_check(settings, sys.stdout))
+
+
+def command_demo(args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    _configure_logging(args.log_level)
+    # The console is the demo's screen: nio's key-sharing chatter does not belong there.
+    logging.getLogger("nio").setLevel(logging.ERROR)
+    script = open(args.script, encoding="utf-8") if args.script else None  # noqa: SIM115
+    try:
+        return asyncio.run(run_demo(Path(args.dir), script))
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if script is not None:
+            script.close()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="akbot", description="Matrix-Bot des Facharbeitskreises KI (LVR/LWL)"
+    )
+    parser.add_argument("--version", action="version", version=f"akbot {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="den Bot starten / run the bot")
+    run.add_argument("--config", help="TOML-Datei (sonst $AKBOT_CONFIG oder ./config.toml)")
+    run.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    run.set_defaults(func=command_run)
+
+    check = sub.add_parser(
+        "check", help="Konfiguration und Verbindungen prüfen / check config and connections"
+    )
+    check.add_argument("--config", help="TOML-Datei (sonst $AKBOT_CONFIG oder ./config.toml)")
+    check.set_defaults(func=command_check)
+
+    demo = sub.add_parser("demo", help="Demo auf eingebettetem Synapse / demo on an embedded Synapse")
+    demo.add_argument("--dir", default="demo-data", help="Ordner für die Demo (default: demo-data)")
+    demo.add_argument("--script", help="Datei mit Zeilen, die nacheinander gesendet werden")
+    demo.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+    demo.set_defaults(func=command_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except ConfigError as error:
+        print(f"akbot: Konfigurationsfehler / configuration error: {error}", file=sys.stderr)
+        return 2
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,153 @@
+"""Wiring: settings → database, services, router, scheduler, Matrix adapter. No singletons."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+
+import httpx
+
+from bot import __version__
+from bot.matrix import IncomingEvent, MatrixAdapter
+from bot.render import Markdown
+from bot.router import Context, Dispatcher, Router
+from bot.scheduler import Scheduler
+from bot.services import Services
+from bot.services.rooms import RoomSettings
+from bot.settings import Settings
+from bot.storage import EventLedger, open_db
+from commands import admin, help
+
+log = logging.getLogger(__name__)
+
+ROUTERS: tuple[Router, ...] = (help.router, admin.router)
+MODEL_CHECK_TIMEOUT_S = 3.0
+
+
+async def model_endpoint_reachable(base_url: str) -> bool:
+    """Does the OpenAI-compatible endpoint answer ``/models``? (no proxies, no redirects)"""
+    try:
+        async with httpx.AsyncClient(trust_env=False, follow_redirects=False) as client:
+            response = await client.get(f"{base_url}/models", timeout=MODEL_CHECK_TIMEOUT_S)
+    except httpx.HTTPError:
+        return False
+    return response.status_code < 500
+
+
+def strip_reply_fallback(body: str) -> str:
+    """Older clients quote the replied-to message as "> …" lines before the reply itself."""
+    if not body.startswith("> "):
+        return body
+    lines = body.split("\n")
+    while lines and lines[0].startswith(">"):
+        lines.pop(0)
+    return "\n".join(lines).strip()
+
+
+class App:
+    """The running bot: one per process, built from settings."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.version = __version__
+        self.encryption = settings.matrix.encryption
+        self.db = open_db(settings.bot.data_dir)
+        self.rooms = RoomSettings(self.db, settings.bot.language)
+        self.scheduler = Scheduler(settings.bot.tz)
+        self.adapter = MatrixAdapter(
+            settings.matrix, settings.bot.data_dir, self.db, self.rooms, self.on_event
+        )
+        self.dispatcher = Dispatcher(ROUTERS, settings.bot.prefix)
+        self.services = Services(rooms=self.rooms, runtime=self)
+        self._started = time.monotonic()
+
+    # ---- Runtime (what !status reports) -----------------------------------------------------
+
+    def uptime_seconds(self) -> float:
+        return time.monotonic() - self._started
+
+    def served_rooms(self) -> list[str]:
+        return self.adapter.served_rooms()
+
+    def scheduled_jobs(self) -> int:
+        return self.scheduler.job_count()
+
+    async def model_endpoint(self) -> tuple[str | None, bool]:
+        url = self.settings.llm.base_url
+        return (url, await model_endpoint_reachable(url)) if url else (None, False)
+
+    # ---- roles -------------------------------------------------------------------------------
+
+    def is_chair(self, room_id: str, user_id: str) -> bool:
+        """Listed in bot.chairs, or holding the chair power level in that room right now."""
+        if user_id in self.settings.bot.chairs:
+            return True
+        return self.adapter.power_level(room_id, user_id) >= self.settings.bot.chair_power_level
+
+    # ---- events ------------------------------------------------------------------------------
+
+    async def on_event(self, event: IncomingEvent) -> None:
+        if event.type != "m.room.message" or event.msgtype != "m.text" or event.is_edit:
+            return
+        if not self.adapter.is_served(event.room_id) or not self.adapter.is_member(
+            event.room_id, event.sender
+        ):
+            return
+        body = strip_reply_fallback(event.body)
+        if not self.dispatcher.is_command(body):
+            return
+        room_id, event_id = event.room_id, event.event_id
+
+        async def reply(markdown: Markdown, *, mentions: Sequence[str] = ()) -> str:
+            return await self.adapter.send_message(room_id, markdown, reply_to=event_id, mentions=mentions)
+
+        ctx = Context(
+            room_id=room_id,
+            sender=event.sender,
+            event_id=event_id,
+            body=body,
+            lang=self.rooms.language(room_id),
+            prefix=self.dispatcher.prefix,
+            is_chair=self.is_chair(room_id, event.sender),
+            services=self.services,
+            reply=reply,
+            received_at=event.received_at,
+        )
+        await self.dispatcher.dispatch(ctx)
+
+    # ---- life cycle --------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        EventLedger(self.db).prune()
+        await self.adapter.connect()
+        self.scheduler.start()
+        log.info(
+            "akbot %s serving %d room(s), encryption %s",
+            self.version,
+            len(self.served_rooms()),
+            "on" if self.encryption else "off",
+        )
+
+    async def run(self) -> None:
+        """Start, sync until stopped, and shut down cleanly; FatalMatrixError propagates."""
+        try:
+            await self.start()
+            await self.adapter.run()
+        finally:
+            self.scheduler.shutdown()
+            await self.adapter.close()
+            self.db.close()
+
+    def stop(self) -> None:
+        self.adapter.stop()
+
+
+async def run_until_signalled(app: App) -> None:
+    import signal
+
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, app.stop)
+    await app.run()

@@ -1,0 +1,257 @@
+"""``akbot demo``: the bot on an embedded local Synapse, with a console chat.
+
+First start: Synapse in ``demo-data/``, users ``akbot``, ``vorsitz`` (chair) and ``mitglied``,
+the encrypted room "Facharbeitskreis KI". Later starts reuse all of it. The console speaks as
+``mitglied``; ``/als vorsitz`` switches, ``/quit`` ends. With ``--script FILE`` (or piped stdin)
+every line is sent, the bot's reply printed, and the demo exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+import sys
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from pydantic import SecretStr
+
+from bot.app import App
+from bot.errors import AkbotError
+from bot.matrix import EventHandler, IncomingEvent, MatrixAdapter
+from bot.render import escape
+from bot.services.rooms import RoomSettings
+from bot.settings import BotSettings, MatrixSettings, Settings
+from bot.storage import open_db
+
+ROOM_NAME = "Facharbeitskreis KI"
+USERS = ("akbot", "vorsitz", "mitglied")
+REPLY_TIMEOUT_S = 30.0
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DemoState:
+    """What the demo folder remembers between starts."""
+
+    passwords: dict[str, str]
+    room_id: str | None = None
+
+    @classmethod
+    def load(cls, path: Path) -> DemoState:
+        if path.exists():
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return cls(passwords=data["passwords"], room_id=data.get("room_id"))
+        return cls(passwords={name: secrets.token_urlsafe(12) for name in USERS})
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps({"passwords": self.passwords, "room_id": self.room_id}, indent=2))
+
+
+@dataclass
+class Member:
+    """A person in the console: a Matrix session of their own (own device, own E2EE store)."""
+
+    name: str
+    bot_id: str
+    on_bot_message: Callable[[Member, IncomingEvent], None]
+    adapter: MatrixAdapter = field(init=False)
+    task: asyncio.Task[None] | None = None
+    replies: dict[str, asyncio.Future[IncomingEvent]] = field(default_factory=dict)
+
+    async def on_event(self, event: IncomingEvent) -> None:
+        if event.sender != self.bot_id or event.type != "m.room.message":
+            return
+        replied_to = event.relation.get("m.in_reply_to", {}).get("event_id")
+        waiting = self.replies.pop(replied_to, None) if replied_to else None
+        if waiting is not None and not waiting.done():
+            waiting.set_result(event)
+        self.on_bot_message(self, event)
+
+    async def say(self, room_id: str, text: str) -> str:
+        return await self.adapter.send_message(room_id, escape(text), msgtype="m.text")
+
+    def expect_reply(self, event_id: str) -> asyncio.Future[IncomingEvent]:
+        future: asyncio.Future[IncomingEvent] = asyncio.get_running_loop().create_future()
+        self.replies[event_id] = future
+        return future
+
+
+def _user_settings(url: str, mxid: str, password: str, rooms: list[str]) -> MatrixSettings:
+    return MatrixSettings(
+        homeserver=url,
+        user_id=mxid,
+        password=SecretStr(password),
+        rooms=rooms,
+        device_name="akbot-demo",
+    )
+
+
+class Demo:
+    def __init__(self, root: Path, out: TextIO) -> None:
+        self.root = root.resolve()
+        self.out = out
+        self.active = "mitglied"
+        self.members: dict[str, Member] = {}
+        self.app: App | None = None
+        self.bot_task: asyncio.Task[None] | None = None
+
+    def print(self, text: str = "") -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    async def setup(self) -> str:
+        from bot.homeserver import EmbeddedHomeserver  # needs the demo extra (matrix-synapse)
+
+        self.root.mkdir(parents=True, exist_ok=True)
+        state_path = self.root / "demo.json"
+        state = DemoState.load(state_path)
+        self.print(f"Starte lokalen Homeserver in {self.root / 'synapse'} …")
+        self.homeserver = EmbeddedHomeserver(self.root / "synapse")
+        await asyncio.to_thread(self.homeserver.start)
+        url = self.homeserver.url
+        ids = {
+            name: await asyncio.to_thread(self.homeserver.register, name, state.passwords[name])
+            for name in USERS
+        }
+        state.save(state_path)
+
+        for name in ("vorsitz", "mitglied"):
+            member = Member(name, ids["akbot"], self._show)
+            rooms = [state.room_id] if state.room_id else []
+            member.adapter = self._member_adapter(
+                url, ids[name], state.passwords[name], rooms, member.on_event
+            )
+            self.members[name] = member
+            await member.adapter.connect()
+
+        if state.room_id is None:
+            chair = self.members["vorsitz"].adapter
+            state.room_id = await chair.create_room(
+                ROOM_NAME,
+                invite=[ids["akbot"], ids["mitglied"]],
+                encrypted=True,
+                power={ids["vorsitz"]: 100},
+            )
+            await self.members["mitglied"].adapter.join(state.room_id)
+            state.save(state_path)
+        room_id = state.room_id
+
+        settings = Settings(
+            matrix=_user_settings(url, ids["akbot"], state.passwords["akbot"], [room_id]),
+            bot=BotSettings(chairs=[ids["vorsitz"]], data_dir=self.root / "bot"),
+        )
+        self.app = App(settings)
+        await self.app.start()
+        self.bot_task = asyncio.create_task(self._run_bot())
+        for member in self.members.values():
+            member.task = asyncio.create_task(member.adapter.run())
+        await self._wait_until_everyone_sees_everyone(room_id, list(ids.values()))
+
+        self.print()
+        self.print(f"Homeserver: {url}   Raum: {ROOM_NAME} ({room_id}, verschlüsselt)")
+        for name in USERS:
+            self.print(f"  {ids[name]}  Passwort: {state.passwords[name]}")
+        self.print("Jeder Matrix-Client (z. B. Element) kann sich mit diesen Daten anmelden.")
+        return room_id
+
+    def _member_adapter(
+        self, url: str, mxid: str, password: str, rooms: list[str], handler: EventHandler
+    ) -> MatrixAdapter:
+        data_dir = self.root / "users" / mxid.split(":", maxsplit=1)[0].lstrip("@")
+        db = open_db(data_dir)
+        settings = _user_settings(url, mxid, password, rooms)
+        return MatrixAdapter(settings, data_dir, db, RoomSettings(db, "de"), handler)
+
+    async def _run_bot(self) -> None:
+        assert self.app is not None
+        try:
+            await self.app.adapter.run()
+        except AkbotError as error:
+            self.print(f"akbot hat sich beendet: {error}")
+
+    async def _wait_until_everyone_sees_everyone(self, room_id: str, user_ids: list[str]) -> None:
+        # Messages are encrypted for the members a client knows; wait until all know all.
+        sessions = [member.adapter for member in self.members.values()]
+        assert self.app is not None
+        sessions.append(self.app.adapter)
+        for _ in range(300):
+            if all(all(session.is_member(room_id, user) for user in user_ids) for session in sessions):
+                return
+            await asyncio.sleep(0.1)
+        raise AkbotError("the demo room did not come together within 30 s")
+
+    def _show(self, member: Member, event: IncomingEvent) -> None:
+        if member.name != self.active:
+            return  # every member receives the bot's messages; print them once
+        self.print(textwrap.indent(event.body, "  akbot │ ", lambda _line: True))
+
+    async def send_line(self, room_id: str, line: str, *, wait: bool) -> bool:
+        """Handle one console line; False when the user wants to quit."""
+        line = line.strip()
+        if not line or line.startswith("#"):
+            return True
+        if line in ("/quit", "/exit", "/ende"):
+            return False
+        if line.startswith("/als ") or line.startswith("/as "):
+            name = line.split(maxsplit=1)[1].strip()
+            if name in self.members:
+                self.active = name
+                self.print(f"(Sie schreiben jetzt als {name})")
+            else:
+                self.print(f"(unbekannt: {name}; möglich: {', '.join(self.members)})")
+            return True
+        member = self.members[self.active]
+        self.print(f"{self.active}> {line}")
+        event_id = await member.say(room_id, line)
+        if wait:
+            future = member.expect_reply(event_id)
+            try:
+                await asyncio.wait_for(future, REPLY_TIMEOUT_S)
+            except TimeoutError:
+                if line.startswith(self.app.dispatcher.prefix if self.app else "!"):
+                    self.print("  (keine Antwort vom Bot innerhalb von 30 s)")
+        return True
+
+    async def shutdown(self) -> None:
+        for member in self.members.values():
+            member.adapter.stop()
+            if member.task is not None:
+                with contextlib.suppress(Exception):
+                    await member.task
+            await member.adapter.close()
+        if self.app is not None:
+            self.app.stop()
+            if self.bot_task is not None:
+                await self.bot_task
+            self.app.scheduler.shutdown()
+            await self.app.adapter.close()
+        await asyncio.to_thread(self.homeserver.stop)
+
+
+async def run_demo(root: Path, script: TextIO | None) -> int:
+    demo = Demo(root, sys.stdout)
+    try:
+        room_id = await demo.setup()
+        interactive = script is None and sys.stdin.isatty()
+        source = script or sys.stdin
+        if interactive:
+            demo.print(
+                "\nSchreiben Sie z. B. !hilfe oder !ping. /als vorsitz wechselt den Nutzer, /quit beendet.\n"
+            )
+        while True:
+            line = await asyncio.to_thread(source.readline)
+            if not line:
+                break
+            if not await demo.send_line(room_id, line, wait=True):
+                break
+        return 0
+    finally:
+        await demo.shutdown()

@@ -1,0 +1,349 @@
+"""Command routing: each command family declares its commands where they live.
+
+A command has a German name, an English alias, a usage line, help text in both languages and a
+chair-only flag. Arguments are parsed from the handler's signature: ``int``, ``str``, ``Rest``
+(the raw remainder of the line), ``Literal[...]`` choices, each optional with a default.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import logging
+import secrets
+import time
+import types
+import typing
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal, Protocol
+
+from bot.errors import UsageError, UserError
+from bot.i18n import t
+from bot.render import Markdown, code
+
+if typing.TYPE_CHECKING:
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+REST_MARKER = "rest-of-line"
+Rest = Annotated[str, REST_MARKER]
+"""Annotation for a parameter that takes the rest of the line as typed (for "<wann>; <Text>")."""
+
+MAX_COMMAND_LENGTH = 4000
+"""Longer commands are refused before parsing: no command needs more, and parsing is bounded."""
+
+
+@dataclass(frozen=True)
+class Text:
+    """A text in both languages; ``text(lang)`` picks one."""
+
+    de: str
+    en: str
+
+    def __call__(self, lang: str) -> str:
+        return self.en if lang == "en" else self.de
+
+
+class Reply(Protocol):
+    async def __call__(self, markdown: Markdown, *, mentions: Sequence[str] = ()) -> str: ...
+
+
+@dataclass
+class Context:
+    """What a command handler gets: who asked, where, in which language, and how to answer."""
+
+    room_id: str
+    sender: str
+    event_id: str
+    body: str
+    lang: str
+    prefix: str
+    is_chair: bool
+    services: Services
+    reply: Reply
+    received_at: float = field(default_factory=time.monotonic)
+    command: Command | None = None
+    dispatcher: Dispatcher | None = None
+
+    def t(self, key: str, **params: Any) -> Markdown:
+        return t(self.lang, key, **params)
+
+    async def say(self, key: str, *, mentions: Sequence[str] = (), **params: Any) -> str:
+        return await self.reply(self.t(key, **params), mentions=mentions)
+
+
+Handler = Callable[..., Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    kind: Literal["int", "str", "rest", "choice"]
+    required: bool
+    default: Any = None
+    choices: tuple[str, ...] = ()
+
+
+@dataclass
+class Command:
+    name: str
+    alias: str
+    help: Text
+    usage: str = ""
+    chair: bool = False
+    handler: Handler | None = None
+    params: tuple[Param, ...] = ()
+    parent: Command | None = None
+    subcommands: dict[str, Command] = field(default_factory=dict)
+
+    def display(self, lang: str) -> str:
+        """ "umfrage schließen" in German rooms, "poll close" in English ones."""
+        own = self.alias if lang == "en" else self.name
+        return f"{self.parent.display(lang)} {own}" if self.parent else own
+
+    def usage_line(self, prefix: str, lang: str) -> str:
+        return f"{prefix}{self.display(lang)} {self.usage}".rstrip()
+
+    def names(self) -> tuple[str, ...]:
+        return (self.name,) if self.alias == self.name else (self.name, self.alias)
+
+    def walk(self) -> Iterator[Command]:
+        yield self
+        seen: set[int] = set()
+        for sub in self.subcommands.values():
+            if id(sub) not in seen:
+                seen.add(id(sub))
+                yield from sub.walk()
+
+    def command(
+        self, name: str, *, alias: str, help: Text, usage: str = "", chair: bool = False
+    ) -> Callable[[Handler], Handler]:
+        """Declare a subcommand, e.g. ``!umfrage schließen``."""
+
+        def register(handler: Handler) -> Handler:
+            sub = Command(name, alias, help, usage, chair, handler, _params_of(handler), parent=self)
+            for key in sub.names():
+                if key.casefold() in self.subcommands:
+                    raise ValueError(f"subcommand {key!r} declared twice under {self.name!r}")
+                self.subcommands[key.casefold()] = sub
+            return handler
+
+        return register
+
+    def default(self, handler: Handler) -> Handler:
+        """The handler for the group name without a subcommand (``!umfrage <Frage>; …``)."""
+        self.handler = handler
+        self.params = _params_of(handler)
+        return handler
+
+
+class Router:
+    """The commands of one family (one module in ``commands/``)."""
+
+    def __init__(self, family: str) -> None:
+        self.family = family
+        self.commands: list[Command] = []
+
+    def command(
+        self, name: str, *, alias: str, help: Text, usage: str = "", chair: bool = False
+    ) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self.commands.append(Command(name, alias, help, usage, chair, handler, _params_of(handler)))
+            return handler
+
+        return register
+
+    def group(self, name: str, *, alias: str, help: Text, usage: str = "", chair: bool = False) -> Command:
+        """A command with subcommands; give it a handler with ``@group.default``."""
+        group = Command(name, alias, help, usage, chair)
+        self.commands.append(group)
+        return group
+
+
+def _params_of(handler: Handler) -> tuple[Param, ...]:
+    hints = typing.get_type_hints(handler, include_extras=True)
+    params = []
+    for index, (name, parameter) in enumerate(inspect.signature(handler).parameters.items()):
+        if index == 0:
+            continue  # the Context
+        hint = hints.get(name, str)
+        required = parameter.default is inspect.Parameter.empty
+        default = None if required else parameter.default
+        params.append(_param_from_hint(name, hint, required, default))
+    for param in params[:-1]:
+        if param.kind == "rest":
+            raise TypeError(f"{handler.__qualname__}: Rest must be the last parameter")
+    return tuple(params)
+
+
+def _param_from_hint(name: str, hint: Any, required: bool, default: Any) -> Param:
+    if typing.get_origin(hint) is Annotated and REST_MARKER in hint.__metadata__:
+        return Param(name, "rest", required, default)
+    if typing.get_origin(hint) in (types.UnionType, typing.Union):
+        members = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        if len(members) == 1:
+            return _param_from_hint(name, members[0], required, default)
+    if typing.get_origin(hint) is Literal:
+        return Param(name, "choice", required, default, tuple(str(a) for a in typing.get_args(hint)))
+    if hint is int:
+        return Param(name, "int", required, default)
+    if hint is str:
+        return Param(name, "str", required, default)
+    raise TypeError(f"parameter {name!r}: unsupported annotation {hint!r}")
+
+
+def parse_arguments(params: Sequence[Param], text: str) -> dict[str, Any]:
+    """Bind the words of ``text`` to ``params``; raises UsageError naming what does not fit."""
+    values: dict[str, Any] = {}
+    rest = text.strip()
+    for param in params:
+        if param.kind == "rest":
+            if not rest and param.required:
+                raise UsageError("usage.missing", name=code(f"<{param.name}>"))
+            values[param.name] = rest if rest else param.default
+            rest = ""
+            break
+        word, _, remainder = rest.partition(" ")
+        if not word:
+            if param.required:
+                raise UsageError("usage.missing", name=code(f"<{param.name}>"))
+            values[param.name] = param.default
+            continue
+        values[param.name] = _convert(param, word)
+        rest = remainder.strip()
+    if rest:
+        raise UsageError("usage.too_many", value=rest.split()[0])
+    return values
+
+
+def _convert(param: Param, word: str) -> Any:
+    if param.kind == "int":
+        cleaned = word.lstrip("#")
+        if not cleaned.isdecimal() or len(cleaned) > 9:
+            raise UsageError("usage.not_a_number", value=word)
+        return int(cleaned)
+    if param.kind == "choice":
+        for choice in param.choices:
+            if word.casefold() == choice.casefold():
+                return choice
+        raise UsageError("usage.choice", value=word, choices=", ".join(param.choices))
+    return word
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """A resolved command line: which command, and the text of its arguments."""
+
+    command: Command
+    arguments: str
+
+
+class Dispatcher:
+    """All command families together: look up, check rights, parse, run, and answer errors."""
+
+    def __init__(self, routers: Sequence[Router], prefix: str) -> None:
+        self.prefix = prefix
+        self.routers = tuple(routers)
+        self._table: dict[str, Command] = {}
+        for router in routers:
+            for command in router.commands:
+                for key in command.names():
+                    if key.casefold() in self._table:
+                        raise ValueError(f"command {key!r} declared twice")
+                    self._table[key.casefold()] = command
+
+    @property
+    def commands(self) -> list[Command]:
+        return [command for router in self.routers for command in router.commands]
+
+    def all_commands(self) -> Iterator[Command]:
+        for command in self.commands:
+            yield from command.walk()
+
+    def is_command(self, body: str) -> bool:
+        return body.startswith(self.prefix) and body[len(self.prefix) : len(self.prefix) + 1].isalpha()
+
+    def lookup(self, path: str) -> Command | None:
+        """Find a command by words, e.g. "umfrage schließen" or "poll close"."""
+        words = path.removeprefix(self.prefix).casefold().split()
+        if not words:
+            return None
+        command = self._table.get(words[0])
+        for word in words[1:]:
+            if command is None:
+                return None
+            command = command.subcommands.get(word)
+        return command
+
+    def resolve(self, body: str) -> Invocation | str:
+        """The invocation for a command line, or the unknown name when there is none."""
+        line = body[len(self.prefix) :].strip()
+        name, _, arguments = line.partition(" ")
+        command = self._table.get(name.casefold())
+        if command is None:
+            return name
+        while command.subcommands:
+            word, _, remainder = arguments.strip().partition(" ")
+            sub = command.subcommands.get(word.casefold())
+            if sub is None:
+                break
+            command, arguments = sub, remainder
+        return Invocation(command, arguments.strip())
+
+    def suggestion(self, name: str, lang: str) -> str:
+        """The closest command, named in the room's language; else the help command."""
+        close = difflib.get_close_matches(name.casefold(), list(self._table), n=1, cutoff=0.6)
+        if close:
+            return f"{self.prefix}{self._table[close[0]].display(lang)}"
+        return f"{self.prefix}{'help' if lang == 'en' else 'hilfe'}"
+
+    async def dispatch(self, ctx: Context) -> None:
+        """Run the command in ``ctx.body``; every failure becomes a reply, never an exception."""
+        if len(ctx.body) > MAX_COMMAND_LENGTH:
+            await ctx.say("too_long", length=len(ctx.body), limit=MAX_COMMAND_LENGTH)
+            return
+        ctx.dispatcher = self
+        resolved = self.resolve(ctx.body)
+        if isinstance(resolved, str):
+            await ctx.say(
+                "unknown_command",
+                command=code(f"{self.prefix}{resolved}"),
+                suggestion=code(self.suggestion(resolved, ctx.lang)),
+            )
+            return
+        command = resolved.command
+        ctx.command = command
+        try:
+            if command.handler is None:
+                raise UsageError()
+            if (command.chair or (command.parent and command.parent.chair)) and not ctx.is_chair:
+                raise UserError("chair_only")
+            arguments = parse_arguments(command.params, resolved.arguments)
+            await command.handler(ctx, **arguments)
+        except UsageError as error:
+            await self._answer_usage(ctx, command, error)
+        except UserError as error:
+            await ctx.reply(t(ctx.lang, error.key, **error.params))
+        except Exception:
+            error_id = secrets.token_hex(4)
+            log.exception("command %r failed (error id %s)", command.display("de"), error_id)
+            await ctx.say("internal_error", error_id=code(error_id))
+
+    async def _answer_usage(self, ctx: Context, command: Command, error: UsageError) -> None:
+        lines = []
+        if error.key != "usage.generic" or command.handler is not None:
+            lines.append(t(ctx.lang, error.key, **error.params))
+        if command.handler is not None:
+            lines.append(t(ctx.lang, "usage.line", usage=code(command.usage_line(self.prefix, ctx.lang))))
+        for sub in _distinct(command.subcommands):
+            lines.append(t(ctx.lang, "usage.line", usage=code(sub.usage_line(self.prefix, ctx.lang))))
+        await ctx.reply(Markdown("  \n".join(lines)))
+
+
+def _distinct(commands: Mapping[str, Command]) -> list[Command]:
+    unique: dict[int, Command] = {}
+    for command in commands.values():
+        unique.setdefault(id(command), command)
+    return list(unique.values())

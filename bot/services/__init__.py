@@ -1,0 +1,29 @@
+"""Services: the bot's capabilities, independent of Matrix and of the command syntax."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.services.rooms import RoomSettings
+
+
+class Runtime(Protocol):
+    """What ``!status`` reports about the running bot; implemented by the app."""
+
+    version: str
+    encryption: bool
+
+    def uptime_seconds(self) -> float: ...
+
+    def served_rooms(self) -> list[str]: ...
+
+    def scheduled_jobs(self) -> int: ...
+
+    async def model_endpoint(self) -> tuple[str | None, bool]: ...
+
+
+@dataclass
+class Services:
+    rooms: RoomSettings
+    runtime: Runtime

@@ -1,0 +1,214 @@
+"""Configuration: a TOML file, overridden by ``AKBOT_<SECTION>__<KEY>`` environment variables.
+
+Secrets (``password``, ``access_token``, ``pickle_key``) may also come from ``<key>_file``
+paths (Docker/Kubernetes secrets); they are held as SecretStr so they never reach a log.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from bot.errors import ConfigError
+
+MXID_PATTERN = re.compile(r"^@[a-z0-9._=/+\-]+:[A-Za-z0-9.\-]+(:\d+)?$")
+# Room IDs lost their ":server" part in room version 12; aliases keep it.
+ROOM_PATTERN = re.compile(r"^(![^:\s]+(:[A-Za-z0-9.\-]+(:\d+)?)?|#[^:\s]+:[A-Za-z0-9.\-]+(:\d+)?)$")
+SECRET_KEYS = ("password", "access_token", "pickle_key")
+
+
+def _read_secret_file(path: Path, key: str) -> SecretStr:
+    try:
+        return SecretStr(path.read_text(encoding="utf-8").strip())
+    except OSError as error:
+        raise ValueError(f"{key}_file {str(path)!r} cannot be read: {error.strerror}") from None
+
+
+class Section(BaseModel):
+    # A typo in a key must be an error, not a silently ignored setting.
+    model_config = ConfigDict(extra="forbid")
+
+
+class MatrixSettings(Section):
+    homeserver: str
+    user_id: str
+    password: SecretStr | None = None
+    password_file: Path | None = None
+    access_token: SecretStr | None = None
+    access_token_file: Path | None = None
+    device_name: str = "akbot"
+    rooms: list[str] = Field(default_factory=list)
+    allowed_inviters: list[str] = Field(default_factory=list)
+    encryption: bool = True
+    pickle_key: SecretStr | None = None
+    pickle_key_file: Path | None = None
+
+    @field_validator("homeserver")
+    @classmethod
+    def _homeserver_is_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an http:// or https:// URL, e.g. https://matrix.lvr.de")
+        return value.rstrip("/")
+
+    @field_validator("user_id")
+    @classmethod
+    def _user_id_is_mxid(cls, value: str) -> str:
+        if not MXID_PATTERN.match(value):
+            raise ValueError("must be a Matrix user ID like @akbot:lvr.de")
+        return value
+
+    @field_validator("rooms")
+    @classmethod
+    def _rooms_are_ids_or_aliases(cls, value: list[str]) -> list[str]:
+        for room in value:
+            if not ROOM_PATTERN.match(room):
+                raise ValueError(f"{room!r} is neither a room ID (!abc or !abc:server) nor an alias (#name:server)")
+        return value
+
+    @model_validator(mode="after")
+    def _secrets_from_files(self) -> MatrixSettings:
+        for key in SECRET_KEYS:
+            path = getattr(self, f"{key}_file")
+            if path is not None and getattr(self, key) is None:
+                setattr(self, key, _read_secret_file(path, key))
+        if self.password is None and self.access_token is None:
+            raise ValueError("set password (or password_file) or access_token (or access_token_file)")
+        return self
+
+
+class BotSettings(Section):
+    prefix: str = "!"
+    language: Literal["de", "en"] = "de"
+    timezone: str = "Europe/Berlin"
+    chairs: list[str] = Field(default_factory=list)
+    chair_power_level: int = Field(default=50, ge=0, le=100)
+    data_dir: Path = Path("data")
+
+    @field_validator("prefix")
+    @classmethod
+    def _prefix_is_short(cls, value: str) -> str:
+        if not 1 <= len(value) <= 3 or any(c.isspace() or c.isalnum() for c in value):
+            raise ValueError("must be one to three punctuation characters, e.g. '!'")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone_exists(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}, e.g. Europe/Berlin") from None
+        return value
+
+    @field_validator("chairs")
+    @classmethod
+    def _chairs_are_mxids(cls, value: list[str]) -> list[str]:
+        for chair in value:
+            if not MXID_PATTERN.match(chair):
+                raise ValueError(f"{chair!r} is not a Matrix user ID like @name:lvr.de")
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class LlmSettings(Section):
+    base_url: str | None = None
+    model: str | None = None
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url_is_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an http:// or https:// URL, e.g. http://127.0.0.1:11434/v1")
+        return value.rstrip("/") if value else value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="AKBOT_",
+        env_nested_delimiter="__",
+        extra="ignore",
+        nested_model_default_partial_update=True,
+    )
+
+    matrix: MatrixSettings
+    bot: BotSettings = Field(default_factory=BotSettings)
+    llm: LlmSettings = Field(default_factory=LlmSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment beats the file: operators override single keys without editing it.
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+
+KNOWN_SECTIONS = frozenset(Settings.model_fields)
+
+
+def _format_error(error: ValidationError) -> str:
+    problems = []
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"] if not str(part).startswith("function-"))
+        message = item["msg"].removeprefix("Value error, ")
+        problems.append(f"{key}: {message}" if key else message)
+    return "; ".join(problems)
+
+
+def config_path(explicit: str | os.PathLike[str] | None) -> Path:
+    """The config file to read: the ``--config`` argument, else ``AKBOT_CONFIG``, else ./config.toml."""
+    return Path(explicit or os.environ.get("AKBOT_CONFIG") or "config.toml")
+
+
+def load_settings(path: Path) -> Settings:
+    """Read and validate the configuration, raising ConfigError with one line on any problem."""
+    try:
+        with path.open("rb") as handle:
+            raw: dict[str, Any] = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: configuration file not found (see config.example.toml)") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot be read: {error.strerror}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    unknown = sorted(set(raw) - KNOWN_SECTIONS)
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown section [{unknown[0]}] (known: {', '.join(sorted(KNOWN_SECTIONS))})"
+        )
+    bound = type("FileSettings", (Settings,), {"model_config": {**Settings.model_config, "toml_file": path}})
+    try:
+        settings: Settings = bound()
+    except ValidationError as error:
+        raise ConfigError(f"{path}: {_format_error(error)}") from None
+    # A relative data_dir belongs to the config file, not to wherever the bot was started.
+    if not settings.bot.data_dir.is_absolute():
+        settings.bot.data_dir = (path.parent / settings.bot.data_dir).resolve()
+    return settings

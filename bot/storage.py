@@ -1,0 +1,94 @@
+"""SQLite storage: one file in ``data_dir``, WAL mode, schema only through migrations.
+
+A shipped migration is never edited; a schema change is a new function appended below.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+DB_FILENAME = "akbot.db"
+
+migrations = Migrations("akbot")
+
+
+@migrations()
+def m001_core(db: Database) -> None:
+    db.table("kv").create({"key": str, "value": str}, pk="key")
+    db.table("handled_events").create({"event_id": str, "room_id": str, "handled_at": float}, pk="event_id")
+    db.table("handled_events").create_index(["handled_at"])
+    db.table("rooms").create({"room_id": str, "language": str, "joined_via": str, "joined_at": float}, pk="room_id")
+
+
+def open_db(data_dir: Path) -> Database:
+    """Open (and create or upgrade) the bot's database in ``data_dir``."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(data_dir / DB_FILENAME)
+    db.conn.execute("PRAGMA busy_timeout = 5000")
+    db.enable_wal()
+    migrations.apply(db)
+    return db
+
+
+def open_memory_db() -> Database:
+    """A migrated in-memory database, for unit tests."""
+    db = Database(memory=True)
+    migrations.apply(db)
+    return db
+
+
+class KeyValue:
+    """Small typed access to the ``kv`` table (sync token, first start …)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def get(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM kv WHERE key = ?", [key]).fetchone()
+        return None if row is None else str(row[0])
+
+    def set(self, key: str, value: str) -> None:
+        with self._db.conn:
+            self._db.execute(
+                "INSERT INTO kv (key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [key, value],
+            )
+
+    def setdefault(self, key: str, value: str) -> str:
+        with self._db.conn:
+            self._db.execute("INSERT OR IGNORE INTO kv (key, value) VALUES (?, ?)", [key, value])
+        stored = self.get(key)
+        assert stored is not None
+        return stored
+
+
+class EventLedger:
+    """Which Matrix events have been handled, so none is handled twice across restarts."""
+
+    KEEP_SECONDS = 14 * 24 * 3600
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def seen(self, event_id: str) -> bool:
+        row = self._db.execute("SELECT 1 FROM handled_events WHERE event_id = ?", [event_id]).fetchone()
+        return row is not None
+
+    def record(self, event_id: str, room_id: str) -> None:
+        with self._db.conn:
+            self._db.execute(
+                "INSERT OR IGNORE INTO handled_events (event_id, room_id, handled_at) VALUES (?, ?, ?)",
+                [event_id, room_id, time.time()],
+            )
+
+    def prune(self, now: float | None = None) -> int:
+        """Forget ids older than two weeks; sync never hands us events that old again."""
+        cutoff = (now or time.time()) - self.KEEP_SECONDS
+        with self._db.conn:
+            cursor = self._db.execute("DELETE FROM handled_events WHERE handled_at < ?", [cutoff])
+        return cursor.rowcount
