@@ -49,7 +49,7 @@ def strip_reply_fallback(body: str) -> str:
 class App:
     """The running bot: one per process, built from settings."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, routers: Sequence[Router] = ROUTERS) -> None:
         self.settings = settings
         self.version = __version__
         self.encryption = settings.matrix.encryption
@@ -59,9 +59,11 @@ class App:
         self.adapter = MatrixAdapter(
             settings.matrix, settings.bot.data_dir, self.db, self.rooms, self.on_event
         )
-        self.dispatcher = Dispatcher(ROUTERS, settings.bot.prefix)
+        self.dispatcher = Dispatcher(routers, settings.bot.prefix)
         self.services = Services(rooms=self.rooms, runtime=self)
         self._started = time.monotonic()
+        self.ready = asyncio.Event()
+        """Set once connected and serving (the demo and the tests wait for it)."""
 
     # ---- Runtime (what !status reports) -----------------------------------------------------
 
@@ -123,6 +125,7 @@ class App:
         EventLedger(self.db).prune()
         await self.adapter.connect()
         self.scheduler.start()
+        self.ready.set()
         log.info(
             "akbot %s serving %d room(s), encryption %s",
             self.version,

@@ -53,7 +53,9 @@ log = logging.getLogger(__name__)
 
 CREDENTIALS_FILE = "credentials.json"
 STORE_DIR = "e2ee-store"
-SYNC_TIMEOUT_MS = 30_000
+# The long poll returns at once on news; its length only bounds how long a revoked token goes
+# unnoticed (Synapse lets a running long poll finish), so it stays short.
+SYNC_TIMEOUT_MS = 8_000
 BACKOFF_START_S = 1.0
 BACKOFF_CAP_S = 30.0
 SEND_ATTEMPTS = 6
@@ -722,7 +724,11 @@ class MatrixAdapter:
                 }
             )
         # The creator is not listed: from room version 12 on that is an error (creators outrank all).
-        override = {"users": {user: level for user, level in power.items() if user != self.user_id}} if power else None
+        override = (
+            {"users": {user: level for user, level in power.items() if user != self.user_id}}
+            if power
+            else None
+        )
         response = await self.client.room_create(
             name=name,
             invite=list(invite),

@@ -76,6 +76,8 @@ class _TextExtractor(HTMLParser):
     def handle_data(self, data: str) -> None:
         if "\n" in data and not data.strip():
             return  # layout whitespace between tags, not content
+        if self.parts and self.parts[-1].endswith("\n"):
+            data = data.lstrip("\n")  # the newline markdown-it writes after <br />
         self.parts.append(data)
 
     def _newline(self) -> None:

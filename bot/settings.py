@@ -82,7 +82,9 @@ class MatrixSettings(Section):
     def _rooms_are_ids_or_aliases(cls, value: list[str]) -> list[str]:
         for room in value:
             if not ROOM_PATTERN.match(room):
-                raise ValueError(f"{room!r} is neither a room ID (!abc or !abc:server) nor an alias (#name:server)")
+                raise ValueError(
+                    f"{room!r} is neither a room ID (!abc or !abc:server) nor an alias (#name:server)"
+                )
         return value
 
     @model_validator(mode="after")

@@ -21,7 +21,9 @@ def m001_core(db: Database) -> None:
     db.table("kv").create({"key": str, "value": str}, pk="key")
     db.table("handled_events").create({"event_id": str, "room_id": str, "handled_at": float}, pk="event_id")
     db.table("handled_events").create_index(["handled_at"])
-    db.table("rooms").create({"room_id": str, "language": str, "joined_via": str, "joined_at": float}, pk="room_id")
+    db.table("rooms").create(
+        {"room_id": str, "language": str, "joined_via": str, "joined_at": float}, pk="room_id"
+    )
 
 
 def open_db(data_dir: Path) -> Database:

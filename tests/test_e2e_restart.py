@@ -1,0 +1,135 @@
+"""Restarts, outages of the bot, rate limits and a revoked token — against the real Synapse."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from bot.homeserver import EmbeddedHomeserver
+from bot.storage import KeyValue, open_db
+from tests.conftest import PASSWORD, admin_api, build_world, close_world
+
+
+async def test_restart_answers_every_command_exactly_once(
+    homeserver: EmbeddedHomeserver, tmp_path: Path
+) -> None:
+    world = await build_world(homeserver, tmp_path)
+    try:
+        app = world.bot.app
+        assert app is not None
+        token_before = KeyValue(app.db).get("sync.next_batch")
+        answered = []
+        for _ in range(3):
+            event_id = await world.member.send(world.room_id, "!ping")
+            await world.member.reply_to(event_id, world.bot_id)
+            answered.append(event_id)
+        await world.bot.stop()
+
+        # As if the bot had crashed after answering but before saving its sync position:
+        # the homeserver hands it the three commands again.
+        db = open_db(world.bot.settings.bot.data_dir)
+        KeyValue(db).set("sync.next_batch", token_before or "")
+        db.close()
+        while_down = await world.member.send(world.room_id, "!ping")
+
+        await world.bot.start()
+        await world.member.reply_to(while_down, world.bot_id, timeout=30)
+        # The bot answers in order; once this fresh command is answered, replays would be visible.
+        await world.ask(world.member, "!ping")
+        for event_id in answered:
+            assert len(world.member.replies_to(event_id, world.bot_id)) == 1
+        assert len(world.member.replies_to(while_down, world.bot_id)) == 1
+    finally:
+        await close_world(world)
+
+
+async def test_rate_limited_bot_still_delivers_every_reply(
+    homeserver: EmbeddedHomeserver, admin_token: str, tmp_path: Path
+) -> None:
+    world = await build_world(homeserver, tmp_path)
+    limit_url = f"/_synapse/admin/v1/users/{world.bot_id}/override_ratelimit"
+    with admin_api(homeserver, admin_token) as admin:
+        admin.post(limit_url, json={"messages_per_second": 1, "burst_count": 1}).raise_for_status()
+    try:
+        commands = [await world.member.send(world.room_id, "!ping") for _ in range(5)]
+        for event_id in commands:
+            await world.member.reply_to(event_id, world.bot_id, timeout=30)
+        assert all(len(world.member.replies_to(e, world.bot_id)) == 1 for e in commands)
+    finally:
+        with admin_api(homeserver, admin_token) as admin:
+            admin.delete(limit_url)
+        await close_world(world)
+
+
+async def test_first_start_ignores_room_history(homeserver: EmbeddedHomeserver, tmp_path: Path) -> None:
+    # The bot account is already in a room (say, joined by hand) when akbot starts the first time.
+    world = await build_world(homeserver, tmp_path)
+    await world.bot.stop()
+    try:
+        late_bot = homeserver.register("akbot-spaet", PASSWORD)
+        token = homeserver.login("akbot-spaet", PASSWORD)
+        plain_room = await world.chair.create_room(
+            "Unverschlüsselt", invite=[late_bot, world.member.user_id], encrypted=False
+        )
+        await world.member.join(plain_room)
+        with httpx.Client(
+            base_url=homeserver.url, headers={"Authorization": f"Bearer {token}"}, trust_env=False
+        ) as raw:
+            raw.post(f"/_matrix/client/v3/join/{plain_room}", json={}).raise_for_status()
+        old_command = await world.member.send(plain_room, "!ping")
+
+        world.bot.settings.matrix.user_id = late_bot
+        world.bot.settings.matrix.rooms = [plain_room]
+        world.bot.settings.bot.data_dir = tmp_path / "late-bot"
+        await world.bot.start()
+        fresh = await world.member.send(plain_room, "!ping")
+        await world.member.reply_to(fresh, late_bot)
+        assert world.member.replies_to(old_command, late_bot) == []
+    finally:
+        await close_world(world)
+
+
+def test_revoked_token_ends_the_bot_with_a_clear_line_and_exit_code(
+    homeserver: EmbeddedHomeserver, admin_token: str, tmp_path: Path
+) -> None:
+    bot_id = homeserver.register("akbot-widerruf", PASSWORD)
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[matrix]\nhomeserver = "{homeserver.url}"\nuser_id = "{bot_id}"\npassword = "{PASSWORD}"\n'
+        f'[bot]\ndata_dir = "data"\n'
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run", "--config", str(config)],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        lines: list[str] = []
+        assert process.stderr is not None
+        while not any("serving" in line for line in lines):
+            line = process.stderr.readline()
+            assert line, "".join(lines)
+            lines.append(line)
+        with admin_api(homeserver, admin_token) as admin:
+            devices = admin.get(f"/_synapse/admin/v2/users/{bot_id}/devices").json()["devices"]
+            revoked_at = time.monotonic()
+            for device in devices:
+                admin.delete(
+                    f"/_synapse/admin/v2/users/{bot_id}/devices/{device['device_id']}"
+                ).raise_for_status()
+        _, rest = process.communicate(timeout=30)
+        elapsed = time.monotonic() - revoked_at
+    finally:
+        if process.poll() is None:
+            process.kill()
+    output = "".join(lines) + rest
+    assert process.returncode == 1
+    assert elapsed < 10
+    assert "no longer accepts the bot's access token (M_UNKNOWN_TOKEN)" in output
+    assert "Traceback" not in output
