@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -133,3 +134,49 @@ def test_revoked_token_ends_the_bot_with_a_clear_line_and_exit_code(
     assert elapsed < 10
     assert "no longer accepts the bot's access token (M_UNKNOWN_TOKEN)" in output
     assert "Traceback" not in output
+
+
+async def test_bot_recovers_by_itself_when_the_homeserver_was_away(
+    homeserver: EmbeddedHomeserver, tmp_path: Path
+) -> None:
+    world = await build_world(homeserver, tmp_path)
+    try:
+        await asyncio.to_thread(homeserver.stop)
+        await asyncio.sleep(3)
+        await asyncio.to_thread(homeserver.start)
+        body = await world.ask(world.member, "!ping", timeout=45)
+        assert body.startswith("pong")
+        assert world.bot.task is not None and not world.bot.task.done()
+    finally:
+        await close_world(world)
+
+
+def test_check_reports_login_rooms_and_encryption(homeserver: EmbeddedHomeserver, tmp_path: Path) -> None:
+    bot_id = homeserver.register("akbot-check", PASSWORD)
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[matrix]\nhomeserver = "{homeserver.url}"\nuser_id = "{bot_id}"\npassword = "{PASSWORD}"\n'
+        f'rooms = ["#gibt-es-nicht:localhost"]\n[bot]\ndata_dir = "data"\n'
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "check", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"OK   Anmeldung am Homeserver {homeserver.url} als {bot_id}" in result.stdout
+    assert "Raum #gibt-es-nicht:localhost: NICHT beigetreten" in result.stdout
+    assert "OK   Sprachmodell: nicht eingerichtet" in result.stdout
+
+    wrong = config.read_text().replace(f'password = "{PASSWORD}"', 'password = "falsch"')
+    config.write_text(wrong)
+    (tmp_path / "data" / "credentials.json").unlink()
+    failed = subprocess.run(
+        [sys.executable, "-m", "bot", "check", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert failed.returncode == 1
+    assert "FEHLER" in failed.stdout and "login as" in failed.stdout

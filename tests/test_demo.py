@@ -1,0 +1,33 @@
+"""`akbot demo --script`: what a new user sees on a fresh machine, in German, in the encrypted room."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+
+def test_demo_script_answers_hilfe_and_ping_then_reuses_its_folder(tmp_path: Path) -> None:
+    script = tmp_path / "befehle.txt"
+    script.write_text("!hilfe\n!ping\n/als vorsitz\n!sprache en\n!ping\n")
+    command = [sys.executable, "-m", "bot", "demo", "--dir", str(tmp_path / "demo"), "--script", str(script)]
+
+    first = subprocess.run(command, capture_output=True, text=True, timeout=180)
+
+    assert first.returncode == 0, first.stdout + first.stderr
+    out = first.stdout
+    assert "Raum: Facharbeitskreis KI" in out and "verschlüsselt" in out
+    assert "@mitglied:localhost  Passwort: " in out
+    assert "akbot │ Befehle von akbot" in out
+    assert "akbot │ pong – Bearbeitungszeit" in out
+    assert "(Sie schreiben jetzt als vorsitz)" in out
+    assert "akbot │ From now on I answer in English in this room." in out
+    assert "akbot │ pong – processing time" in out
+    assert "Traceback" not in first.stderr
+
+    second = subprocess.run(command, capture_output=True, text=True, timeout=180)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert (
+        first.stdout.split("Homeserver: ")[1].split()[0] == second.stdout.split("Homeserver: ")[1].split()[0]
+    )
+    assert "akbot │ pong – processing time" in second.stdout
