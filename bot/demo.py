@@ -193,7 +193,7 @@ class Demo:
             return  # every member receives the bot's messages; print them once
         self.print(textwrap.indent(event.body, "  akbot │ ", lambda _line: True))
 
-    async def send_line(self, room_id: str, line: str, *, wait: bool) -> bool:
+    async def send_line(self, room_id: str, line: str, *, wait: bool, echo: bool = True) -> bool:
         """Handle one console line; False when the user wants to quit."""
         line = line.strip()
         if not line or line.startswith("#"):
@@ -209,7 +209,8 @@ class Demo:
                 self.print(f"(unbekannt: {name}; möglich: {', '.join(self.members)})")
             return True
         member = self.members[self.active]
-        self.print(f"{self.active}> {line}")
+        if echo:  # a script's lines are shown as if typed; at the console the user typed them
+            self.print(f"{self.active}> {line}")
         event_id = await member.say(room_id, line)
         if wait:
             future = member.expect_reply(event_id)
@@ -247,10 +248,13 @@ async def run_demo(root: Path, script: TextIO | None) -> int:
                 "\nSchreiben Sie z. B. !hilfe oder !ping. /als vorsitz wechselt den Nutzer, /quit beendet.\n"
             )
         while True:
+            if interactive:
+                demo.out.write(f"{demo.active}> ")
+                demo.out.flush()
             line = await asyncio.to_thread(source.readline)
             if not line:
                 break
-            if not await demo.send_line(room_id, line, wait=True):
+            if not await demo.send_line(room_id, line, wait=True, echo=not interactive):
                 break
         return 0
     finally:
