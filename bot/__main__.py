@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import re
 import sys
 from pathlib import Path
 
@@ -15,11 +16,26 @@ from bot.settings import Settings, config_path, load_settings
 log = logging.getLogger("akbot")
 
 
+class RedactTokens(logging.Filter):
+    """matrix-nio puts the access token into request URLs; no URL may carry it into a log."""
+
+    PATTERN = re.compile(r"(access_token=)[^&\s\"']+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "access_token=" in message:
+            record.msg = self.PATTERN.sub(r"\1<redacted>", message)
+            record.args = None
+        return True
+
+
 def _configure_logging(level: str) -> None:
     logging.basicConfig(
         level=getattr(logging, level.upper(), logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactTokens())
     # nio logs every undecryptable event and key share at INFO; keep the operator's log readable.
     for noisy in ("nio", "peewee", "apscheduler.scheduler", "apscheduler.executors.default"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
