@@ -301,14 +301,31 @@ class MatrixAdapter:
             raise self._fatal
 
     async def connect(self) -> None:
-        """Log in, take the first sync, join the configured rooms, start the send queue."""
-        await self.login()
-        await self._resolve_configured_rooms()
+        """Log in, take the first sync, join the configured rooms, start the send queue.
+
+        A homeserver that is not up yet (both started by the same compose file) is waited for.
+        """
+        attempt = 0
+        while True:
+            try:
+                await self.login()
+                await self._resolve_configured_rooms()
+                break
+            except (aiohttp.ClientError, TimeoutError, OSError) as error:
+                delay = _backoff(attempt)
+                attempt += 1
+                log.warning("homeserver not reachable (%s); trying again in %.1f s", error, delay)
+                if self._client is not None:
+                    await self._client.close()
+                await self._sleep_unless_stopped(delay)
+                if self._stopping.is_set():
+                    return
         for room_id in self._rooms.invited_rooms():
             self._served_since[room_id] = self._rooms.remember(room_id, "invite")
         self._sender = asyncio.create_task(self._send_loop(), name="matrix-send")
         await self._first_sync()
-        await self._join_configured_rooms()
+        if not self._stopping.is_set():
+            await self._join_configured_rooms()
 
     async def _resolve_configured_rooms(self) -> None:
         for room in self.settings.rooms:
@@ -335,6 +352,8 @@ class MatrixAdapter:
             response = await self._sync_once(token, timeout_ms=0, full_state=True)
             if response is not None:
                 break
+            if self._stopping.is_set():
+                return
         if token is None:
             # The very first start: whatever happened in the rooms before is history.
             log.info("first start: skipping room history")

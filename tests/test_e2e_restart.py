@@ -180,3 +180,20 @@ def test_check_reports_login_rooms_and_encryption(homeserver: EmbeddedHomeserver
     )
     assert failed.returncode == 1
     assert "FEHLER" in failed.stdout and "login as" in failed.stdout
+
+
+async def test_bot_waits_for_a_homeserver_that_is_not_up_yet(
+    homeserver: EmbeddedHomeserver, tmp_path: Path
+) -> None:
+    world = await build_world(homeserver, tmp_path)
+    try:
+        await world.bot.stop()
+        await asyncio.to_thread(homeserver.stop)
+        starting = asyncio.create_task(world.bot.start())
+        await asyncio.sleep(2)
+        assert not starting.done()
+        await asyncio.to_thread(homeserver.start)
+        await asyncio.wait_for(starting, 60)
+        assert (await world.ask(world.member, "!ping", timeout=45)).startswith("pong")
+    finally:
+        await close_world(world)
