@@ -16,6 +16,16 @@ from bot.storage import KeyValue, open_db
 from tests.conftest import PASSWORD, admin_api, build_world, close_world
 
 
+def write_config(folder: Path, homeserver: EmbeddedHomeserver, bot_id: str, rooms: str = "[]") -> Path:
+    """A config file as an operator writes it, for the bot run as a separate process."""
+    config = folder / "config.toml"
+    config.write_text(
+        f'[matrix]\nhomeserver = "{homeserver.url}"\nuser_id = "{bot_id}"\npassword = "{PASSWORD}"\n'
+        f'rooms = {rooms}\n[bot]\ndata_dir = "data"\n'
+    )
+    return config
+
+
 async def test_restart_answers_every_command_exactly_once(
     homeserver: EmbeddedHomeserver, tmp_path: Path
 ) -> None:
@@ -99,11 +109,7 @@ def test_revoked_token_ends_the_bot_with_a_clear_line_and_exit_code(
     homeserver: EmbeddedHomeserver, admin_token: str, tmp_path: Path
 ) -> None:
     bot_id = homeserver.register("akbot-widerruf", PASSWORD)
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f'[matrix]\nhomeserver = "{homeserver.url}"\nuser_id = "{bot_id}"\npassword = "{PASSWORD}"\n'
-        f'[bot]\ndata_dir = "data"\n'
-    )
+    config = write_config(tmp_path, homeserver, bot_id)
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "run", "--config", str(config)],
         stderr=subprocess.PIPE,
@@ -153,11 +159,7 @@ async def test_bot_recovers_by_itself_when_the_homeserver_was_away(
 
 def test_check_reports_login_rooms_and_encryption(homeserver: EmbeddedHomeserver, tmp_path: Path) -> None:
     bot_id = homeserver.register("akbot-check", PASSWORD)
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f'[matrix]\nhomeserver = "{homeserver.url}"\nuser_id = "{bot_id}"\npassword = "{PASSWORD}"\n'
-        f'rooms = ["#gibt-es-nicht:localhost"]\n[bot]\ndata_dir = "data"\n'
-    )
+    config = write_config(tmp_path, homeserver, bot_id, rooms='["#gibt-es-nicht:localhost"]')
     result = subprocess.run(
         [sys.executable, "-m", "bot", "check", "--config", str(config)],
         capture_output=True,
