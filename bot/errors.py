@@ -1,7 +1,7 @@
 """Exceptions of akbot.
 
     AkbotError
-    ├── ConfigError          invalid or missing configuration; the CLI prints one line and exits 1
+    ├── ConfigError          invalid or missing configuration; the CLI prints one line and exits 2
     ├── FatalMatrixError     the homeserver refuses us for good (token revoked); the bot exits 1
     └── UserError            a member did something we can explain to them; shown in the room
         └── UsageError       wrong arguments for a command; the room sees the usage line

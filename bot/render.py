@@ -7,7 +7,6 @@ through ``escape`` or ``code``, so "**", "<script>" or "@room" in a title stay l
 from __future__ import annotations
 
 import re
-from html import unescape
 from html.parser import HTMLParser
 
 from markdown_it import MarkdownIt
@@ -48,30 +47,42 @@ def to_html(markdown: str) -> str:
 
 
 class _TextExtractor(HTMLParser):
+    """HTML → the plain ``body``: paragraphs apart by a blank line, lists as "•" or "1.", cells by "|"."""
+
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
-        self._list_depth = 0
+        self._lists: list[list[int]] = []  # one entry per open list: [next number], or [] for bullets
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "br":
             self.parts.append("\n")
+        elif tag in ("ul", "ol"):
+            if not self._lists:
+                self._paragraph()
+            start = dict(attrs).get("start") or "1"
+            self._lists.append([int(start)] if tag == "ol" and start.isdecimal() else [])
         elif tag == "li":
             self._newline()
-            self.parts.append("  " * max(self._list_depth - 1, 0) + "• ")
-        elif tag in ("ul", "ol"):
-            self._list_depth += 1
+            marker = "• "
+            if self._lists and self._lists[-1]:
+                marker = f"{self._lists[-1][0]}. "
+                self._lists[-1][0] += 1
+            self.parts.append("  " * max(len(self._lists) - 1, 0) + marker)
+        elif tag == "tr":
+            self._newline()
         elif tag in ("td", "th") and self.parts and not self.parts[-1].endswith("\n"):
             self.parts.append(" | ")
         elif tag in _BLOCK_TAGS:
-            self._newline()
+            self._paragraph()
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("ul", "ol"):
-            self._list_depth -= 1
-            self._newline()
-        elif tag in _BLOCK_TAGS:
-            self._newline()
+            if self._lists:
+                self._lists.pop()
+            self._paragraph()
+        elif tag in _BLOCK_TAGS and tag not in ("li", "tr"):
+            self._paragraph()
 
     def handle_data(self, data: str) -> None:
         if "\n" in data and not data.strip():
@@ -84,15 +95,22 @@ class _TextExtractor(HTMLParser):
         if self.parts and not self.parts[-1].endswith("\n"):
             self.parts.append("\n")
 
+    def _paragraph(self) -> None:
+        if self._lists:  # a paragraph inside a list item stays on the item's line
+            return
+        if self.parts:
+            self.parts.append("\n\n")
+
     def text(self) -> str:
-        return re.sub(r"\n{3,}", "\n\n", "".join(self.parts)).strip()
+        text = re.sub(r"[ \t]+\n", "\n", "".join(self.parts))
+        return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
 def to_plain(html: str) -> str:
     extractor = _TextExtractor()
     extractor.feed(html)
     extractor.close()
-    return unescape(extractor.text())
+    return extractor.text()  # entities were decoded once by the parser; never twice
 
 
 def render(markdown: str) -> tuple[str, str]:

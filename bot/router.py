@@ -91,7 +91,7 @@ class Command:
     name: str
     alias: str
     help: Text
-    usage: str = ""
+    usage: str | Text = ""
     chair: bool = False
     handler: Handler | None = None
     params: tuple[Param, ...] = ()
@@ -103,8 +103,13 @@ class Command:
         own = self.alias if lang == "en" else self.name
         return f"{self.parent.display(lang)} {own}" if self.parent else own
 
+    @property
+    def chair_only(self) -> bool:
+        return self.chair or bool(self.parent and self.parent.chair_only)
+
     def usage_line(self, prefix: str, lang: str) -> str:
-        return f"{prefix}{self.display(lang)} {self.usage}".rstrip()
+        usage = self.usage(lang) if isinstance(self.usage, Text) else self.usage
+        return f"{prefix}{self.display(lang)} {usage}".rstrip()
 
     def names(self) -> tuple[str, ...]:
         return (self.name,) if self.alias == self.name else (self.name, self.alias)
@@ -118,7 +123,7 @@ class Command:
                 yield from sub.walk()
 
     def command(
-        self, name: str, *, alias: str, help: Text, usage: str = "", chair: bool = False
+        self, name: str, *, alias: str, help: Text, usage: str | Text = "", chair: bool = False
     ) -> Callable[[Handler], Handler]:
         """Declare a subcommand, e.g. ``!umfrage schließen``."""
 
@@ -147,7 +152,7 @@ class Router:
         self.commands: list[Command] = []
 
     def command(
-        self, name: str, *, alias: str, help: Text, usage: str = "", chair: bool = False
+        self, name: str, *, alias: str, help: Text, usage: str | Text = "", chair: bool = False
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.commands.append(Command(name, alias, help, usage, chair, handler, _params_of(handler)))
@@ -155,7 +160,9 @@ class Router:
 
         return register
 
-    def group(self, name: str, *, alias: str, help: Text, usage: str = "", chair: bool = False) -> Command:
+    def group(
+        self, name: str, *, alias: str, help: Text, usage: str | Text = "", chair: bool = False
+    ) -> Command:
         """A command with subcommands; give it a handler with ``@group.default``."""
         group = Command(name, alias, help, usage, chair)
         self.commands.append(group)
@@ -205,7 +212,7 @@ def parse_arguments(params: Sequence[Param], text: str) -> dict[str, Any]:
             values[param.name] = rest if rest else param.default
             rest = ""
             break
-        word, _, remainder = rest.partition(" ")
+        word, remainder = _first_word(rest)
         if not word:
             if param.required:
                 raise UsageError("usage.missing", name=code(f"<{param.name}>"))
@@ -216,6 +223,14 @@ def parse_arguments(params: Sequence[Param], text: str) -> dict[str, Any]:
     if rest:
         raise UsageError("usage.too_many", value=rest.split()[0])
     return values
+
+
+def _first_word(text: str) -> tuple[str, str]:
+    """Split off the first word at any whitespace (members type newlines and tabs too)."""
+    parts = text.strip().split(maxsplit=1)
+    if not parts:
+        return "", ""
+    return parts[0], parts[1] if len(parts) > 1 else ""
 
 
 def _convert(param: Param, word: str) -> Any:
@@ -280,12 +295,12 @@ class Dispatcher:
     def resolve(self, body: str) -> Invocation | str:
         """The invocation for a command line, or the unknown name when there is none."""
         line = body[len(self.prefix) :].strip()
-        name, _, arguments = line.partition(" ")
+        name, arguments = _first_word(line)
         command = self._table.get(name.casefold())
         if command is None:
             return name
         while command.subcommands:
-            word, _, remainder = arguments.strip().partition(" ")
+            word, remainder = _first_word(arguments)
             sub = command.subcommands.get(word.casefold())
             if sub is None:
                 break
@@ -316,17 +331,19 @@ class Dispatcher:
         command = resolved.command
         ctx.command = command
         try:
-            if command.handler is None:
-                raise UsageError()
-            if (command.chair or (command.parent and command.parent.chair)) and not ctx.is_chair:
-                raise UserError("chair_only")
-            arguments = parse_arguments(command.params, resolved.arguments)
-            await command.handler(ctx, **arguments)
-        except UsageError as error:
-            await self._answer_usage(ctx, command, error)
-        except UserError as error:
-            await ctx.reply(t(ctx.lang, error.key, **error.params))
+            try:
+                if command.handler is None:
+                    raise UsageError()
+                if command.chair_only and not ctx.is_chair:
+                    raise UserError("chair_only")
+                arguments = parse_arguments(command.params, resolved.arguments)
+                await command.handler(ctx, **arguments)
+            except UsageError as error:
+                await self._answer_usage(ctx, command, error)
+            except UserError as error:
+                await ctx.reply(t(ctx.lang, error.key, **error.params))
         except Exception:
+            # Also covers a failure while explaining a user error: the member always gets an answer.
             error_id = secrets.token_hex(4)
             log.exception("command %r failed (error id %s)", command.display("de"), error_id)
             await ctx.say("internal_error", error_id=code(error_id))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -37,7 +38,14 @@ ROOM_PATTERN = re.compile(r"^(![^:\s]+(:[A-Za-z0-9.\-]+(:\d+)?)?|#[^:\s]+:[A-Za-
 SECRET_KEYS = ("password", "access_token", "pickle_key")
 
 
+# The folder of the config file being loaded: relative paths in it are meant from there.
+_config_dir: ContextVar[Path | None] = ContextVar("akbot_config_dir", default=None)
+
+
 def _read_secret_file(path: Path, key: str) -> SecretStr:
+    base = _config_dir.get()
+    if base is not None and not path.is_absolute():
+        path = base / path
     try:
         return SecretStr(path.read_text(encoding="utf-8").strip())
     except OSError as error:
@@ -206,10 +214,13 @@ def load_settings(path: Path) -> Settings:
             f"{path}: unknown section [{unknown[0]}] (known: {', '.join(sorted(KNOWN_SECTIONS))})"
         )
     bound = type("FileSettings", (Settings,), {"model_config": {**Settings.model_config, "toml_file": path}})
+    token = _config_dir.set(path.parent.resolve())
     try:
         settings: Settings = bound()
     except ValidationError as error:
         raise ConfigError(f"{path}: {_format_error(error)}") from None
+    finally:
+        _config_dir.reset(token)
     # A relative data_dir belongs to the config file, not to wherever the bot was started.
     if not settings.bot.data_dir.is_absolute():
         settings.bot.data_dir = (path.parent / settings.bot.data_dir).resolve()

@@ -90,7 +90,7 @@ class EventLedger:
 
     def prune(self, now: float | None = None) -> int:
         """Forget ids older than two weeks; sync never hands us events that old again."""
-        cutoff = (now or time.time()) - self.KEEP_SECONDS
+        cutoff = (time.time() if now is None else now) - self.KEEP_SECONDS
         with self._db.conn:
             cursor = self._db.execute("DELETE FROM handled_events WHERE handled_at < ?", [cutoff])
         return cursor.rowcount

@@ -23,7 +23,7 @@ def overview(dispatcher: Dispatcher, lang: str) -> Markdown:
 
 def detail(command: Command, prefix: str, lang: str) -> Markdown:
     lines = [
-        Markdown(f"**{_names(command, prefix, lang)}**" + (" ★" if _chair_only(command) else "")),
+        Markdown(f"**{_names(command, prefix, lang)}**"),
         escape(command.help(lang)),
     ]
     if command.handler is not None:
@@ -45,14 +45,10 @@ def _names(command: Command, prefix: str, lang: str) -> str:
     """The command in the room's language first, the other language's name after it."""
     primary = command.display(lang)
     other = command.display("de" if lang == "en" else "en")
-    star = " ★" if command.chair and command.parent is None else ""
+    star = " ★" if command.chair_only else ""
     if other == primary:
         return f"{code(prefix + primary)}{star}"
     return f"{code(prefix + primary)} ({code(prefix + other)}){star}"
-
-
-def _chair_only(command: Command) -> bool:
-    return command.chair or bool(command.parent and command.parent.chair)
 
 
 def _distinct_subcommands(command: Command) -> list[Command]:
@@ -69,7 +65,7 @@ def _t(lang: str, key: str, **params: object) -> Markdown:
 @router.command(
     "hilfe",
     alias="help",
-    usage="[<Befehl>]",
+    usage=Text(de="[<Befehl>]", en="[<command>]"),
     help=Text(
         de="Zeigt alle Befehle oder die Hilfe zu einem Befehl.",
         en="Lists all commands, or explains one.",

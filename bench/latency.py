@@ -1,0 +1,1003 @@
+"""Round-trip latency of akbot's ``!ping`` against the homeserver's own floor.
+
+Method. One run starts one local Synapse (``EmbeddedHomeserver`` in a temporary folder, rate
+limits lifted) and measures, interleaved round by round so that machine noise hits every series
+alike:
+
+* **floor** - two lean raw-HTTP clients (httpx, plain client-server API, no nio). A sends
+  ``ping N``; B, whose long-poll ``/sync`` runs all the time, answers ``pong N`` the moment its
+  sync delivers the ping; A's own long-poll sync stops the clock when it delivers the pong. This
+  is the best any bot could do on this server: two sends and two sync wake-ups.
+* **akbot** - the real bot (``python -m bot run``, a subprocess with its own CPU time, default
+  routers, ``encryption = true`` as users run it) in an unencrypted room; a lean raw-HTTP user
+  like A sends ``!ping`` and waits on its own long-poll sync for the bot's reply to that event.
+  This is the main figure and the one the targets apply to.
+* **akbot in-process** (``--inprocess``, on by default) - the same, but ``App.run`` as a task in
+  the benchmark's own event loop, i.e. sharing one CPU core with the measuring client.
+* **akbot encrypted** (``--encrypted``) - a matrix-nio user in an encrypted room with the
+  subprocess bot; reported separately, without a target.
+
+Every round runs from just before the user's send request to the moment the user's sync has
+delivered (and parsed) the answer. All sync loops keep running for the whole benchmark, like
+real clients. ``--gap`` seconds of idleness separate consecutive rounds so that each one meets
+a quiet system (people do not send commands back to back).
+
+Reading the numbers. ``median`` is the typical round trip, ``p95`` the slow tail. The ratio
+bot/floor says how much the bot adds to what the homeserver costs anyway: 1.00x would be a bot
+as lean as a hand-written raw client. Targets: median <= 1.20x floor, p95 <= 1.35x floor (p95
+ratio = bot p95 / floor p95). The breakdown columns split a round at the server timestamps
+(``origin_server_ts``, millisecond resolution, same machine clock): ``send`` is the user's send
+request, ``turn`` the responder's turnaround (its sync wake-up, its processing and its send,
+server to server), ``back`` the delivery of the answer to the user's sync. The bot's answer also
+states its own processing time (``self``: sync arrival to reply built).
+
+Results go to stdout and to ``bench/results/latency.json`` (with all samples). The exit code is
+0 unless ``--check`` is given and a target is missed (or a round got no answer).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib.metadata
+import json
+import logging
+import os
+import platform
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import quote
+
+import httpx
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    LoginResponse,
+    MegolmEvent,
+    RoomCreateResponse,
+    RoomSendResponse,
+    SyncResponse,
+)
+from pydantic import SecretStr
+
+from bot.app import App
+from bot.homeserver import EmbeddedHomeserver
+from bot.settings import BotSettings, MatrixSettings, Settings
+
+PROJECT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).resolve().parent / "results" / "latency.json"
+PASSWORD = "bench-passwort-123"
+LONG_POLL_MS = 30_000
+ROUND_TIMEOUT_S = 30.0
+FIRST_CONTACT_TIMEOUT_S = 60.0
+TARGET_MEDIAN = 1.20
+TARGET_P95 = 1.35
+PONGER_TOKEN_ENV = "BENCH_PONGER_TOKEN"
+SELF_REPORTED = re.compile(r"(\d+(?:\.\d+)?) ms")
+
+log = logging.getLogger("bench.latency")
+
+
+# ---- what a user sees -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A timeline event as a client's sync delivered it, with the moment it did."""
+
+    event_id: str
+    sender: str
+    content: dict[str, Any]
+    origin_ts: int
+    seen_perf: float
+    seen_wall: float
+
+    @property
+    def body(self) -> str:
+        body = self.content.get("body")
+        return body if isinstance(body, str) else ""
+
+    @property
+    def in_reply_to(self) -> str | None:
+        relates = self.content.get("m.relates_to")
+        if not isinstance(relates, dict):
+            return None
+        reply = relates.get("m.in_reply_to")
+        return reply.get("event_id") if isinstance(reply, dict) else None
+
+
+class Timeline:
+    """Every event a client's sync loop delivered, in order, with a way to wait for one."""
+
+    def __init__(self) -> None:
+        self.events: list[Seen] = []
+        self.by_id: dict[str, Seen] = {}
+        self._changed = asyncio.Condition()
+
+    def mark(self) -> int:
+        return len(self.events)
+
+    async def add(self, fresh: list[Seen]) -> None:
+        if not fresh:
+            return
+        async with self._changed:
+            self.events.extend(fresh)
+            self.by_id.update((seen.event_id, seen) for seen in fresh)
+            self._changed.notify_all()
+
+    async def wait_for(self, predicate: Callable[[Seen], bool], start: int, timeout: float) -> Seen:
+        """The first event from index ``start`` on that matches; TimeoutError after ``timeout``."""
+        async with asyncio.timeout(timeout), self._changed:
+            while True:
+                for seen in self.events[start:]:
+                    if predicate(seen):
+                        return seen
+                start = len(self.events)
+                await self._changed.wait()
+
+
+class User(Protocol):
+    """The sending side of a round: a client with a live sync loop."""
+
+    user_id: str
+    timeline: Timeline
+
+    async def send_text(self, room_id: str, body: str) -> str: ...
+
+
+# ---- the lean raw-HTTP client -----------------------------------------------------------------
+
+
+class RawClient:
+    """A lean Matrix client on httpx: one room, a continuous long-poll /sync loop, no nio."""
+
+    def __init__(self, base_url: str, user_id: str, token: str) -> None:
+        self.user_id = user_id
+        self.timeline = Timeline()
+        self.on_event: Callable[[Seen], None] | None = None
+        self._http = httpx.AsyncClient(
+            base_url=base_url,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=httpx.Timeout(LONG_POLL_MS / 1000 + 30),
+            trust_env=False,
+        )
+        self._since: str | None = None
+        self._filter_id: str | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        response = await self._http.request(method, f"/_matrix/client/v3{path}", **kwargs)
+        if response.status_code != 200:
+            raise RuntimeError(
+                f"{method} {path} as {self.user_id}: HTTP {response.status_code} {response.text}"
+            )
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def create_room(self, name: str, invite: list[str]) -> str:
+        body = await self._request(
+            "POST", "/createRoom", json={"name": name, "preset": "private_chat", "invite": invite}
+        )
+        return str(body["room_id"])
+
+    async def join(self, room_id: str) -> None:
+        await self._request("POST", f"/join/{quote(room_id)}", json={})
+
+    async def joined_members(self, room_id: str) -> set[str]:
+        body = await self._request("GET", f"/rooms/{quote(room_id)}/joined_members")
+        return set(body.get("joined", {}))
+
+    async def send_text(self, room_id: str, body: str) -> str:
+        path = f"/rooms/{quote(room_id)}/send/m.room.message/{uuid.uuid4().hex}"
+        response = await self._request("PUT", path, json={"msgtype": "m.text", "body": body})
+        return str(response["event_id"])
+
+    async def start(self, room_id: str) -> None:
+        """Upload a timeline-only filter, take the initial sync, start the long-poll loop."""
+        nothing = {"not_types": ["*"]}
+        room_filter = {
+            "rooms": [room_id],
+            "timeline": {"limit": 20},
+            "state": nothing,
+            "ephemeral": nothing,
+            "account_data": nothing,
+        }
+        definition = {"presence": nothing, "account_data": nothing, "room": room_filter}
+        created = await self._request("POST", f"/user/{quote(self.user_id)}/filter", json=definition)
+        self._filter_id = str(created["filter_id"])
+        initial = await self._request("GET", "/sync", params={"filter": self._filter_id, "timeout": 0})
+        self._since = str(initial["next_batch"])
+        self._task = asyncio.create_task(self._loop(), name=f"sync {self.user_id}")
+
+    async def _loop(self) -> None:
+        assert self._filter_id is not None
+        while True:
+            params = {"filter": self._filter_id, "timeout": LONG_POLL_MS, "since": self._since or ""}
+            try:
+                body = await self._request("GET", "/sync", params=params)
+            except (httpx.HTTPError, RuntimeError) as error:
+                log.warning("%s: sync failed (%s); retrying", self.user_id, error)
+                await asyncio.sleep(0.5)
+                continue
+            seen_perf, seen_wall = time.perf_counter(), time.time()
+            self._since = str(body["next_batch"])
+            fresh = [
+                Seen(
+                    str(event["event_id"]),
+                    str(event.get("sender", "")),
+                    event.get("content") or {},
+                    int(event.get("origin_server_ts", 0)),
+                    seen_perf,
+                    seen_wall,
+                )
+                for room in body.get("rooms", {}).get("join", {}).values()
+                for event in room.get("timeline", {}).get("events", [])
+                if "event_id" in event
+            ]
+            await self.timeline.add(fresh)
+            if self.on_event is not None:
+                for seen in fresh:
+                    self.on_event(seen)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._http.aclose()
+
+
+class Ponger:
+    """Client B of the floor: answers every ``ping N`` from A with ``pong N`` at once."""
+
+    def __init__(self, client: RawClient, room_id: str, pinger: str) -> None:
+        self.client = client
+        self.room_id = room_id
+        self.pinger = pinger
+        self._sending: set[asyncio.Task[str]] = set()
+        client.on_event = self._on_event
+
+    def _on_event(self, seen: Seen) -> None:
+        if seen.sender == self.pinger and seen.body.startswith("ping "):
+            answer = "pong " + seen.body.removeprefix("ping ")
+            # A task, so that B's next long poll is not held up by its own send.
+            task = asyncio.create_task(self.client.send_text(self.room_id, answer))
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+
+
+async def serve_ponger(base_url: str, user_id: str, room_id: str, pinger: str) -> None:
+    """Client B in its own process (hidden ``--ponger`` mode): answer pings until terminated."""
+    client = RawClient(base_url, user_id, os.environ[PONGER_TOKEN_ENV])
+    await client.start(room_id)
+    Ponger(client, room_id, pinger)
+    print("ready", flush=True)
+    await asyncio.Event().wait()
+
+
+class PongerProcess:
+    """Client B as a child process, so that, like the bot, it has its own CPU and event loop."""
+
+    def __init__(self, base_url: str, user_id: str, token: str, room_id: str, pinger: str) -> None:
+        self._argv = ["--ponger", base_url, user_id, room_id, pinger]
+        self._token = token
+        self._proc: asyncio.subprocess.Process | None = None
+
+    async def start(self, timeout: float = 30.0) -> None:
+        # The token goes through the environment, not the command line (ps shows that).
+        env = {**os.environ, PONGER_TOKEN_ENV: self._token}
+        self._proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bench.latency",
+            *self._argv,
+            cwd=PROJECT,
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            start_new_session=True,
+        )
+        assert self._proc.stdout is not None
+        line = await asyncio.wait_for(self._proc.stdout.readline(), timeout)
+        if line.strip() != b"ready":
+            raise RuntimeError(f"the ponger did not start (said {line!r})")
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    def check_alive(self) -> None:
+        if self._proc is not None and self._proc.returncode is not None:
+            raise RuntimeError(f"the ponger exited with code {self._proc.returncode}")
+
+    async def stop(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None or proc.returncode is not None:
+            return
+        proc.terminate()
+        try:
+            await asyncio.wait_for(proc.wait(), 10)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+
+
+# ---- the nio user (encrypted room) -------------------------------------------------------------
+
+
+class NioUser:
+    """A matrix-nio user with E2EE: long-poll sync loop, key upkeep, decrypted timeline."""
+
+    def __init__(self, base_url: str, user_id: str, store: Path) -> None:
+        store.mkdir(parents=True, exist_ok=True)
+        config = AsyncClientConfig(encryption_enabled=True, store_sync_tokens=False, max_limit_exceeded=0)
+        self.user_id = user_id
+        self.timeline = Timeline()
+        self.client = AsyncClient(base_url, user_id, store_path=str(store), config=config)
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        response = await self.client.login(PASSWORD, device_name="bench")
+        if not isinstance(response, LoginResponse):
+            raise RuntimeError(f"nio login as {self.user_id} failed: {response}")
+        await self._sync_once(timeout_ms=0)
+        self._task = asyncio.create_task(self._loop(), name=f"sync {self.user_id}")
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self._sync_once(timeout_ms=LONG_POLL_MS)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # a user keeps listening, whatever happened
+                log.warning("%s: sync failed (%s); retrying", self.user_id, error)
+                await asyncio.sleep(0.5)
+
+    async def _sync_once(self, timeout_ms: int) -> None:
+        client = self.client
+        response = await client.sync(timeout=timeout_ms, full_state=client.next_batch is None)
+        seen_perf, seen_wall = time.perf_counter(), time.time()
+        if not isinstance(response, SyncResponse):
+            await asyncio.sleep(0.2)
+            return
+        fresh = [
+            Seen(
+                event.event_id,
+                event.sender,
+                (getattr(event, "source", None) or {}).get("content", {}),
+                int(event.server_timestamp),
+                seen_perf,
+                seen_wall,
+            )
+            for room in response.rooms.join.values()
+            for event in room.timeline.events
+            if not isinstance(event, MegolmEvent)
+        ]
+        await self.timeline.add(fresh)
+        if client.should_upload_keys:
+            await client.keys_upload()
+        if client.should_query_keys:
+            await client.keys_query()
+        if client.should_claim_keys:
+            await client.keys_claim(client.get_users_for_key_claiming())
+        await client.send_to_device_messages()
+
+    async def create_encrypted_room(self, name: str, invite: list[str]) -> str:
+        encryption = {
+            "type": "m.room.encryption",
+            "state_key": "",
+            "content": {"algorithm": "m.megolm.v1.aes-sha2"},
+        }
+        response = await self.client.room_create(name=name, invite=invite, initial_state=[encryption])
+        if not isinstance(response, RoomCreateResponse):
+            raise RuntimeError(f"cannot create the encrypted room: {response}")
+        return str(response.room_id)
+
+    def knows_devices_of(self, room_id: str, user_id: str) -> bool:
+        room = self.client.rooms.get(room_id)
+        return (
+            room is not None
+            and user_id in room.users
+            and not self.client.should_query_keys
+            and any(True for _ in self.client.device_store.active_user_devices(user_id))
+        )
+
+    async def send_text(self, room_id: str, body: str) -> str:
+        response = await self.client.room_send(
+            room_id, "m.room.message", {"msgtype": "m.text", "body": body}, ignore_unverified_devices=True
+        )
+        if not isinstance(response, RoomSendResponse):
+            raise RuntimeError(f"nio send failed: {response}")
+        return str(response.event_id)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.client.close()
+
+
+# ---- the bot ------------------------------------------------------------------------------------
+
+
+def _toml_list(values: list[str]) -> str:
+    # JSON strings are valid TOML basic strings.
+    return "[" + ", ".join(json.dumps(value) for value in values) + "]"
+
+
+class BotProcess:
+    """``python -m bot run --config …`` as a child process in its own session."""
+
+    def __init__(self, root: Path, homeserver: str, user_id: str, rooms: list[str], chair: str) -> None:
+        self.root = root
+        self.config = root / "config.toml"
+        self.log_path = root / "bot.log"
+        root.mkdir(parents=True, exist_ok=True)
+        self.config.write_text(
+            "[matrix]\n"
+            f"homeserver = {json.dumps(homeserver)}\n"
+            f"user_id = {json.dumps(user_id)}\n"
+            f"password = {json.dumps(PASSWORD)}\n"
+            f"rooms = {_toml_list(rooms)}\n"
+            "encryption = true\n"
+            "\n[bot]\n"
+            f"data_dir = {json.dumps(str(root / 'data'))}\n"
+            f"chairs = {_toml_list([chair])}\n",
+            encoding="utf-8",
+        )
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        # The config file alone decides; no proxy may capture loopback.
+        env = {key: value for key, value in os.environ.items() if not key.startswith("AKBOT_")}
+        env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
+        with self.log_path.open("ab") as log_file:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "bot", "run", "--config", str(self.config)],
+                cwd=PROJECT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    def check_alive(self) -> None:
+        if self._proc is not None and self._proc.poll() is not None:
+            raise RuntimeError(f"the bot exited with code {self._proc.returncode}:\n{self.tail()}")
+
+    def tail(self, lines: int = 20) -> str:
+        try:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return "(no bot log)"
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stop(self, timeout: float = 20.0) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+class BotInProcess:
+    """``App.run`` as a task in this event loop (shares the CPU with the measuring client)."""
+
+    def __init__(self, root: Path, homeserver: str, user_id: str, rooms: list[str], chair: str) -> None:
+        matrix = MatrixSettings(
+            homeserver=homeserver, user_id=user_id, password=SecretStr(PASSWORD), rooms=rooms
+        )
+        self.settings = Settings(matrix=matrix, bot=BotSettings(chairs=[chair], data_dir=root / "data"))
+        self.app: App | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.app = App(self.settings)
+        self.task = asyncio.create_task(self.app.run(), name="akbot in-process")
+        ready = asyncio.create_task(self.app.ready.wait())
+        await asyncio.wait({self.task, ready}, timeout=60, return_when=asyncio.FIRST_COMPLETED)
+        ready.cancel()
+        self.check_alive()
+        if not self.app.ready.is_set():
+            raise RuntimeError("the in-process bot did not become ready within 60 s")
+
+    def check_alive(self) -> None:
+        if self.task is not None and self.task.done():
+            self.task.result()  # raises what stopped it
+            raise RuntimeError("the in-process bot stopped")
+
+    async def stop(self) -> None:
+        if self.app is not None and self.task is not None:
+            self.app.stop()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.task, 30)
+        self.app = self.task = None
+
+
+# ---- measuring ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One round trip, in milliseconds."""
+
+    total_ms: float
+    send_ms: float
+    turn_ms: float | None
+    back_ms: float | None
+    self_ms: float | None
+
+
+@dataclass
+class Series:
+    key: str
+    label: str
+    samples: list[Sample] = field(default_factory=list)
+    lost: int = 0
+    cpu_s: dict[str, float] = field(default_factory=dict)
+
+    def record(self, sample: Sample | None, cpu: dict[str, float], *, keep: bool) -> None:
+        if not keep:
+            return
+        if sample is None:
+            self.lost += 1
+        else:
+            self.samples.append(sample)
+        for name, seconds in cpu.items():
+            self.cpu_s[name] = self.cpu_s.get(name, 0.0) + seconds
+
+
+def _proc_cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds of a process, from /proc (Linux only, 10 ms ticks)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+class CpuMeter:
+    """CPU time of Synapse, the bot subprocess and this process, read around each round.
+
+    Per round the tick resolution is coarse, but summed over hundreds of rounds the error
+    averages out; a round's window includes the idle gap after it, so trailing work (echo
+    syncs, the next long poll) counts towards the round that caused it.
+    """
+
+    def __init__(self, pids: dict[str, int | None]) -> None:
+        self.pids = {name: pid for name, pid in pids.items() if pid is not None}
+
+    def read(self) -> dict[str, float]:
+        now = {"bench": time.process_time()}
+        for name, pid in self.pids.items():
+            seconds = _proc_cpu_s(pid)
+            if seconds is not None:
+                now[name] = seconds
+        return now
+
+    @staticmethod
+    def spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+        return {name: after[name] - before[name] for name in before.keys() & after.keys()}
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default)."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    position = (len(ordered) - 1) * fraction
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def summary(series: Series) -> dict[str, Any]:
+    totals = [s.total_ms for s in series.samples]
+    rounds = len(series.samples) + series.lost
+
+    def median_of(values: list[float | None]) -> float | None:
+        present = [v for v in values if v is not None]
+        return statistics.median(present) if present else None
+
+    def mean_of(values: list[float | None]) -> float | None:
+        present = [v for v in values if v is not None]
+        return statistics.fmean(present) if present else None
+
+    return {
+        "label": series.label,
+        "n": len(totals),
+        "lost": series.lost,
+        "median_ms": statistics.median(totals) if totals else None,
+        "p95_ms": percentile(totals, 0.95) if totals else None,
+        "mean_ms": statistics.fmean(totals) if totals else None,
+        "min_ms": min(totals, default=None),
+        "max_ms": max(totals, default=None),
+        "breakdown_median_ms": {
+            "send": median_of([s.send_ms for s in series.samples]),
+            "turn": median_of([s.turn_ms for s in series.samples]),
+            "back": median_of([s.back_ms for s in series.samples]),
+            "self": median_of([s.self_ms for s in series.samples]),
+        },
+        # Means resolve below the 1 ms granularity of the server timestamps.
+        "breakdown_mean_ms": {
+            "send": mean_of([s.send_ms for s in series.samples]),
+            "turn": mean_of([s.turn_ms for s in series.samples]),
+            "back": mean_of([s.back_ms for s in series.samples]),
+            "self": mean_of([s.self_ms for s in series.samples]),
+        },
+        "cpu_ms_per_round": {
+            name: seconds * 1000 / rounds for name, seconds in sorted(series.cpu_s.items()) if rounds
+        },
+        "samples_ms": [round(t, 3) for t in totals],
+    }
+
+
+async def round_trip(
+    user: User, room_id: str, body: str, is_answer: Callable[[Seen, str], bool], timeout: float
+) -> Sample | None:
+    """Send ``body`` and wait for the answer on the user's own sync; None if none came."""
+    start = user.timeline.mark()
+    t0 = time.perf_counter()
+    event_id = await user.send_text(room_id, body)
+    sent = time.perf_counter()
+    try:
+        answer = await user.timeline.wait_for(lambda seen: is_answer(seen, event_id), start, timeout)
+    except TimeoutError:
+        return None
+    ping = user.timeline.by_id.get(event_id)  # our own event, echoed before the answer
+    turn = float(answer.origin_ts - ping.origin_ts) if ping else None
+    back = answer.seen_wall * 1000 - answer.origin_ts
+    reported = SELF_REPORTED.search(answer.body)
+    return Sample(
+        total_ms=(answer.seen_perf - t0) * 1000,
+        send_ms=(sent - t0) * 1000,
+        turn_ms=turn,
+        back_ms=back,
+        self_ms=float(reported.group(1)) if reported and answer.in_reply_to else None,
+    )
+
+
+def reply_from(bot_id: str) -> Callable[[Seen, str], bool]:
+    return lambda seen, event_id: seen.sender == bot_id and seen.in_reply_to == event_id
+
+
+async def wait_until(condition: Callable[[], Awaitable[bool]], what: str, timeout: float = 60.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not await condition():
+            await asyncio.sleep(0.1)
+    log.info("%s", what)
+
+
+# ---- the run ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Options:
+    rounds: int
+    warmup: int
+    encrypted: bool
+    inprocess: bool
+    gap: float
+    check: bool
+    output: Path
+
+
+async def run(options: Options, root: Path, server: EmbeddedHomeserver) -> dict[str, Any]:
+    url = server.url
+    # EmbeddedHomeserver does not publish its child's pid; only read here, for CPU accounting.
+    server_proc = getattr(server, "_proc", None)
+    server_pid: int | None = getattr(server_proc, "pid", None)
+    names = ["floor_a", "floor_b", "user", "akbot", "user_inproc", "akbot_inproc", "user_nio"]
+    ids = {name: server.register(name, PASSWORD) for name in names}
+    tokens = {name: server.login(name, PASSWORD) for name in ("floor_a", "floor_b", "user", "user_inproc")}
+    a = RawClient(url, ids["floor_a"], tokens["floor_a"])
+    user = RawClient(url, ids["user"], tokens["user"])
+    user_inproc = RawClient(url, ids["user_inproc"], tokens["user_inproc"])
+    nio_user = NioUser(url, ids["user_nio"], root / "nio-user") if options.encrypted else None
+    ponger: PongerProcess | None = None
+    bot: BotProcess | None = None
+    inproc: BotInProcess | None = None
+    try:
+        floor_room = await a.create_room("floor", [ids["floor_b"]])
+        b = RawClient(url, ids["floor_b"], tokens["floor_b"])
+        await b.join(floor_room)
+        await b.close()
+        ponger = PongerProcess(url, ids["floor_b"], tokens["floor_b"], floor_room, ids["floor_a"])
+        bot_room = await user.create_room("akbot", [ids["akbot"]])
+        inproc_room = await user_inproc.create_room("akbot in-process", [ids["akbot_inproc"]])
+        enc_room = None
+        if nio_user is not None:
+            await nio_user.start()
+            enc_room = await nio_user.create_encrypted_room("akbot encrypted", [ids["akbot"]])
+        for client, room in ((a, floor_room), (user, bot_room), (user_inproc, inproc_room)):
+            await client.start(room)
+        await ponger.start()
+
+        bot_rooms = [bot_room] + ([enc_room] if enc_room else [])
+        bot = BotProcess(root / "bot", url, ids["akbot"], bot_rooms, ids["user"])
+        bot.start()
+        log.info("bot subprocess pid %s", bot.pid)
+        if options.inprocess:
+            inproc = BotInProcess(
+                root / "bot-inproc", url, ids["akbot_inproc"], [inproc_room], ids["user_inproc"]
+            )
+            await inproc.start()
+
+        async def subprocess_joined() -> bool:
+            bot.check_alive()
+            return ids["akbot"] in await user.joined_members(bot_room)
+
+        await wait_until(subprocess_joined, "bot subprocess joined")
+        if inproc is not None:
+            await wait_until(
+                lambda: _contains(user_inproc.joined_members(inproc_room), ids["akbot_inproc"]),
+                "in-process bot joined",
+            )
+        if nio_user is not None and enc_room is not None:
+            nio = nio_user
+
+            async def keys_known() -> bool:
+                return nio.knows_devices_of(enc_room, ids["akbot"])
+
+            await wait_until(keys_known, "encrypted room settled")
+
+        # Each kind of round, in the order it is interleaved.
+        kinds: list[tuple[Series, Callable[[int, float], Awaitable[Sample | None]]]] = []
+        floor = Series("floor", "floor (raw A <-> raw B)")
+        kinds.append(
+            (
+                floor,
+                lambda n, timeout: round_trip(
+                    a,
+                    floor_room,
+                    f"ping {n}",
+                    lambda seen, _: seen.sender == ids["floor_b"] and seen.body == f"pong {n}",
+                    timeout,
+                ),
+            )
+        )
+        bot_series = Series("akbot", "akbot !ping (subprocess)")
+        kinds.append(
+            (
+                bot_series,
+                lambda n, timeout: round_trip(user, bot_room, "!ping", reply_from(ids["akbot"]), timeout),
+            )
+        )
+        if inproc is not None:
+            kinds.append(
+                (
+                    Series("akbot_inprocess", "akbot !ping (in-process)"),
+                    lambda n, timeout: round_trip(
+                        user_inproc, inproc_room, "!ping", reply_from(ids["akbot_inproc"]), timeout
+                    ),
+                )
+            )
+        if nio_user is not None and enc_room is not None:
+            encrypted_user, encrypted_room = nio_user, enc_room
+            kinds.append(
+                (
+                    Series("akbot_encrypted", "akbot !ping (encrypted, nio user)"),
+                    lambda n, timeout: round_trip(
+                        encrypted_user, encrypted_room, "!ping", reply_from(ids["akbot"]), timeout
+                    ),
+                )
+            )
+
+        # First contact: every bot answers once (joins, keys, caches) before anything counts.
+        for series, measure in kinds[1:]:
+            for _attempt in range(3):
+                if await measure(0, FIRST_CONTACT_TIMEOUT_S) is not None:
+                    break
+            else:
+                raise RuntimeError(f"{series.label}: no answer to a first !ping")
+
+        meter = CpuMeter({"synapse": server_pid, "bot": bot.pid, "ponger": ponger.pid})
+        started = time.monotonic()
+        total = options.warmup + options.rounds
+        await asyncio.sleep(options.gap)
+        for n in range(1, total + 1):
+            keep = n > options.warmup
+            for series, measure in kinds:
+                before = meter.read()
+                sample = await measure(n, ROUND_TIMEOUT_S)
+                await asyncio.sleep(options.gap)
+                series.record(sample, meter.spent(before, meter.read()), keep=keep)
+            bot.check_alive()
+            ponger.check_alive()
+            if inproc is not None:
+                inproc.check_alive()
+            if n % 50 == 0 or n == options.warmup:
+                print(f"  round {n}/{total} ({time.monotonic() - started:.0f} s)", file=sys.stderr)
+        measured_s = time.monotonic() - started
+        return report(options, [series for series, _ in kinds], measured_s)
+    except BaseException:
+        if bot is not None:
+            print(f"--- last lines of the bot log ---\n{bot.tail()}", file=sys.stderr)
+        raise
+    finally:
+        if inproc is not None:
+            await inproc.stop()
+        if bot is not None:
+            bot.stop()
+        if ponger is not None:
+            await ponger.stop()
+        for closing in (a, user, user_inproc, nio_user):
+            if closing is not None:
+                await closing.close()
+
+
+async def _contains(members: Awaitable[set[str]], user_id: str) -> bool:
+    return user_id in await members
+
+
+def _ratio(bot: float | None, floor: float | None) -> float | None:
+    return bot / floor if bot is not None and floor else None
+
+
+def report(options: Options, all_series: list[Series], measured_s: float) -> dict[str, Any]:
+    summaries = {series.key: summary(series) for series in all_series}
+    floor = summaries["floor"]
+    ratios: dict[str, dict[str, float | None]] = {}
+    for key, item in summaries.items():
+        if key in ("floor", "akbot_encrypted"):
+            continue
+        ratios[key] = {
+            "median": _ratio(item["median_ms"], floor["median_ms"]),
+            "p95": _ratio(item["p95_ms"], floor["p95_ms"]),
+        }
+    main = ratios["akbot"]
+    median_met = main["median"] is not None and main["median"] <= TARGET_MEDIAN
+    p95_met = main["p95"] is not None and main["p95"] <= TARGET_P95
+    lost = sum(series.lost for series in all_series)
+    result = {
+        "meta": {
+            "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "rounds": options.rounds,
+            "warmup": options.warmup,
+            "gap_s": options.gap,
+            "measured_seconds": round(measured_s, 1),
+            "bot_mode_for_targets": "subprocess",
+            "bot_encryption_setting": True,
+            "python": platform.python_version(),
+            "synapse": importlib.metadata.version("matrix-synapse"),
+            "matrix_nio": importlib.metadata.version("matrix-nio"),
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+        },
+        "series": summaries,
+        "ratios_vs_floor": ratios,
+        "targets": {
+            "median_ratio_max": TARGET_MEDIAN,
+            "p95_ratio_max": TARGET_P95,
+            "median_met": median_met,
+            "p95_met": p95_met,
+            "no_lost_rounds": lost == 0,
+        },
+    }
+    print_table(result)
+    return result
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def _x(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}x"
+
+
+def print_table(result: dict[str, Any]) -> None:
+    meta = result["meta"]
+    print(
+        f"\nakbot !ping latency vs. homeserver floor - {meta['rounds']} rounds each after {meta['warmup']} "
+        f"warm-up, gap {meta['gap_s']} s, Synapse {meta['synapse']}, {meta['cpus']} CPUs"
+    )
+    header = f"{'series':<36}{'n':>5}{'lost':>5}{'median':>9}{'p95':>9}{'mean':>9}"
+    header += f"{'send':>8}{'turn':>8}{'back':>8}{'self':>8}{'x med':>8}{'x p95':>8}"
+    print(header)
+    print("-" * len(header))
+    for key, item in result["series"].items():
+        parts = item["breakdown_median_ms"]
+        ratio = result["ratios_vs_floor"].get(key, {})
+        print(
+            f"{item['label']:<36}{item['n']:>5}{item['lost']:>5}{_ms(item['median_ms']):>9}"
+            f"{_ms(item['p95_ms']):>9}{_ms(item['mean_ms']):>9}{_ms(parts['send']):>8}"
+            f"{_ms(parts['turn']):>8}{_ms(parts['back']):>8}{_ms(parts['self']):>8}"
+            f"{_x(ratio.get('median')):>8}{_x(ratio.get('p95')):>8}"
+        )
+    print("(ms; send/turn/back/self are medians, see the module docstring)")
+    names = sorted({name for item in result["series"].values() for name in item["cpu_ms_per_round"]})
+    if names:
+        print(f"\n{'CPU ms per round':<36}" + "".join(f"{name:>10}" for name in names))
+        for item in result["series"].values():
+            cpu = item["cpu_ms_per_round"]
+            print(f"{item['label']:<36}" + "".join(f"{_ms(cpu.get(name)):>10}" for name in names))
+        print("(bench = this process: the measuring clients, plus the bot when it runs in-process)\n")
+    targets = result["targets"]
+    main = result["ratios_vs_floor"]["akbot"]
+    verdict = {True: "met", False: "MISSED"}
+    print(
+        f"targets (subprocess bot): median {_x(main['median'])} <= {TARGET_MEDIAN:.2f}x "
+        f"{verdict[targets['median_met']]}; p95 {_x(main['p95'])} <= {TARGET_P95:.2f}x "
+        f"{verdict[targets['p95_met']]}"
+    )
+    if not targets["no_lost_rounds"]:
+        print("some rounds got no answer within 30 s (see 'lost')")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench.latency", description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=200, help="measured rounds per series (200)")
+    parser.add_argument("--warmup", type=int, default=20, help="discarded rounds first (20)")
+    parser.add_argument("--encrypted", action="store_true", help="also measure in an encrypted room")
+    parser.add_argument(
+        "--inprocess",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also measure the bot inside this event loop (default: on)",
+    )
+    parser.add_argument("--gap", type=float, default=0.05, help="idle seconds before each round (0.05)")
+    parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
+    parser.add_argument("--output", type=Path, default=RESULTS, help=f"JSON file ({RESULTS})")
+    # Internal: the floor's client B, started by the benchmark itself.
+    parser.add_argument(
+        "--ponger", nargs=4, metavar=("URL", "USER", "ROOM", "PINGER"), help=argparse.SUPPRESS
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.ponger:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve_ponger(*args.ponger))
+        return 0
+    if args.rounds < 1 or args.warmup < 0 or args.gap < 0:
+        parser.error("--rounds must be >= 1, --warmup and --gap >= 0")
+    options = Options(
+        args.rounds, args.warmup, args.encrypted, args.inprocess, args.gap, args.check, args.output
+    )
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log.setLevel(logging.INFO)
+    logging.getLogger("nio").setLevel(logging.ERROR)
+    with tempfile.TemporaryDirectory(prefix="akbot-bench-") as temp:
+        root = Path(temp)
+        server = EmbeddedHomeserver(root / "synapse")
+        print("starting Synapse …", file=sys.stderr)
+        server.start()
+        try:
+            result = asyncio.run(run(options, root, server))
+        finally:
+            server.stop()
+    options.output.parent.mkdir(parents=True, exist_ok=True)
+    options.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"written to {options.output}")
+    targets = result["targets"]
+    missed = not (targets["median_met"] and targets["p95_met"] and targets["no_lost_rounds"])
+    return 1 if options.check and missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,209 @@
+"""SQLite storage: file, WAL, migrations once; the kv table and the ledger of handled events.
+Also the reply-fallback stripping that decides what text the router sees."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+
+from bot.app import strip_reply_fallback
+from bot.storage import DB_FILENAME, EventLedger, KeyValue, open_db, open_memory_db
+
+
+@pytest.fixture
+def db() -> Iterator[Database]:
+    database = open_memory_db()
+    yield database
+    database.close()
+
+
+def migration_rows(db: Database) -> list[tuple[str, str]]:
+    return [
+        (row["migration_set"], row["name"])
+        for row in db.query("SELECT migration_set, name FROM _sqlite_migrations ORDER BY id")
+    ]
+
+
+# ---- open_db ----------------------------------------------------------------------------------
+
+
+def test_open_db_creates_the_folder_and_akbot_db_in_wal_mode(tmp_path: Path) -> None:
+    data_dir = tmp_path / "noch" / "nicht" / "da"
+
+    db = open_db(data_dir)
+    try:
+        assert DB_FILENAME == "akbot.db"
+        assert (data_dir / "akbot.db").is_file()
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert db.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
+        assert set(db.table_names()) == {"kv", "handled_events", "rooms", "_sqlite_migrations"}
+    finally:
+        db.close()
+
+
+def test_open_db_schema(tmp_path: Path) -> None:
+    db = open_db(tmp_path)
+    try:
+        assert {name: db.table(name).columns_dict for name in ("kv", "handled_events", "rooms")} == {
+            "kv": {"key": str, "value": str},
+            "handled_events": {"event_id": str, "room_id": str, "handled_at": float},
+            "rooms": {"room_id": str, "language": str, "joined_via": str, "joined_at": float},
+        }
+        assert db.table("kv").pks == ["key"]
+        assert db.table("handled_events").pks == ["event_id"]
+        assert db.table("rooms").pks == ["room_id"]
+        assert ["handled_at"] in [index.columns for index in db.table("handled_events").indexes]
+    finally:
+        db.close()
+
+
+def test_open_db_twice_applies_no_migration_twice_and_keeps_data(tmp_path: Path) -> None:
+    first = open_db(tmp_path)
+    KeyValue(first).set("since", "s123")
+    first.close()
+
+    second = open_db(tmp_path)
+    try:
+        assert migration_rows(second) == [("akbot", "m001_core")]
+        assert KeyValue(second).get("since") == "s123"
+    finally:
+        second.close()
+
+
+def test_wal_mode_is_persistent_in_the_file(tmp_path: Path) -> None:
+    open_db(tmp_path).close()
+
+    with closing(sqlite3.connect(tmp_path / "akbot.db")) as plain:
+        assert plain.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_memory_db_is_migrated(db: Database) -> None:
+    assert migration_rows(db) == [("akbot", "m001_core")]
+    assert {"kv", "handled_events", "rooms"} <= set(db.table_names())
+
+
+# ---- KeyValue --------------------------------------------------------------------------------
+
+
+def test_key_value_get_of_missing_key_is_none(db: Database) -> None:
+    assert KeyValue(db).get("since") is None
+
+
+def test_key_value_set_and_overwrite(db: Database) -> None:
+    kv = KeyValue(db)
+
+    kv.set("since", "s1")
+    kv.set("since", "s2")
+    kv.set("other", "")
+
+    assert (kv.get("since"), kv.get("other")) == ("s2", "")
+    assert db.execute("SELECT key, value FROM kv ORDER BY key").fetchall() == [("other", ""), ("since", "s2")]
+
+
+def test_key_value_setdefault_keeps_the_first_value(db: Database) -> None:
+    kv = KeyValue(db)
+
+    assert kv.setdefault("first_start", "2025-01-01") == "2025-01-01"
+    assert kv.setdefault("first_start", "2030-12-31") == "2025-01-01"
+    assert kv.get("first_start") == "2025-01-01"
+
+
+def test_key_value_setdefault_does_not_replace_a_set_value(db: Database) -> None:
+    kv = KeyValue(db)
+    kv.set("since", "s9")
+
+    assert kv.setdefault("since", "s0") == "s9"
+
+
+def test_key_value_writes_are_committed(tmp_path: Path) -> None:
+    db = open_db(tmp_path)
+    KeyValue(db).set("since", "s5")
+    try:
+        with closing(sqlite3.connect(tmp_path / "akbot.db")) as other:
+            assert other.execute("SELECT value FROM kv WHERE key = 'since'").fetchone() == ("s5",)
+    finally:
+        db.close()
+
+
+# ---- EventLedger -----------------------------------------------------------------------------
+
+
+def test_ledger_records_and_sees_events(db: Database) -> None:
+    ledger = EventLedger(db)
+
+    assert ledger.seen("$a") is False
+    ledger.record("$a", "!raum:lvr.de")
+    ledger.record("$a", "!raum:lvr.de")  # twice is harmless
+
+    assert (ledger.seen("$a"), ledger.seen("$b")) == (True, False)
+    assert db.execute("SELECT event_id, room_id FROM handled_events").fetchall() == [("$a", "!raum:lvr.de")]
+
+
+def test_ledger_records_the_time(db: Database) -> None:
+    before = time.time()
+
+    EventLedger(db).record("$a", "!raum:lvr.de")
+
+    handled_at = db.execute("SELECT handled_at FROM handled_events").fetchone()[0]
+    assert before <= handled_at <= time.time()
+
+
+def test_ledger_prune_keeps_recent_events(db: Database) -> None:
+    ledger = EventLedger(db)
+    ledger.record("$a", "!raum:lvr.de")
+
+    assert ledger.prune() == 0
+    assert ledger.seen("$a") is True
+
+
+def test_ledger_prune_far_in_the_future_removes_old_events(db: Database) -> None:
+    ledger = EventLedger(db)
+    ledger.record("$a", "!raum:lvr.de")
+    ledger.record("$b", "!raum:lvr.de")
+
+    removed = ledger.prune(now=time.time() + EventLedger.KEEP_SECONDS + 60)
+
+    assert removed == 2
+    assert (ledger.seen("$a"), ledger.seen("$b")) == (False, False)
+
+
+def test_ledger_prune_removes_only_events_older_than_two_weeks(db: Database) -> None:
+    now = 1_800_000_000.0
+    db.execute(
+        "INSERT INTO handled_events (event_id, room_id, handled_at) VALUES (?, ?, ?), (?, ?, ?)",
+        ["$alt", "!r", now - 15 * 24 * 3600, "$neu", "!r", now - 13 * 24 * 3600],
+    )
+    db.conn.commit()
+    ledger = EventLedger(db)
+
+    assert ledger.prune(now=now) == 1
+    assert (ledger.seen("$alt"), ledger.seen("$neu")) == (False, True)
+    assert EventLedger.KEEP_SECONDS == 14 * 24 * 3600
+
+
+# ---- strip_reply_fallback --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("> <@a:b> old\n> quoted\n\n!ping", "!ping"),
+        ("> <@vorsitz:lvr.de> !umfrage Wann?\n\n!umfrage schließen 3", "!umfrage schließen 3"),
+        ("> <@a:b> old\n>\n> more\n\n!hilfe ping\nzweite Zeile", "!hilfe ping\nzweite Zeile"),
+        ("> <@a:b> only a quote", ""),
+        ("!ping", "!ping"),
+        ("hello", "hello"),
+        ("", ""),
+        (">no space is not a fallback", ">no space is not a fallback"),
+        ("!notiz 1 > 0\n> kein Zitat", "!notiz 1 > 0\n> kein Zitat"),
+        ("  !ping  ", "  !ping  "),
+    ],
+)
+def test_strip_reply_fallback(body: str, expected: str) -> None:
+    assert strip_reply_fallback(body) == expected
