@@ -6,14 +6,17 @@ alike:
 
 * **floor** - two lean raw-HTTP clients (httpx, plain client-server API, no nio). A sends
   ``ping N``; B, whose long-poll ``/sync`` runs all the time, answers ``pong N`` the moment its
-  sync delivers the ping; A's own long-poll sync stops the clock when it delivers the pong. This
-  is the best any bot could do on this server: two sends and two sync wake-ups.
+  sync delivers the ping; A's own long-poll sync stops the clock when it delivers the pong. That
+  is what the homeserver costs for two sends and two sync wake-ups with next to no client work.
+  B runs in a child process of its own, exactly like the bot, so that it does not compete with A
+  for one event loop.
 * **akbot** - the real bot (``python -m bot run``, a subprocess with its own CPU time, default
   routers, ``encryption = true`` as users run it) in an unencrypted room; a lean raw-HTTP user
   like A sends ``!ping`` and waits on its own long-poll sync for the bot's reply to that event.
   This is the main figure and the one the targets apply to.
 * **akbot in-process** (``--inprocess``, on by default) - the same, but ``App.run`` as a task in
-  the benchmark's own event loop, i.e. sharing one CPU core with the measuring client.
+  the benchmark's own event loop, i.e. sharing one event loop (and the GIL) with the measuring
+  client.
 * **akbot encrypted** (``--encrypted``) - a matrix-nio user in an encrypted room with the
   subprocess bot; reported separately, without a target.
 
@@ -29,7 +32,9 @@ ratio = bot p95 / floor p95). The breakdown columns split a round at the server 
 (``origin_server_ts``, millisecond resolution, same machine clock): ``send`` is the user's send
 request, ``turn`` the responder's turnaround (its sync wake-up, its processing and its send,
 server to server), ``back`` the delivery of the answer to the user's sync. The bot's answer also
-states its own processing time (``self``: sync arrival to reply built).
+states its own processing time (``self``: sync arrival to reply built). A second table gives
+the CPU time per round of Synapse, the bot subprocess, B and this process (Linux ``/proc``): work
+the bot does after its reply (echo sync, database writes) shows there, not in the latency.
 
 Results go to stdout and to ``bench/results/latency.json`` (with all samples). The exit code is
 0 unless ``--check`` is given and a target is missed (or a round got no answer).
@@ -280,10 +285,14 @@ class Ponger:
 async def serve_ponger(base_url: str, user_id: str, room_id: str, pinger: str) -> None:
     """Client B in its own process (hidden ``--ponger`` mode): answer pings until terminated."""
     client = RawClient(base_url, user_id, os.environ[PONGER_TOKEN_ENV])
-    await client.start(room_id)
-    Ponger(client, room_id, pinger)
-    print("ready", flush=True)
-    await asyncio.Event().wait()
+    try:
+        await client.start(room_id)
+        Ponger(client, room_id, pinger)
+        print("ready", flush=True)
+        # Until the benchmark closes our stdin, on purpose or by dying: no orphaned ponger.
+        await asyncio.to_thread(sys.stdin.buffer.read)
+    finally:
+        await client.close()
 
 
 class PongerProcess:
@@ -304,7 +313,7 @@ class PongerProcess:
             *self._argv,
             cwd=PROJECT,
             env=env,
-            stdin=asyncio.subprocess.DEVNULL,
+            stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             start_new_session=True,
         )
@@ -325,7 +334,8 @@ class PongerProcess:
         proc, self._proc = self._proc, None
         if proc is None or proc.returncode is not None:
             return
-        proc.terminate()
+        if proc.stdin is not None:
+            proc.stdin.close()  # the polite way: the ponger ends at end of input
         try:
             await asyncio.wait_for(proc.wait(), 10)
         except TimeoutError:
@@ -489,16 +499,17 @@ class BotProcess:
             return "(no bot log)"
         return "\n".join(text.splitlines()[-lines:])
 
-    def stop(self, timeout: float = 20.0) -> None:
+    async def stop(self, timeout: float = 20.0) -> None:
+        """SIGTERM (the bot shuts down cleanly on it), SIGKILL after ``timeout``."""
         proc, self._proc = self._proc, None
         if proc is None or proc.poll() is not None:
             return
         proc.send_signal(signal.SIGTERM)
         try:
-            proc.wait(timeout)
+            await asyncio.to_thread(proc.wait, timeout)
         except subprocess.TimeoutExpired:
             proc.kill()
-            proc.wait()
+            await asyncio.to_thread(proc.wait)
 
 
 class BotInProcess:
@@ -703,152 +714,206 @@ class Options:
     output: Path
 
 
-async def run(options: Options, root: Path, server: EmbeddedHomeserver) -> dict[str, Any]:
-    url = server.url
-    # EmbeddedHomeserver does not publish its child's pid; only read here, for CPU accounting.
-    server_proc = getattr(server, "_proc", None)
-    server_pid: int | None = getattr(server_proc, "pid", None)
-    names = ["floor_a", "floor_b", "user", "akbot", "user_inproc", "akbot_inproc", "user_nio"]
-    ids = {name: server.register(name, PASSWORD) for name in names}
-    tokens = {name: server.login(name, PASSWORD) for name in ("floor_a", "floor_b", "user", "user_inproc")}
-    a = RawClient(url, ids["floor_a"], tokens["floor_a"])
-    user = RawClient(url, ids["user"], tokens["user"])
-    user_inproc = RawClient(url, ids["user_inproc"], tokens["user_inproc"])
-    nio_user = NioUser(url, ids["user_nio"], root / "nio-user") if options.encrypted else None
-    ponger: PongerProcess | None = None
-    bot: BotProcess | None = None
-    inproc: BotInProcess | None = None
-    try:
+@dataclass
+class Kind:
+    """One kind of round: its series, who sends, where, what, and what counts as the answer."""
+
+    series: Series
+    user: User
+    room_id: str
+    body: Callable[[int], str]
+    is_answer: Callable[[int], Callable[[Seen, str], bool]]
+    has_bot: bool = True
+
+    async def measure(self, n: int, timeout: float) -> Sample | None:
+        return await round_trip(self.user, self.room_id, self.body(n), self.is_answer(n), timeout)
+
+
+class Bench:
+    """Everything one run needs: users, rooms, the ponger, the bots; set up, measured, torn down."""
+
+    def __init__(self, options: Options, root: Path, server: EmbeddedHomeserver) -> None:
+        self.options = options
+        self.root = root
+        self.url = server.url
+        # EmbeddedHomeserver does not publish its child's pid; read here only, for CPU accounting.
+        self.server_pid: int | None = getattr(getattr(server, "_proc", None), "pid", None)
+        names = ["floor_a", "floor_b", "user", "akbot"]
+        if options.inprocess:
+            names += ["user_inproc", "akbot_inproc"]
+        if options.encrypted:
+            names += ["user_nio"]
+        self.ids = {name: server.register(name, PASSWORD) for name in names}
+        self.tokens = {name: server.login(name, PASSWORD) for name in names if not name.startswith("akbot")}
+        self.clients: list[RawClient] = []
+        self.nio_user: NioUser | None = None
+        self.ponger: PongerProcess | None = None
+        self.bot: BotProcess | None = None
+        self.inproc: BotInProcess | None = None
+
+    def _raw(self, name: str) -> RawClient:
+        client = RawClient(self.url, self.ids[name], self.tokens[name])
+        self.clients.append(client)
+        return client
+
+    async def setup(self) -> list[Kind]:
+        """Rooms, sync loops, ponger and bots; returns the kinds of round in interleaving order."""
+        ids = self.ids
+        a, user = self._raw("floor_a"), self._raw("user")
         floor_room = await a.create_room("floor", [ids["floor_b"]])
-        b = RawClient(url, ids["floor_b"], tokens["floor_b"])
+        b = RawClient(self.url, ids["floor_b"], self.tokens["floor_b"])
         await b.join(floor_room)
         await b.close()
-        ponger = PongerProcess(url, ids["floor_b"], tokens["floor_b"], floor_room, ids["floor_a"])
         bot_room = await user.create_room("akbot", [ids["akbot"]])
-        inproc_room = await user_inproc.create_room("akbot in-process", [ids["akbot_inproc"]])
-        enc_room = None
-        if nio_user is not None:
-            await nio_user.start()
-            enc_room = await nio_user.create_encrypted_room("akbot encrypted", [ids["akbot"]])
-        for client, room in ((a, floor_room), (user, bot_room), (user_inproc, inproc_room)):
-            await client.start(room)
-        await ponger.start()
-
-        bot_rooms = [bot_room] + ([enc_room] if enc_room else [])
-        bot = BotProcess(root / "bot", url, ids["akbot"], bot_rooms, ids["user"])
-        bot.start()
-        log.info("bot subprocess pid %s", bot.pid)
-        if options.inprocess:
-            inproc = BotInProcess(
-                root / "bot-inproc", url, ids["akbot_inproc"], [inproc_room], ids["user_inproc"]
-            )
-            await inproc.start()
-
-        async def subprocess_joined() -> bool:
-            bot.check_alive()
-            return ids["akbot"] in await user.joined_members(bot_room)
-
-        await wait_until(subprocess_joined, "bot subprocess joined")
-        if inproc is not None:
-            await wait_until(
-                lambda: _contains(user_inproc.joined_members(inproc_room), ids["akbot_inproc"]),
-                "in-process bot joined",
-            )
-        if nio_user is not None and enc_room is not None:
-            nio = nio_user
-
-            async def keys_known() -> bool:
-                return nio.knows_devices_of(enc_room, ids["akbot"])
-
-            await wait_until(keys_known, "encrypted room settled")
-
-        # Each kind of round, in the order it is interleaved.
-        kinds: list[tuple[Series, Callable[[int, float], Awaitable[Sample | None]]]] = []
-        floor = Series("floor", "floor (raw A <-> raw B)")
-        kinds.append(
-            (
-                floor,
-                lambda n, timeout: round_trip(
-                    a,
-                    floor_room,
-                    f"ping {n}",
-                    lambda seen, _: seen.sender == ids["floor_b"] and seen.body == f"pong {n}",
-                    timeout,
-                ),
-            )
+        await a.start(floor_room)
+        await user.start(bot_room)
+        self.ponger = PongerProcess(
+            self.url, ids["floor_b"], self.tokens["floor_b"], floor_room, ids["floor_a"]
         )
-        bot_series = Series("akbot", "akbot !ping (subprocess)")
-        kinds.append(
-            (
-                bot_series,
-                lambda n, timeout: round_trip(user, bot_room, "!ping", reply_from(ids["akbot"]), timeout),
+        await self.ponger.start()
+        kinds = [
+            Kind(
+                Series("floor", "floor (raw A <-> raw B)"),
+                a,
+                floor_room,
+                lambda n: f"ping {n}",
+                lambda n: lambda seen, _: seen.sender == ids["floor_b"] and seen.body == f"pong {n}",
+                has_bot=False,
+            ),
+            Kind(
+                Series("akbot", "akbot !ping (subprocess)"), user, bot_room, _ping, self._reply_from("akbot")
+            ),
+        ]
+        bot_rooms = [bot_room]
+        encrypted_room = ""
+        if self.options.encrypted:
+            self.nio_user = NioUser(self.url, ids["user_nio"], self.root / "nio-user")
+            await self.nio_user.start()
+            encrypted_room = await self.nio_user.create_encrypted_room("akbot encrypted", [ids["akbot"]])
+            bot_rooms.append(encrypted_room)
+        self.bot = BotProcess(self.root / "bot", self.url, ids["akbot"], bot_rooms, ids["user"])
+        self.bot.start()
+        log.info("bot subprocess pid %s", self.bot.pid)
+        await self._until_joined(user, bot_room, "akbot")
+        if self.options.inprocess:
+            user_inproc = self._raw("user_inproc")
+            inproc_room = await user_inproc.create_room("akbot in-process", [ids["akbot_inproc"]])
+            await user_inproc.start(inproc_room)
+            self.inproc = BotInProcess(
+                self.root / "bot-inproc", self.url, ids["akbot_inproc"], [inproc_room], ids["user_inproc"]
             )
-        )
-        if inproc is not None:
+            await self.inproc.start()
+            await self._until_joined(user_inproc, inproc_room, "akbot_inproc")
             kinds.append(
-                (
+                Kind(
                     Series("akbot_inprocess", "akbot !ping (in-process)"),
-                    lambda n, timeout: round_trip(
-                        user_inproc, inproc_room, "!ping", reply_from(ids["akbot_inproc"]), timeout
-                    ),
+                    user_inproc,
+                    inproc_room,
+                    _ping,
+                    self._reply_from("akbot_inproc"),
                 )
             )
-        if nio_user is not None and enc_room is not None:
-            encrypted_user, encrypted_room = nio_user, enc_room
-            kinds.append(
-                (
-                    Series("akbot_encrypted", "akbot !ping (encrypted, nio user)"),
-                    lambda n, timeout: round_trip(
-                        encrypted_user, encrypted_room, "!ping", reply_from(ids["akbot"]), timeout
-                    ),
-                )
-            )
+        if self.nio_user is not None:
+            nio_user = self.nio_user
 
-        # First contact: every bot answers once (joins, keys, caches) before anything counts.
-        for series, measure in kinds[1:]:
+            async def settled() -> bool:
+                return nio_user.knows_devices_of(encrypted_room, ids["akbot"])
+
+            await wait_until(settled, "encrypted room settled")
+            kinds.append(
+                Kind(
+                    Series("akbot_encrypted", "akbot !ping (encrypted, nio user)"),
+                    nio_user,
+                    encrypted_room,
+                    _ping,
+                    self._reply_from("akbot"),
+                )
+            )
+        return kinds
+
+    def _reply_from(self, name: str) -> Callable[[int], Callable[[Seen, str], bool]]:
+        bot_id = self.ids[name]
+        return lambda _: lambda seen, event_id: seen.sender == bot_id and seen.in_reply_to == event_id
+
+    async def _until_joined(self, client: RawClient, room_id: str, name: str) -> None:
+        async def joined() -> bool:
+            self.check_alive()
+            return self.ids[name] in await client.joined_members(room_id)
+
+        await wait_until(joined, f"{name} joined")
+
+    def check_alive(self) -> None:
+        for part in (self.bot, self.ponger, self.inproc):
+            if part is not None:
+                part.check_alive()
+
+    async def measure(self, kinds: list[Kind]) -> float:
+        """First contact, warm-up, then the measured rounds, interleaved; returns seconds taken."""
+        for kind in kinds:
+            if not kind.has_bot:
+                continue
+            # Joins, keys and caches: every bot answers once before anything counts.
             for _attempt in range(3):
-                if await measure(0, FIRST_CONTACT_TIMEOUT_S) is not None:
+                if await kind.measure(0, FIRST_CONTACT_TIMEOUT_S) is not None:
                     break
             else:
-                raise RuntimeError(f"{series.label}: no answer to a first !ping")
-
-        meter = CpuMeter({"synapse": server_pid, "bot": bot.pid, "ponger": ponger.pid})
+                raise RuntimeError(f"{kind.series.label}: no answer to a first !ping")
+        meter = CpuMeter(
+            {
+                "synapse": self.server_pid,
+                "bot": self.bot.pid if self.bot else None,
+                "ponger": self.ponger.pid if self.ponger else None,
+            }
+        )
         started = time.monotonic()
-        total = options.warmup + options.rounds
-        await asyncio.sleep(options.gap)
+        total = self.options.warmup + self.options.rounds
+        await asyncio.sleep(self.options.gap)
         for n in range(1, total + 1):
-            keep = n > options.warmup
-            for series, measure in kinds:
+            for kind in kinds:
                 before = meter.read()
-                sample = await measure(n, ROUND_TIMEOUT_S)
-                await asyncio.sleep(options.gap)
-                series.record(sample, meter.spent(before, meter.read()), keep=keep)
-            bot.check_alive()
-            ponger.check_alive()
-            if inproc is not None:
-                inproc.check_alive()
-            if n % 50 == 0 or n == options.warmup:
+                sample = await kind.measure(n, ROUND_TIMEOUT_S)
+                await asyncio.sleep(self.options.gap)  # inside the window: trailing work counts
+                kind.series.record(sample, meter.spent(before, meter.read()), keep=n > self.options.warmup)
+            self.check_alive()
+            if n % 50 == 0 or n == self.options.warmup:
                 print(f"  round {n}/{total} ({time.monotonic() - started:.0f} s)", file=sys.stderr)
-        measured_s = time.monotonic() - started
-        return report(options, [series for series, _ in kinds], measured_s)
-    except BaseException:
-        if bot is not None:
-            print(f"--- last lines of the bot log ---\n{bot.tail()}", file=sys.stderr)
+        return time.monotonic() - started
+
+    def bot_log_tail(self) -> str:
+        return self.bot.tail() if self.bot is not None else "(no bot)"
+
+    async def close(self) -> None:
+        if self.inproc is not None:
+            await self.inproc.stop()
+        if self.bot is not None:
+            await self.bot.stop()
+        if self.ponger is not None:
+            await self.ponger.stop()
+        for client in self.clients:
+            await client.close()
+        if self.nio_user is not None:
+            await self.nio_user.close()
+
+
+def _ping(_: int) -> str:
+    return "!ping"
+
+
+async def run(options: Options, root: Path, server: EmbeddedHomeserver) -> dict[str, Any]:
+    main_task = asyncio.current_task()
+    assert main_task is not None
+    # SIGTERM like Ctrl-C: cancel, so that the bots and the ponger are stopped on the way out.
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
+    bench = Bench(options, root, server)
+    try:
+        kinds = await bench.setup()
+        measured_s = await bench.measure(kinds)
+    except Exception:
+        print(f"--- last lines of the bot log ---\n{bench.bot_log_tail()}", file=sys.stderr)
         raise
     finally:
-        if inproc is not None:
-            await inproc.stop()
-        if bot is not None:
-            bot.stop()
-        if ponger is not None:
-            await ponger.stop()
-        for closing in (a, user, user_inproc, nio_user):
-            if closing is not None:
-                await closing.close()
-
-
-async def _contains(members: Awaitable[set[str]], user_id: str) -> bool:
-    return user_id in await members
+        await bench.close()
+    return report(options, [kind.series for kind in kinds], measured_s)
 
 
 def _ratio(bot: float | None, floor: float | None) -> float | None:
@@ -989,6 +1054,9 @@ def main(argv: list[str] | None = None) -> int:
         server.start()
         try:
             result = asyncio.run(run(options, root, server))
+        except (KeyboardInterrupt, asyncio.CancelledError):
+            print("interrupted", file=sys.stderr)
+            return 130
         finally:
             server.stop()
     options.output.parent.mkdir(parents=True, exist_ok=True)

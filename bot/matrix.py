@@ -450,14 +450,15 @@ class MatrixAdapter:
         await self._keep_keys()
         await self._handle_invites(response)
         if dispatch:
-            for room_id, room in response.rooms.join.items():
-                if room_id not in self._served_since:
-                    continue
-                events = list(room.timeline.events)
-                if room.timeline.limited and room.timeline.prev_batch:
-                    events = await self._backfill(room_id, room.timeline.prev_batch) + events
-                for event in events:
-                    await self._dispatch(room_id, event)
+            # Rooms are independent: a slow command in one must not hold up the others. Within a
+            # room, events are handled in order.
+            await asyncio.gather(
+                *(
+                    self._dispatch_room(room_id, room.timeline)
+                    for room_id, room in response.rooms.join.items()
+                    if room_id in self._served_since
+                )
+            )
             await self._retry_undecrypted()
         # Only now: a crash before this line replays the batch, and the ledger skips what was done.
         self._kv.set("sync.next_batch", response.next_batch)
@@ -474,6 +475,13 @@ class MatrixAdapter:
                     extra = content.get("additional_creators", [])
                     creators = {event.sender, *(c for c in extra if isinstance(c, str))}
                     self._creators[room_id] = (str(content.get("room_version", "1")), creators)
+
+    async def _dispatch_room(self, room_id: str, timeline: Any) -> None:
+        events = list(timeline.events)
+        if timeline.limited and timeline.prev_batch:
+            events = await self._backfill(room_id, timeline.prev_batch) + events
+        for event in events:
+            await self._dispatch(room_id, event)
 
     async def _keep_keys(self) -> None:
         if not self.encryption:
