@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from bot.homeserver import EmbeddedHomeserver
 from bot.storage import KeyValue, open_db
@@ -197,5 +199,24 @@ async def test_bot_waits_for_a_homeserver_that_is_not_up_yet(
         await asyncio.to_thread(homeserver.start)
         await asyncio.wait_for(starting, 60)
         assert (await world.ask(world.member, "!ping", timeout=45)).startswith("pong")
+    finally:
+        await close_world(world)
+
+
+async def test_command_buried_under_a_long_chat_while_down_is_still_answered(
+    homeserver: EmbeddedHomeserver, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.matrix")
+    # More events than one sync's timeline holds: the bot has to page back to find the command.
+    world = await build_world(homeserver, tmp_path)
+    try:
+        await world.bot.stop()
+        buried = await world.member.send(world.room_id, "!ping")
+        for number in range(120):
+            await world.chair.send(world.room_id, f"Wortmeldung {number}")
+        await world.bot.start()
+        reply = await world.member.reply_to(buried, world.bot_id, timeout=45)
+        assert reply.body.startswith("pong")
+        assert "backfilled" in caplog.text
     finally:
         await close_world(world)
