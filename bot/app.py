@@ -15,14 +15,16 @@ from bot.render import Markdown
 from bot.router import Context, Dispatcher, Router
 from bot.scheduler import Scheduler
 from bot.services import Services
+from bot.services.meetings import MeetingService
+from bot.services.reminders import ReminderService
 from bot.services.rooms import RoomSettings
 from bot.settings import Settings
 from bot.storage import EventLedger, open_db
-from commands import admin, help
+from commands import admin, help, meetings, reminders
 
 log = logging.getLogger(__name__)
 
-ROUTERS: tuple[Router, ...] = (help.router, admin.router)
+ROUTERS: tuple[Router, ...] = (help.router, reminders.router, meetings.router, admin.router)
 MODEL_CHECK_TIMEOUT_S = 3.0
 
 
@@ -60,7 +62,21 @@ class App:
             settings.matrix, settings.bot.data_dir, self.db, self.rooms, self.on_event
         )
         self.dispatcher = Dispatcher(routers, settings.bot.prefix)
-        self.services = Services(rooms=self.rooms, runtime=self)
+        tz = settings.bot.tz
+        self.reminders = ReminderService(
+            self.db,
+            tz,
+            late_grace=settings.reminders.grace,
+            language=self.rooms.language,
+            display_name=self.adapter.display_name,
+        )
+        self.reminders.attach(self.scheduler, self)
+        self.meetings = MeetingService(
+            self.db, tz, self.reminders, offsets=settings.reminders.offsets, duration=settings.meetings.length
+        )
+        self.services = Services(
+            rooms=self.rooms, runtime=self, reminders=self.reminders, meetings=self.meetings
+        )
         self._started = time.monotonic()
         self.ready = asyncio.Event()
         """Set once connected and serving (the demo and the tests wait for it)."""
@@ -79,6 +95,27 @@ class App:
     async def model_endpoint(self) -> tuple[str | None, bool]:
         url = self.settings.llm.base_url
         return (url, await model_endpoint_reachable(url)) if url else (None, False)
+
+    # ---- Notifier (what services post on their own: reminders) --------------------------------
+
+    async def notify(
+        self,
+        room_id: str,
+        markdown: Markdown,
+        *,
+        mentions: Sequence[str] = (),
+        room_mention: bool = False,
+        transaction_id: str | None = None,
+    ) -> str:
+        # m.text, not m.notice: push rules silence notices, and a reminder must ring.
+        return await self.adapter.send_message(
+            room_id,
+            markdown,
+            mentions=mentions,
+            room_mention=room_mention,
+            msgtype="m.text",
+            transaction_id=transaction_id,
+        )
 
     # ---- roles -------------------------------------------------------------------------------
 
@@ -102,6 +139,9 @@ class App:
             return
         room_id, event_id = event.room_id, event.event_id
 
+        async def upload(filename: str, data: bytes, mimetype: str) -> str:
+            return await self.adapter.send_file(room_id, filename, data, mimetype, reply_to=event_id)
+
         async def reply(markdown: Markdown, *, mentions: Sequence[str] = ()) -> str:
             return await self.adapter.send_message(room_id, markdown, reply_to=event_id, mentions=mentions)
 
@@ -116,6 +156,7 @@ class App:
             services=self.services,
             reply=reply,
             received_at=event.received_at,
+            upload=upload,
         )
         await self.dispatcher.dispatch(ctx)
 

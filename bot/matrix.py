@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fnmatch
+import io
 import json
 import logging
 import os
@@ -672,23 +673,56 @@ class MatrixAdapter:
         mentions: Sequence[str] = (),
         room_mention: bool = False,
         msgtype: str = "m.notice",
+        transaction_id: str | None = None,
     ) -> str:
         content = message_content(
-            markdown,
-            reply_to=reply_to,
-            mentions=mentions,
-            room_mention=room_mention,
-            msgtype=msgtype,
+            markdown, reply_to=reply_to, mentions=mentions, room_mention=room_mention, msgtype=msgtype
         )
-        return await self.send_event(room_id, "m.room.message", content)
+        return await self.send_event(room_id, "m.room.message", content, transaction_id=transaction_id)
 
-    async def send_event(self, room_id: str, event_type: str, content: dict[str, Any]) -> str:
-        """Queue an event; returns its event id once the homeserver accepted it."""
+    async def send_event(
+        self, room_id: str, event_type: str, content: dict[str, Any], *, transaction_id: str | None = None
+    ) -> str:
+        """Queue an event; returns its event id once the homeserver accepted it.
+
+        A ``transaction_id`` that was used before (by this device) makes the homeserver return
+        the earlier event instead of posting again: that is how a retry after a crash stays single.
+        """
         if self._fatal is not None:
             raise self._fatal
         future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        await self._queue.put(_Outgoing(room_id, event_type, content, future))
+        item = _Outgoing(room_id, event_type, content, future)
+        if transaction_id is not None:
+            item.transaction_id = transaction_id
+        await self._queue.put(item)
         return await future
+
+    async def send_file(
+        self, room_id: str, filename: str, data: bytes, mimetype: str, *, reply_to: str | None = None
+    ) -> str:
+        """Upload ``data`` (encrypted in encrypted rooms) and post it as an ``m.file``."""
+        encrypted = self.encryption and self.is_encrypted(room_id)
+        response, keys = await self.client.upload(
+            io.BytesIO(data), content_type=mimetype, filename=filename, encrypt=encrypted, filesize=len(data)
+        )
+        self._raise_for_token(response)
+        uri = getattr(response, "content_uri", None)
+        if not uri:
+            raise SendError(f"upload of {filename} failed: {getattr(response, 'message', response)}")
+        content: dict[str, Any] = {
+            "msgtype": "m.file",
+            "body": filename,
+            "filename": filename,
+            "info": {"mimetype": mimetype, "size": len(data)},
+            "m.mentions": {},
+        }
+        if encrypted and keys is not None:
+            content["file"] = {"url": uri, **keys}
+        else:
+            content["url"] = uri
+        if reply_to is not None:
+            content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
+        return await self.send_event(room_id, "m.room.message", content)
 
     async def _send_loop(self) -> None:
         while True:

@@ -38,6 +38,11 @@ def code(text: str) -> Markdown:
     return Markdown(f"{fence}{pad}{single_line}{pad}{fence}")
 
 
+def mention(user_id: str, name: str) -> Markdown:
+    """A pill: clients show ``name`` linked to the user; pair it with ``m.mentions``."""
+    return Markdown(f"[{escape(name)}](https://matrix.to/#/{user_id})")
+
+
 def join(parts: list[Markdown], separator: str = "\n") -> Markdown:
     return Markdown(separator.join(parts))
 

@@ -50,6 +50,14 @@ class Reply(Protocol):
     async def __call__(self, markdown: Markdown, *, mentions: Sequence[str] = ()) -> str: ...
 
 
+class Upload(Protocol):
+    async def __call__(self, filename: str, data: bytes, mimetype: str) -> str: ...
+
+
+async def _no_upload(filename: str, data: bytes, mimetype: str) -> str:
+    raise RuntimeError("this context cannot send files")
+
+
 @dataclass
 class Context:
     """What a command handler gets: who asked, where, in which language, and how to answer."""
@@ -64,6 +72,7 @@ class Context:
     services: Services
     reply: Reply
     received_at: float = field(default_factory=time.monotonic)
+    upload: Upload = _no_upload
     command: Command | None = None
     dispatcher: Dispatcher | None = None
 
@@ -97,6 +106,7 @@ class Command:
     params: tuple[Param, ...] = ()
     parent: Command | None = None
     subcommands: dict[str, Command] = field(default_factory=dict)
+    default_chair: bool = False
 
     def display(self, lang: str) -> str:
         """ "umfrage schließen" in German rooms, "poll close" in English ones."""
@@ -137,11 +147,28 @@ class Command:
 
         return register
 
-    def default(self, handler: Handler) -> Handler:
-        """The handler for the group name without a subcommand (``!umfrage <Frage>; …``)."""
-        self.handler = handler
-        self.params = _params_of(handler)
-        return handler
+    @typing.overload
+    def default(self, handler: Handler, *, chair: bool = False) -> Handler: ...
+
+    @typing.overload
+    def default(self, handler: None = None, *, chair: bool = False) -> Callable[[Handler], Handler]: ...
+
+    def default(
+        self, handler: Handler | None = None, *, chair: bool = False
+    ) -> Handler | Callable[[Handler], Handler]:
+        """The handler for the group name without a subcommand (``!umfrage <Frage>; …``).
+
+        ``@group.default`` or ``@group.default(chair=True)`` when only the chair may use it while
+        the subcommands stay open to members.
+        """
+
+        def register(handler: Handler) -> Handler:
+            self.handler = handler
+            self.params = _params_of(handler)
+            self.default_chair = chair
+            return handler
+
+        return register(handler) if handler is not None else register
 
 
 class Router:
@@ -334,7 +361,7 @@ class Dispatcher:
             try:
                 if command.handler is None:
                     raise UsageError()
-                if command.chair_only and not ctx.is_chair:
+                if (command.chair_only or command.default_chair) and not ctx.is_chair:
                     raise UserError("chair_only")
                 arguments = parse_arguments(command.params, resolved.arguments)
                 await command.handler(ctx, **arguments)

@@ -10,6 +10,7 @@ import os
 import re
 import tomllib
 from contextvars import ContextVar
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -31,6 +32,7 @@ from pydantic_settings import (
 )
 
 from bot.errors import ConfigError
+from bot.timeparse import parse_duration
 
 MXID_PATTERN = re.compile(r"^@[a-z0-9._=/+\-]+:[A-Za-z0-9.\-]+(:\d+)?$")
 # Room IDs lost their ":server" part in room version 12; aliases keep it.
@@ -143,6 +145,48 @@ class BotSettings(Section):
         return ZoneInfo(self.timezone)
 
 
+def _valid_duration(value: str) -> str:
+    if parse_duration(value) <= timedelta(0):
+        raise ValueError(f"{value!r} must be longer than zero")
+    return value
+
+
+class ReminderSettings(Section):
+    meeting_offsets: list[str] = Field(default_factory=lambda: ["7d", "1d", "1h"])
+    late_grace: str = "24h"
+
+    @field_validator("meeting_offsets")
+    @classmethod
+    def _offsets_are_durations(cls, value: list[str]) -> list[str]:
+        return [_valid_duration(item) for item in value]
+
+    @field_validator("late_grace")
+    @classmethod
+    def _grace_is_duration(cls, value: str) -> str:
+        return _valid_duration(value)
+
+    @property
+    def offsets(self) -> list[timedelta]:
+        return sorted((parse_duration(item) for item in self.meeting_offsets), reverse=True)
+
+    @property
+    def grace(self) -> timedelta:
+        return parse_duration(self.late_grace)
+
+
+class MeetingSettings(Section):
+    duration: str = "2h"
+
+    @field_validator("duration")
+    @classmethod
+    def _duration_is_duration(cls, value: str) -> str:
+        return _valid_duration(value)
+
+    @property
+    def length(self) -> timedelta:
+        return parse_duration(self.duration)
+
+
 class LlmSettings(Section):
     base_url: str | None = None
     model: str | None = None
@@ -165,6 +209,8 @@ class Settings(BaseSettings):
 
     matrix: MatrixSettings
     bot: BotSettings = Field(default_factory=BotSettings)
+    reminders: ReminderSettings = Field(default_factory=ReminderSettings)
+    meetings: MeetingSettings = Field(default_factory=MeetingSettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)
 
     @classmethod

@@ -26,6 +26,69 @@ def m001_core(db: Database) -> None:
     )
 
 
+@migrations()
+def m002_reminders_meetings(db: Database) -> None:
+    db.table("meetings").create(
+        {
+            "id": int,
+            "room_id": str,
+            "title": str,
+            "location": str,
+            "start_at": str,  # ISO 8601 with offset: the wall-clock time the chair meant
+            "start_ts": float,
+            "duration_min": int,
+            "uid": str,
+            "sequence": int,
+            "status": str,  # geplant | abgesagt
+            "created_by": str,
+            "created_at": float,
+            "updated_at": float,
+        },
+        pk="id",
+        not_null={"room_id", "title", "start_at", "start_ts", "uid", "sequence", "status"},
+    )
+    db.table("meetings").create_index(["room_id", "status", "start_ts"])
+    db.table("reminders").create(
+        {
+            "id": int,
+            "room_id": str,
+            "creator": str,
+            "kind": str,  # personal | room | meeting
+            "text": str,
+            "first_at": str,  # ISO 8601 with offset; the series' DTSTART for recurring ones
+            "rrule": str,
+            "next_ts": float,  # when it is due next; NULL once done or deleted
+            "mention_room": int,
+            "meeting_id": int,
+            "offset_s": int,
+            "state": str,  # active | done | deleted
+            "created_at": float,
+        },
+        pk="id",
+        not_null={"room_id", "creator", "kind", "text", "first_at", "state"},
+        foreign_keys=[("meeting_id", "meetings", "id")],
+    )
+    db.table("reminders").create_index(["state", "next_ts"])
+    db.table("reminders").create_index(["room_id", "state"])
+    db.table("deliveries").create(
+        {
+            "id": int,
+            "reminder_id": int,
+            "due_ts": float,
+            "transaction_id": str,
+            "late": int,
+            "outcome": str,  # pending | sent | summarised
+            "event_id": str,
+            "sent_ts": float,
+        },
+        pk="id",
+        not_null={"reminder_id", "due_ts", "transaction_id", "outcome"},
+        foreign_keys=[("reminder_id", "reminders", "id")],
+    )
+    db.table("deliveries").create_index(["reminder_id", "due_ts"], unique=True)
+    db.table("deliveries").create_index(["transaction_id"], unique=True)
+
+
 def open_db(data_dir: Path) -> Database:
     """Open (and create or upgrade) the bot's database in ``data_dir``."""
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -45,7 +45,7 @@ def _names(command: Command, prefix: str, lang: str) -> str:
     """The command in the room's language first, the other language's name after it."""
     primary = command.display(lang)
     other = command.display("de" if lang == "en" else "en")
-    star = " ★" if command.chair_only else ""
+    star = " ★" if command.chair_only or command.default_chair else ""
     if other == primary:
         return f"{code(prefix + primary)}{star}"
     return f"{code(prefix + primary)} ({code(prefix + other)}){star}"

@@ -23,6 +23,7 @@ from nio import (
     RoomSendResponse,
     SyncResponse,
 )
+from nio.crypto.attachments import decrypt_attachment
 
 
 @dataclass
@@ -160,6 +161,17 @@ class ChatClient:
                 return
             await asyncio.sleep(0.05)
         raise AssertionError(f"{self.user_id}: room {room_id} never arrived in sync")
+
+    async def download(self, seen: Seen) -> bytes:
+        """The bytes of an m.file, decrypted when the room is encrypted."""
+        file_info = seen.content.get("file")
+        mxc = file_info["url"] if file_info else seen.content["url"]
+        response = await self.client.download(mxc=mxc)
+        body = getattr(response, "body", None)
+        assert isinstance(body, bytes), response
+        if not file_info:
+            return body
+        return decrypt_attachment(body, file_info["key"]["k"], file_info["hashes"]["sha256"], file_info["iv"])
 
     # ---- waiting ------------------------------------------------------------------------------
 

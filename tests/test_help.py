@@ -82,7 +82,8 @@ def test_overview_names_every_top_level_command_with_its_help(lang: str) -> None
     lines = plain(overview(DISPATCHER, lang)).splitlines()
 
     for command in TOP_LEVEL:
-        assert f"• {names_line(command, lang, star=command.chair)} – {command.help(lang)}" in lines
+        star = command.chair or command.default_chair
+        assert f"• {names_line(command, lang, star=star)} – {command.help(lang)}" in lines
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -115,12 +116,13 @@ def test_overview_in_english() -> None:
 def test_detail_of_every_command(command: Command, lang: str) -> None:
     usage_label = "Usage" if lang == "en" else "Aufruf"
     subs_label = "Subcommands" if lang == "en" else "Unterbefehle"
-    expected = [names_line(command, lang, star=chair_only(command)), command.help(lang)]
+    star = chair_only(command) or command.default_chair
+    expected = [names_line(command, lang, star=star), command.help(lang)]
     if command.handler is not None:
         expected.append(f"{usage_label}: {command.usage_line('!', lang)}")
     subs = list({id(sub): sub for sub in command.subcommands.values()}.values())
     if subs:
-        expected.append(f"{subs_label}:")
+        expected.extend([f"{subs_label}:", ""])  # the list is its own paragraph
         expected.extend(f"• {sub.usage_line('!', lang)} – {sub.help(lang)}" for sub in subs)
 
     assert plain(detail(command, "!", lang)).splitlines() == expected

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -292,7 +293,9 @@ def test_typo_in_a_matrix_key_is_an_error_not_ignored(tmp_path: Path) -> None:
 def test_unknown_section(tmp_path: Path) -> None:
     path = write_config(tmp_path, MINIMAL + '\n[boot]\nlanguage = "de"\n')
 
-    assert config_error(path) == f"{path}: unknown section [boot] (known: bot, llm, matrix)"
+    assert (
+        config_error(path) == f"{path}: unknown section [boot] (known: bot, llm, matrix, meetings, reminders)"
+    )
 
 
 def test_neither_password_nor_access_token(tmp_path: Path) -> None:
@@ -424,3 +427,26 @@ password_file = "password"
 
     assert settings.matrix.password is not None
     assert settings.matrix.password.get_secret_value() == "neben-der-datei"
+
+
+def test_reminder_and_meeting_durations_are_read(tmp_path: Path) -> None:
+    path = write_config(
+        tmp_path,
+        MINIMAL
+        + '\n[reminders]\nmeeting_offsets = ["1h", "2d"]\nlate_grace = "12h"\n[meetings]\nduration = "90min"\n',
+    )
+
+    settings = load_settings(path)
+
+    assert settings.reminders.offsets == [timedelta(days=2), timedelta(hours=1)]
+    assert settings.reminders.grace == timedelta(hours=12)
+    assert settings.meetings.length == timedelta(minutes=90)
+
+
+def test_a_bad_duration_names_its_key(tmp_path: Path) -> None:
+    path = write_config(tmp_path, MINIMAL + '\n[reminders]\nlate_grace = "bald"\n')
+
+    message = config_error(path)
+
+    assert message.startswith(f"{path}: reminders.late_grace: ")
+    assert "\n" not in message

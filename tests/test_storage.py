@@ -23,6 +23,9 @@ def db() -> Iterator[Database]:
     database.close()
 
 
+ALL_MIGRATIONS = [("akbot", "m001_core"), ("akbot", "m002_reminders_meetings")]
+
+
 def migration_rows(db: Database) -> list[tuple[str, str]]:
     return [
         (row["migration_set"], row["name"])
@@ -42,7 +45,15 @@ def test_open_db_creates_the_folder_and_akbot_db_in_wal_mode(tmp_path: Path) -> 
         assert (data_dir / "akbot.db").is_file()
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert db.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
-        assert set(db.table_names()) == {"kv", "handled_events", "rooms", "_sqlite_migrations"}
+        assert set(db.table_names()) == {
+            "kv",
+            "handled_events",
+            "rooms",
+            "meetings",
+            "reminders",
+            "deliveries",
+            "_sqlite_migrations",
+        }
     finally:
         db.close()
 
@@ -70,7 +81,7 @@ def test_open_db_twice_applies_no_migration_twice_and_keeps_data(tmp_path: Path)
 
     second = open_db(tmp_path)
     try:
-        assert migration_rows(second) == [("akbot", "m001_core")]
+        assert migration_rows(second) == ALL_MIGRATIONS
         assert KeyValue(second).get("since") == "s123"
     finally:
         second.close()
@@ -84,7 +95,7 @@ def test_wal_mode_is_persistent_in_the_file(tmp_path: Path) -> None:
 
 
 def test_memory_db_is_migrated(db: Database) -> None:
-    assert migration_rows(db) == [("akbot", "m001_core")]
+    assert migration_rows(db) == ALL_MIGRATIONS
     assert {"kv", "handled_events", "rooms"} <= set(db.table_names())
 
 

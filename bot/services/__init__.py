@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.services.meetings import MeetingService
+from bot.services.reminders import ReminderService
 from bot.services.rooms import RoomSettings
 
 
@@ -27,3 +29,5 @@ class Runtime(Protocol):
 class Services:
     rooms: RoomSettings
     runtime: Runtime
+    reminders: ReminderService
+    meetings: MeetingService

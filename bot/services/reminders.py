@@ -1,0 +1,427 @@
+"""Reminders: personal, room and meeting reminders, one-off or recurring, delivered exactly once.
+
+The database is the truth; scheduler jobs (``reminder:<id>``) are only a cache rebuilt at start.
+A delivery is first recorded as *pending* with a stable transaction id, then sent with that id,
+then marked *sent* together with the advance to the next occurrence — one transaction. A crash
+in between re-sends with the same transaction id, which the homeserver answers with the event it
+already has: the room sees the reminder once.
+
+Items that fell due while the bot was down are delivered marked late when within the grace
+period; older ones are listed in one summary message per room. None is silently dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from sqlite_utils import Database
+
+from bot.errors import UserError
+from bot.i18n import t
+from bot.render import Markdown, escape, join, mention
+from bot.scheduler import Scheduler
+from bot.timeparse import When, describe_rrule, format_datetime, next_occurrence
+
+log = logging.getLogger(__name__)
+
+LATE_AFTER = timedelta(seconds=60)
+"""A delivery this much after its time is marked late (the job itself fires within a second)."""
+MAX_ACTIVE_PER_USER = 200
+
+
+class Notifier(Protocol):
+    """Posts a message into a room; implemented by the app on top of the Matrix adapter."""
+
+    async def notify(
+        self,
+        room_id: str,
+        markdown: Markdown,
+        *,
+        mentions: Sequence[str] = (),
+        room_mention: bool = False,
+        transaction_id: str | None = None,
+    ) -> str: ...
+
+
+@dataclass(frozen=True)
+class Reminder:
+    id: int
+    room_id: str
+    creator: str
+    kind: str
+    text: str
+    first_at: datetime
+    rrule: str | None
+    next_at: datetime | None
+    mention_room: bool
+    meeting_id: int | None
+    offset_s: int | None
+    state: str
+
+    def describe(self, lang: str) -> str:
+        if self.rrule:
+            return describe_rrule(self.rrule, self.first_at, lang)
+        return ""
+
+
+class ReminderService:
+    def __init__(
+        self,
+        db: Database,
+        tz: ZoneInfo,
+        *,
+        late_grace: timedelta,
+        clock: Callable[[], datetime] | None = None,
+        language: Callable[[str], str] = lambda _room: "de",
+        display_name: Callable[[str, str], str] = lambda _room, user: user,
+    ) -> None:
+        self._db = db
+        self.tz = tz
+        self.late_grace = late_grace
+        self._clock = clock or (lambda: datetime.now(tz))
+        self._language = language
+        self._display_name = display_name
+        self._scheduler: Scheduler | None = None
+        self._notifier: Notifier | None = None
+        self._lock = asyncio.Lock()
+        self._renderers: dict[str, Callable[[Reminder, str], Markdown]] = {}
+
+    def render_kind(self, kind: str, renderer: Callable[[Reminder, str], Markdown]) -> None:
+        """Let another service word its own reminders (a meeting's reminder names the meeting)."""
+        self._renderers[kind] = renderer
+
+    def now(self) -> datetime:
+        return self._clock().astimezone(self.tz)
+
+    def attach(self, scheduler: Scheduler, notifier: Notifier) -> None:
+        """Connect to the running bot: jobs go to ``scheduler``, messages to ``notifier``."""
+        self._scheduler = scheduler
+        self._notifier = notifier
+        scheduler.on_rebuild(self.rebuild)
+
+    # ---- creating, listing, deleting ----------------------------------------------------------
+
+    def create(
+        self,
+        room_id: str,
+        creator: str,
+        when: When,
+        text: str,
+        *,
+        kind: str = "personal",
+        mention_room: bool = False,
+        meeting_id: int | None = None,
+        offset_s: int | None = None,
+    ) -> Reminder:
+        if kind != "meeting" and self._active_count(creator) >= MAX_ACTIVE_PER_USER:
+            raise UserError("reminder.too_many", limit=MAX_ACTIVE_PER_USER)
+        with self._db.conn:
+            cursor = self._db.execute(
+                "INSERT INTO reminders (room_id, creator, kind, text, first_at, rrule, next_ts, mention_room,"
+                " meeting_id, offset_s, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?)",
+                [
+                    room_id,
+                    creator,
+                    kind,
+                    text,
+                    when.at.isoformat(),
+                    when.rrule,
+                    when.at.timestamp(),
+                    int(mention_room),
+                    meeting_id,
+                    offset_s,
+                    time.time(),
+                ],
+            )
+        reminder = self.get(int(cursor.lastrowid or 0))
+        self._schedule(reminder)
+        return reminder
+
+    def get(self, reminder_id: int) -> Reminder:
+        found = self._rows("SELECT * FROM reminders WHERE id = ?", [reminder_id])
+        if not found:
+            raise UserError("reminder.not_found", id=reminder_id)
+        return found[0]
+
+    def list_for(self, room_id: str, user: str, *, everyone: bool) -> list[Reminder]:
+        """Active reminders of ``user`` in the room (all of the room's for a chair)."""
+        sql = "SELECT * FROM reminders WHERE room_id = ? AND state = 'active'"
+        params: list[Any] = [room_id]
+        if not everyone:
+            sql += " AND creator = ? AND kind != 'meeting'"
+            params.append(user)
+        return self._rows(sql + " ORDER BY next_ts, id", params)
+
+    def delete(self, room_id: str, reminder_id: int, by: str, *, is_chair: bool) -> Reminder:
+        matches = self._rows(
+            "SELECT * FROM reminders WHERE id = ? AND room_id = ? AND state = 'active'",
+            [reminder_id, room_id],
+        )
+        if not matches:
+            raise UserError("reminder.not_found", id=reminder_id)
+        found = matches[0]
+        if found.kind == "meeting":
+            raise UserError("reminder.belongs_to_meeting", id=reminder_id, meeting=found.meeting_id or 0)
+        if found.creator != by and not is_chair:
+            raise UserError("reminder.not_yours", id=reminder_id)
+        self._finish(reminder_id, "deleted")
+        return found
+
+    def _active_count(self, creator: str) -> int:
+        row = self._db.execute(
+            "SELECT count(*) FROM reminders WHERE creator = ? AND state = 'active'", [creator]
+        ).fetchone()
+        return int(row[0])
+
+    def _finish(self, reminder_id: int, state: str) -> None:
+        with self._db.conn:
+            self._db.execute(
+                "UPDATE reminders SET state = ?, next_ts = NULL WHERE id = ?", [state, reminder_id]
+            )
+        if self._scheduler is not None:
+            self._scheduler.cancel(f"reminder:{reminder_id}")
+
+    # ---- meeting reminders (the meetings service keeps them in step) --------------------------
+
+    def for_meeting(self, meeting_id: int) -> list[Reminder]:
+        return self._rows(
+            "SELECT * FROM reminders WHERE meeting_id = ? AND state = 'active' ORDER BY next_ts", [meeting_id]
+        )
+
+    def replace_meeting_reminders(
+        self,
+        room_id: str,
+        creator: str,
+        meeting_id: int,
+        *,
+        start: datetime,
+        offsets: Sequence[timedelta],
+        text: str,
+    ) -> list[Reminder]:
+        """(Re)create the automatic reminders of a meeting; offsets already past are skipped."""
+        self.cancel_meeting_reminders(meeting_id)
+        now = self.now()
+        created = []
+        for offset in offsets:
+            due = (start.astimezone(self.tz) - offset).astimezone(self.tz)
+            if due <= now:
+                continue
+            when = When(at=due, rrule=None, text=format_datetime(due, "de"))
+            created.append(
+                self.create(
+                    room_id,
+                    creator,
+                    when,
+                    text,
+                    kind="meeting",
+                    mention_room=True,
+                    meeting_id=meeting_id,
+                    offset_s=int(offset.total_seconds()),
+                )
+            )
+        return created
+
+    def cancel_meeting_reminders(self, meeting_id: int) -> None:
+        for reminder in self.for_meeting(meeting_id):
+            self._finish(reminder.id, "deleted")
+
+    # ---- scheduling and delivery -------------------------------------------------------------
+
+    def rebuild(self, scheduler: Scheduler) -> int:
+        """Recreate all jobs from the database; anything overdue is caught up right away."""
+        rows = self._db.execute(
+            "SELECT id, next_ts FROM reminders WHERE state = 'active' AND next_ts IS NOT NULL"
+        )
+        now_ts = self.now().timestamp()
+        count = 0
+        overdue = False
+        for reminder_id, next_ts in rows.fetchall():
+            if next_ts <= now_ts:
+                overdue = True
+                continue
+            scheduler.at(
+                f"reminder:{reminder_id}", datetime.fromtimestamp(next_ts, self.tz), self.deliver, reminder_id
+            )
+            count += 1
+        if overdue:
+            scheduler.at("reminders:catch-up", self.now(), self.catch_up)
+            count += 1
+        return count
+
+    def _schedule(self, reminder: Reminder) -> None:
+        if self._scheduler is None or reminder.next_at is None or reminder.state != "active":
+            return
+        self._scheduler.at(f"reminder:{reminder.id}", reminder.next_at, self.deliver, reminder.id)
+
+    async def deliver(self, reminder_id: int) -> None:
+        """The job of one reminder: post it (once), then move it to its next occurrence."""
+        async with self._lock:
+            try:
+                reminder = self.get(reminder_id)
+            except UserError:
+                return
+            if reminder.state != "active" or reminder.next_at is None:
+                return
+            now = self.now()
+            if reminder.next_at > now + timedelta(seconds=1):
+                self._schedule(reminder)  # moved since the job was planned
+                return
+            if now - reminder.next_at > self.late_grace:
+                await self._summarise(reminder.room_id, [reminder])
+                return
+            await self._send(reminder, late=now - reminder.next_at > LATE_AFTER)
+
+    async def catch_up(self) -> None:
+        """At start: deliver what fell due while the bot was away (late), summarise the too-old."""
+        async with self._lock:
+            now = self.now()
+            overdue = self._rows(
+                "SELECT * FROM reminders WHERE state = 'active' AND next_ts <= ? ORDER BY next_ts, id",
+                [now.timestamp()],
+            )
+            too_old: dict[str, list[Reminder]] = {}
+            for reminder in overdue:
+                assert reminder.next_at is not None
+                if now - reminder.next_at > self.late_grace and not self._pending(reminder):
+                    too_old.setdefault(reminder.room_id, []).append(reminder)
+                else:
+                    # It fell due while the bot was away: late by definition, however few seconds.
+                    await self._send(reminder, late=True)
+            for room_id, reminders in too_old.items():
+                await self._summarise(room_id, reminders)
+
+    def _pending(self, reminder: Reminder) -> bool:
+        """Was a send of this very occurrence begun but not confirmed (crash)? Then finish it."""
+        assert reminder.next_at is not None
+        row = self._db.execute(
+            "SELECT 1 FROM deliveries WHERE reminder_id = ? AND due_ts = ? AND outcome = 'pending'",
+            [reminder.id, reminder.next_at.timestamp()],
+        ).fetchone()
+        return row is not None
+
+    async def _send(self, reminder: Reminder, *, late: bool) -> None:
+        assert reminder.next_at is not None and self._notifier is not None
+        due_ts = reminder.next_at.timestamp()
+        transaction_id = f"akbot-reminder-{reminder.id}-{int(due_ts * 1000)}"
+        with self._db.conn:
+            self._db.execute(
+                "INSERT OR IGNORE INTO deliveries (reminder_id, due_ts, transaction_id, late, outcome)"
+                " VALUES (?, ?, ?, ?, 'pending')",
+                [reminder.id, due_ts, transaction_id, int(late)],
+            )
+        lang = self._language(reminder.room_id)
+        markdown, mentions = self._message(reminder, lang, late=late)
+        try:
+            event_id = await self._notifier.notify(
+                reminder.room_id,
+                markdown,
+                mentions=mentions,
+                room_mention=reminder.mention_room,
+                transaction_id=transaction_id,
+            )
+        except Exception:
+            # Stays pending and due: the next start (or the retry job) sends it with the same id.
+            log.exception("reminder %d could not be delivered; retrying in 60 s", reminder.id)
+            if self._scheduler is not None:
+                self._scheduler.at(
+                    f"reminder:{reminder.id}", self.now() + timedelta(seconds=60), self.deliver, reminder.id
+                )
+            return
+        self._advance(reminder, outcome="sent", event_id=event_id)
+
+    async def _summarise(self, room_id: str, reminders: list[Reminder]) -> None:
+        assert self._notifier is not None
+        lang = self._language(room_id)
+        lines = [t(lang, "reminder.missed_title", count=len(reminders))]
+        for reminder in reminders:
+            assert reminder.next_at is not None
+            lines.append(
+                Markdown(f"- {escape(format_datetime(reminder.next_at, lang))}: {escape(reminder.text)}")
+            )
+        key = ",".join(f"{r.id}@{r.next_at.timestamp() if r.next_at else 0}" for r in reminders)
+        transaction_id = "akbot-missed-" + hashlib.sha256(key.encode()).hexdigest()[:24]
+        try:
+            event_id = await self._notifier.notify(room_id, join(lines), transaction_id=transaction_id)
+        except Exception:
+            log.exception("summary of %d missed reminders could not be sent", len(reminders))
+            return
+        for reminder in reminders:
+            assert reminder.next_at is not None
+            with self._db.conn:
+                self._db.execute(
+                    "INSERT OR IGNORE INTO deliveries (reminder_id, due_ts, transaction_id, late, outcome)"
+                    " VALUES (?, ?, ?, 1, 'pending')",
+                    [reminder.id, reminder.next_at.timestamp(), f"{transaction_id}-{reminder.id}"],
+                )
+            self._advance(reminder, outcome="summarised", event_id=event_id)
+
+    def _advance(self, reminder: Reminder, *, outcome: str, event_id: str) -> None:
+        """Mark this occurrence delivered and move to the next one — in one transaction."""
+        assert reminder.next_at is not None
+        following = None
+        if reminder.rrule:
+            # A recurring reminder fires once for a missed period, then continues from now.
+            after = max(self.now(), reminder.next_at)
+            following = next_occurrence(reminder.rrule, reminder.first_at, after)
+        with self._db.conn:
+            self._db.execute(
+                "UPDATE deliveries SET outcome = ?, event_id = ?, sent_ts = ? WHERE reminder_id = ? AND due_ts = ?",
+                [outcome, event_id, time.time(), reminder.id, reminder.next_at.timestamp()],
+            )
+            self._db.execute(
+                "UPDATE reminders SET next_ts = ?, state = ? WHERE id = ?",
+                [
+                    following.timestamp() if following else None,
+                    "active" if following else "done",
+                    reminder.id,
+                ],
+            )
+        if following is not None:
+            self._schedule(self.get(reminder.id))
+
+    def _message(self, reminder: Reminder, lang: str, *, late: bool) -> tuple[Markdown, list[str]]:
+        mentions: list[str] = []
+        if reminder.kind == "personal":
+            who = mention(reminder.creator, self._display_name(reminder.room_id, reminder.creator))
+            markdown = t(lang, "reminder.personal", who=who, text=reminder.text)
+            mentions.append(reminder.creator)
+        elif reminder.kind in self._renderers:
+            markdown = self._renderers[reminder.kind](reminder, lang)
+        else:
+            markdown = t(lang, "reminder.room", text=reminder.text)
+        if reminder.mention_room:
+            markdown = Markdown("@room " + markdown)
+        if late:
+            assert reminder.next_at is not None
+            markdown = Markdown(
+                markdown + " " + t(lang, "reminder.late", due=format_datetime(reminder.next_at, lang))
+            )
+        return markdown, mentions
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Reminder]:
+        return [self._from_row(row) for row in self._db.query(sql, params)]
+
+    def _from_row(self, row: dict[str, Any]) -> Reminder:
+        next_ts = row["next_ts"]
+        return Reminder(
+            id=row["id"],
+            room_id=row["room_id"],
+            creator=row["creator"],
+            kind=row["kind"],
+            text=row["text"],
+            first_at=datetime.fromisoformat(row["first_at"]).astimezone(self.tz),
+            rrule=row["rrule"],
+            next_at=datetime.fromtimestamp(next_ts, self.tz) if next_ts is not None else None,
+            mention_room=bool(row["mention_room"]),
+            meeting_id=row["meeting_id"],
+            offset_s=row["offset_s"],
+            state=row["state"],
+        )

@@ -1,0 +1,1496 @@
+"""Times as members type them: „morgen um 9“, „Freitag 14:30“, „in 2 Stunden“, „jeden Montag 10 Uhr“.
+
+Pure functions without I/O or global state; the current time is always passed in (``now``).
+
+    parse_when(text, now=…, tz=…, lang=…) -> When(at, rrule, text)
+    format_datetime(dt, lang)              "Do., 05.06.2025, 09:00 Uhr" / "Thu, 5 Jun 2025, 09:00"
+    describe_rrule(rrule, at, lang)        "jeden Montag, 09:00 Uhr" / "every Monday, 09:00"
+    next_occurrence(rrule, first, after)   the next date of a series, wall-clock stable across DST
+    parse_duration(text)                   "7d", "24h", "30min", "90s", "2w", "1d12h" for the config
+
+German and English inputs are understood whatever ``lang`` is; ``lang`` ("de", default, or "en")
+chooses the language of ``When.text`` and of the error messages (formal "Sie").
+
+Readings (``now`` is first converted to ``tz``; "today" is the date of ``now`` in ``tz``):
+
+- Relative amounts ("in 2 Stunden", "in 1,5 Stunden", "in 3 Tagen", "in a week") are exact elapsed
+  time: ``now + timedelta`` computed in UTC, seconds (and microseconds of ``now``) kept, so "in 2
+  Stunden" across a DST change is two real hours. Months and years ("in 2 Monaten") are calendar
+  steps on the local wall clock (31 Jan + 1 month = 28/29 Feb). "in 3 Tagen um 9" is a day offset
+  with a wall-clock time: the date three days ahead at 09:00.
+- "Montag 9 Uhr" (plain weekday) is the next Monday whose 09:00 is still ahead: today if today is a
+  Monday before 09:00, otherwise the coming one. "nächsten Montag" / "naechsten" / "kommenden" /
+  "next monday" is the next Monday strictly after today (a week ahead when today is a Monday), even
+  if today's 09:00 is still ahead. "diesen Montag" / "this monday" reads like the plain weekday.
+- A bare time ("17 Uhr", "um 9", "14:30", "9am") is today if still ahead, otherwise tomorrow.
+  "heute 17 Uhr" after 17:00 is an error, never silently moved to tomorrow.
+- A date without a year is its next future occurrence (this year or a later one; "29.02." the next
+  leap year). Exception: a date without a year that is *today* with a time already passed is the
+  same mistake as "heute 17 Uhr" and an error, not a date next year. A date with a year in the past
+  is an error. A lone day of the month ("am 15. um 9 Uhr") is the next 15th at 09:00.
+- "9" after "um"/"at"/"gegen" is 09:00 (24-hour reading in both languages); "3pm" = 15:00,
+  "12am" = 00:00, "12pm" = 12:00. A bare number without "um"/"Uhr" is an hour only as the last word
+  after a day ("morgen 9", "Freitag 10"). "9 am Freitag" reads "am" as the German preposition when
+  a day follows and it was written apart from the number; "9am" is always the meridiem. Day parts
+  move hours 1–11 to the afternoon: "heute abend um 8" = 20:00 ("nachmittags", "abends",
+  "evening"); "nachts" does so for 6–11 only ("11 Uhr nachts" = 23:00, "2 Uhr nachts" = 02:00);
+  "morgen früh", "morgens", "vormittags" leave the hour alone; "mittags"/"noon" alone is 12:00.
+- A day without a time ("morgen", "12.06.", "jeden Montag") is an error asking for the time; there
+  is no default time. Every reading must be strictly after ``now`` and at most 10 years ahead.
+- "24:00", "halb 3", "viertel nach 9", "midnight", "12/06" and "14.30" without "Uhr" (except after
+  a day: "morgen 14.30") are not understood.
+
+Recurring: ``When.rrule`` is an RFC 5545 RRULE value (no "RRULE:", no DTSTART); the series starts at
+``When.at``, the first occurrence strictly after ``now``. Supported: "täglich", "jeden Tag", "alle 3
+Tage"; "jeden Montag", "montags", "jeden Montag und Donnerstag", "werktags"/"jeden Werktag"
+(Mon–Fri, holidays not considered), "montags bis freitags", "wöchentlich am Montag"; "alle 2 Wochen
+Mittwoch", "jeden zweiten Mittwoch" (= every 2 weeks; "jeden dritten Mittwoch" every 3 weeks),
+"every other wednesday"; "jeden ersten Montag im Monat" (BYDAY=1MO; "jeden ersten Montag" without
+"im Monat" reads the same), "jeden letzten Freitag im Monat" (BYDAY=-1FR), "jeden zweiten Mittwoch
+im Monat" (BYDAY=2WE); "monatlich am 15.", "jeden 15. im Monat", "am 15. jedes Monats", "jeden
+letzten Tag im Monat" (BYMONTHDAY=-1; BYMONTHDAY=31 skips shorter months, as RFC 5545 says);
+English equivalents. "wöchentlich 9 Uhr" / "alle 2 Wochen 14 Uhr" without a weekday repeat on the
+weekday of the first occurrence; "monatlich 9 Uhr" without a day is not understood. Start dates
+("ab 1. Juli"), end dates and yearly rules are not supported.
+
+Daylight saving time (in ``tz``): times of day stay wall-clock times. A local time that does not
+exist (the spring-forward gap, e.g. 02:30 on 2026-03-29 in Europe/Berlin) is moved forward by the
+length of the gap (02:30 → 03:30 CEST): the time is read with the offset before the change (PEP
+495, fold=0), which is also what RFC 5545 prescribes. An ambiguous time (the repeated autumn hour)
+is its first occurrence (fold=0, summer time). ``next_occurrence`` computes the series on naive
+local times with dateutil and attaches the zone afterwards, so a daily 02:30 series gives 03:30 on
+the spring-forward day and 02:30 again the day after. ``parse_when`` never starts a series inside a
+gap (it takes the next occurrence that exists), because ``When.at`` is the series' DTSTART and its
+wall-clock time is the series' time.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from fractions import Fraction
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dateutil.rrule import rrulestr  # type: ignore[import-untyped, unused-ignore]
+
+from bot.errors import UserError
+
+__all__ = [
+    "MAX_LENGTH",
+    "TimeParseError",
+    "When",
+    "describe_rrule",
+    "format_datetime",
+    "next_occurrence",
+    "parse_duration",
+    "parse_when",
+]
+
+MAX_LENGTH = 200
+"""Longer inputs are refused before parsing."""
+MAX_YEARS_AHEAD = 10
+_MAX_INTERVAL = 99
+_SEARCH_LIMIT = 2000  # candidates examined when looking for an occurrence
+
+
+@dataclass(frozen=True)
+class When:
+    """A reading of a time: the first (or only) moment, the repetition rule, and a long form."""
+
+    at: datetime
+    """Aware (tzinfo is the requested zone), strictly after ``now``; the series' DTSTART."""
+    rrule: str | None
+    """RFC 5545 RRULE value without "RRULE:" and DTSTART, e.g. "FREQ=WEEKLY;BYDAY=MO"; None once."""
+    text: str
+    """"Do., 05.06.2025, 09:00 Uhr" or "jeden Montag, 09:00 Uhr (ab Mo., 15.06.2026, 09:00 Uhr)"."""
+
+
+class TimeParseError(UserError):
+    """A time the member typed could not be read; ``message`` explains it in their language.
+
+    ``reason`` names the case for programs: "empty", "too_long", "unknown", "no_time", "past",
+    "too_far", "bad_date", "bad_time", "weekday_mismatch", "not_positive".
+    """
+
+    def __init__(self, message: str, *, reason: str = "unknown") -> None:
+        super().__init__("plain", text=message)
+        self.message = message
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return self.message
+
+
+# --------------------------------------------------------------------------------------------------
+# Messages
+
+_MESSAGES: dict[str, dict[str, str]] = {
+    "de": {
+        "unknown": (
+            "Die Zeitangabe „{text}“ habe ich nicht verstanden. "
+            "Beispiele: „morgen um 9“, „Freitag 14:30“, „in 2 Stunden“, „jeden Montag 10 Uhr“."
+        ),
+        "empty": (
+            "Bitte geben Sie eine Zeitangabe an, z. B. „morgen um 9“, „Freitag 14:30“ oder „in 2 Stunden“."
+        ),
+        "too_long": (
+            "Die Zeitangabe ist zu lang ({length} Zeichen, höchstens {limit}). "
+            "Beispiele: „morgen um 9“, „Freitag 14:30“, „in 2 Stunden“."
+        ),
+        "no_time": (
+            "Bei „{text}“ fehlt die Uhrzeit. Bitte nennen Sie auch die Uhrzeit, "
+            "z. B. „12.06. 15 Uhr“ oder „morgen um 9“."
+        ),
+        "no_time_rule": (
+            "Bei „{text}“ fehlt die Uhrzeit. Bitte nennen Sie auch die Uhrzeit, "
+            "z. B. „jeden Montag 10 Uhr“ oder „täglich 7:00“."
+        ),
+        "past": (
+            "„{text}“ liegt in der Vergangenheit ({reading}). Bitte nennen Sie einen Zeitpunkt "
+            "in der Zukunft, z. B. „morgen um 9“ oder „in 2 Stunden“."
+        ),
+        "too_far": (
+            "„{text}“ liegt mehr als {years} Jahre in der Zukunft. Bitte nennen Sie einen "
+            "früheren Zeitpunkt, z. B. „in 2 Wochen“ oder „3. Juli 10 Uhr“."
+        ),
+        "bad_date": "Den {date} gibt es nicht. Beispiele: „12.06. 15 Uhr“, „3. Juli 10 Uhr“.",
+        "bad_month": "Einen {month}. Monat gibt es nicht. Beispiele: „12.06. 15 Uhr“, „3. Juli 10 Uhr“.",
+        "bad_time": "Die Uhrzeit „{time}“ gibt es nicht. Beispiele: „14:30“, „9 Uhr“, „3pm“.",
+        "weekday_mismatch": (
+            "Der {date} ist ein {actual}, kein {given}. Bitte prüfen Sie Datum und Wochentag, "
+            "z. B. „Freitag, 12.06. 15 Uhr“."
+        ),
+        "not_positive": (
+            "Die Zeitspanne muss größer als null sein, z. B. „in 10 Minuten“ oder „in 2 Stunden“."
+        ),
+    },
+    "en": {
+        "unknown": (
+            "I did not understand the time “{text}”. "
+            "Examples: “tomorrow 9am”, “friday 14:30”, “in 2 hours”, “every monday at 10”."
+        ),
+        "empty": "Please give a time, e.g. “tomorrow 9am”, “friday 14:30” or “in 2 hours”.",
+        "too_long": (
+            "The time is too long ({length} characters, at most {limit}). "
+            "Examples: “tomorrow 9am”, “friday 14:30”, “in 2 hours”."
+        ),
+        "no_time": (
+            "“{text}” has no time of day. Please add the time, e.g. “12 June 3pm” or “tomorrow 9am”."
+        ),
+        "no_time_rule": (
+            "“{text}” has no time of day. Please add the time, e.g. “every monday at 10” or “daily 7:00”."
+        ),
+        "past": (
+            "“{text}” is in the past ({reading}). Please give a time in the future, "
+            "e.g. “tomorrow 9am” or “in 2 hours”."
+        ),
+        "too_far": (
+            "“{text}” is more than {years} years ahead. Please give an earlier time, "
+            "e.g. “in 2 weeks” or “July 3 10am”."
+        ),
+        "bad_date": "There is no {date}. Examples: “12 June 3pm”, “July 3 10am”.",
+        "bad_month": "There is no month {month}. Examples: “12 June 3pm”, “July 3 10am”.",
+        "bad_time": "There is no time “{time}”. Examples: “14:30”, “9am”, “3pm”.",
+        "weekday_mismatch": (
+            "{date} is a {actual}, not a {given}. Please check the date and the weekday, "
+            "e.g. “friday 12 June 3pm”."
+        ),
+        "not_positive": "The time span must be greater than zero, e.g. “in 10 minutes” or “in 2 hours”.",
+    },
+}
+
+
+def _lang(lang: str) -> str:
+    return "en" if lang == "en" else "de"
+
+
+def _error(lang: str, reason: str, **params: Any) -> TimeParseError:
+    template = _MESSAGES[_lang(lang)][reason]
+    return TimeParseError(template.format(**params), reason=reason)
+
+
+# --------------------------------------------------------------------------------------------------
+# Formatting
+
+_WEEKDAY_SHORT_DE = ("Mo.", "Di.", "Mi.", "Do.", "Fr.", "Sa.", "So.")
+_WEEKDAY_SHORT_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_WEEKDAY_DE = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")
+_WEEKDAY_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_WEEKDAY_ADVERB_DE = ("montags", "dienstags", "mittwochs", "donnerstags", "freitags", "samstags", "sonntags")
+_MONTH_DE = (
+    "Januar", "Februar", "März", "April", "Mai", "Juni",
+    "Juli", "August", "September", "Oktober", "November", "Dezember",
+)  # fmt: skip
+_MONTH_EN = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+_RRULE_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+_NTH_DE = {
+    1: "ersten",
+    2: "zweiten",
+    3: "dritten",
+    4: "vierten",
+    5: "fünften",
+    -1: "letzten",
+    -2: "vorletzten",
+}
+_NTH_EN = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", -1: "last", -2: "second-to-last"}
+
+
+def _clock(dt: datetime) -> str:
+    """ "09:00", or "09:00:30" when the seconds are not zero."""
+    text = f"{dt.hour:02d}:{dt.minute:02d}"
+    return f"{text}:{dt.second:02d}" if dt.second else text
+
+
+def _clock_long(dt: datetime, en: bool) -> str:
+    return _clock(dt) if en else f"{_clock(dt)} Uhr"
+
+
+def format_datetime(dt: datetime, lang: str) -> str:
+    """ "Do., 05.06.2025, 09:00 Uhr" (de) or "Thu, 5 Jun 2025, 09:00" (en), in dt's own wall clock.
+
+    Seconds appear only when they are not zero ("09:00:30 Uhr"); microseconds never.
+    """
+    if _lang(lang) == "en":
+        month = _MONTH_EN[dt.month - 1][:3]
+        return f"{_WEEKDAY_SHORT_EN[dt.weekday()]}, {dt.day} {month} {dt.year}, {_clock(dt)}"
+    day = f"{dt.day:02d}.{dt.month:02d}.{dt.year:04d}"
+    return f"{_WEEKDAY_SHORT_DE[dt.weekday()]}, {day}, {_clock(dt)} Uhr"
+
+
+def _join(items: Sequence[str], en: bool) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {'and' if en else 'und'} {items[-1]}"
+
+
+def _ordinal_en(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+_BYDAY_RE = re.compile(r"([+-]?[0-9]{1,2})?(MO|TU|WE|TH|FR|SA|SU)")
+_RRULE_KEYS = frozenset({"FREQ", "INTERVAL", "BYDAY", "BYMONTHDAY", "WKST"})
+
+
+def _rrule_parts(rrule: str) -> dict[str, str]:
+    """ "FREQ=WEEKLY;BYDAY=MO" -> {"FREQ": "WEEKLY", "BYDAY": "MO"}; ValueError when malformed."""
+    value = rrule.strip()
+    if value.upper().startswith("RRULE:"):
+        value = value[6:]
+    parts: dict[str, str] = {}
+    for item in value.split(";"):
+        key, sep, val = item.partition("=")
+        if not sep or not key.strip() or not val.strip():
+            raise ValueError(f"not an RRULE value: {rrule!r}")
+        parts[key.strip().upper()] = val.strip().upper()
+    if "FREQ" not in parts:
+        raise ValueError(f"RRULE without FREQ: {rrule!r}")
+    return parts
+
+
+def _rule_phrase(parts: dict[str, str], at: datetime, en: bool) -> str | None:
+    """The repetition in words without the time, or None when it has no wording here."""
+    if set(parts) - _RRULE_KEYS:
+        return None
+    freq = parts["FREQ"]
+    interval_text = parts.get("INTERVAL", "1")
+    if not interval_text.isdigit() or int(interval_text) < 1:
+        return None
+    interval = int(interval_text)
+    byday: list[tuple[int | None, int]] = []
+    for item in parts.get("BYDAY", "").split(",") if "BYDAY" in parts else []:
+        match = _BYDAY_RE.fullmatch(item)
+        if match is None:
+            return None
+        byday.append((int(match[1]) if match[1] else None, _RRULE_DAYS.index(match[2])))
+    monthdays: list[int] = []
+    for item in parts.get("BYMONTHDAY", "").split(",") if "BYMONTHDAY" in parts else []:
+        if not re.fullmatch(r"[+-]?[0-9]{1,2}", item) or int(item) == 0 or not -31 <= int(item) <= 31:
+            return None
+        monthdays.append(int(item))
+
+    if freq == "DAILY" and not byday and not monthdays:
+        if interval == 1:
+            return "daily" if en else "täglich"
+        return f"every {interval} days" if en else f"alle {interval} Tage"
+    if freq in {"WEEKLY", "DAILY"} and not monthdays and (freq == "WEEKLY" or interval == 1):
+        if any(nth is not None for nth, _ in byday):
+            return None
+        days = sorted({day for _, day in byday}) or [at.weekday()]
+        workdays = days == [0, 1, 2, 3, 4]
+        if interval == 1:
+            if workdays:
+                return "weekdays" if en else "werktags"
+            if en:
+                return "every " + _join([_WEEKDAY_EN[d] for d in days], en)
+            return "jeden " + _join([_WEEKDAY_DE[d] for d in days], en)
+        if en:
+            return f"every {interval} weeks on " + (
+                "weekdays" if workdays else _join([_WEEKDAY_EN[d] for d in days], en)
+            )
+        return f"alle {interval} Wochen " + (
+            "werktags" if workdays else _join([_WEEKDAY_ADVERB_DE[d] for d in days], en)
+        )
+    if freq == "MONTHLY":
+        if byday and not monthdays:
+            if len(byday) != 1:
+                return None
+            nth, day = byday[0]
+            if nth is None or nth not in _NTH_DE:
+                return None
+            if en:
+                what = f"{_NTH_EN[nth]} {_WEEKDAY_EN[day]}"
+                return f"{what} of every month" if interval == 1 else f"every {interval} months on the {what}"
+            what = f"{_NTH_DE[nth]} {_WEEKDAY_DE[day]}"
+            return f"jeden {what} im Monat" if interval == 1 else f"alle {interval} Monate am {what}"
+        if byday:
+            return None
+        days_of_month = monthdays or [at.day]
+        if en:
+            named = [
+                ("the last day" if d == -1 else f"the {_ordinal_en(d)}")
+                for d in days_of_month
+                if d > 0 or d == -1
+            ]
+            if len(named) != len(days_of_month):
+                return None
+            what = _join(named, en)
+            return f"monthly on {what}" if interval == 1 else f"every {interval} months on {what}"
+        named = [("letzten Tag" if d == -1 else f"{d}.") for d in days_of_month if d > 0 or d == -1]
+        if len(named) != len(days_of_month):
+            return None
+        what = _join(named, en)
+        return f"monatlich am {what}" if interval == 1 else f"alle {interval} Monate am {what}"
+    return None
+
+
+def describe_rrule(rrule: str, at: datetime, lang: str) -> str:
+    """The series in words with its time of day (taken from ``at``), e.g. "jeden Montag, 09:00 Uhr".
+
+    Rules outside what ``parse_when`` produces are shown as "wiederkehrend (…)" / "recurring (…)";
+    a value that is not an RRULE at all (no FREQ) raises ValueError.
+    """
+    en = _lang(lang) == "en"
+    parts = _rrule_parts(rrule)
+    phrase = _rule_phrase(parts, at, en)
+    if phrase is None:
+        phrase = f"recurring ({rrule.strip()})" if en else f"wiederkehrend ({rrule.strip()})"
+    return f"{phrase}, {_clock_long(at, en)}"
+
+
+def _long_text(at: datetime, rrule: str | None, lang: str) -> str:
+    if rrule is None:
+        return format_datetime(at, lang)
+    word = "from" if _lang(lang) == "en" else "ab"
+    return f"{describe_rrule(rrule, at, lang)} ({word} {format_datetime(at, lang)})"
+
+
+# --------------------------------------------------------------------------------------------------
+# Time zones and series
+
+
+def _localize(naive: datetime, tz: tzinfo) -> datetime:
+    """Attach ``tz`` to a local wall-clock time.
+
+    Ambiguous times get their first occurrence (fold=0); nonexistent ones (spring-forward gap) are
+    read with the offset before the change, i.e. moved forward by the gap (02:30 -> 03:30).
+    """
+    return naive.replace(tzinfo=tz, fold=0).astimezone(UTC).astimezone(tz)
+
+
+def _exists(naive: datetime, tz: tzinfo) -> bool:
+    return _localize(naive, tz).replace(tzinfo=None) == naive
+
+
+def _naive_after(rrule: str, dtstart: datetime, start: datetime) -> Iterator[datetime]:
+    """Occurrences (naive) of the series from ``dtstart`` at or after ``start``, at most a bounded number."""
+    series: Any = rrulestr(rrule, dtstart=dtstart)
+    for count, value in enumerate(series.xafter(start, inc=True)):
+        if count >= _SEARCH_LIMIT:
+            return
+        yield value
+
+
+def next_occurrence(rrule: str, first: datetime, after: datetime) -> datetime | None:
+    """The next occurrence strictly after ``after`` of the series that starts at ``first``.
+
+    ``first`` must be aware; its wall-clock time and zone are the series' own: occurrences are
+    computed on naive local times (dateutil) and get ``first.tzinfo`` afterwards, so "every Monday
+    09:00" stays 09:00 local across DST changes. A nonexistent local time is moved forward by the
+    gap (daily 02:30 gives 03:30 on the spring-forward day); an ambiguous one is its first
+    occurrence (fold=0). None when the series has ended (COUNT/UNTIL). UNTIL, if used, must be a
+    floating (local) time.
+    """
+    tz = first.tzinfo
+    if tz is None or first.utcoffset() is None:
+        raise ValueError("first must be timezone-aware")
+    if after.tzinfo is None or after.utcoffset() is None:
+        raise ValueError("after must be timezone-aware")
+    dtstart = first.replace(tzinfo=None, fold=0)
+    after_utc = after.astimezone(UTC)
+    start = max(dtstart, after.astimezone(tz).replace(tzinfo=None, fold=0) - timedelta(days=1))
+    for candidate in _naive_after(rrule, dtstart, start):
+        aware = _localize(candidate, tz)
+        if aware.astimezone(UTC) > after_utc:
+            return aware
+    return None
+
+
+# --------------------------------------------------------------------------------------------------
+# Durations for the configuration
+
+_DURATION_UNITS = {
+    "w": timedelta(weeks=1),
+    "d": timedelta(days=1),
+    "h": timedelta(hours=1),
+    "min": timedelta(minutes=1),
+    "s": timedelta(seconds=1),
+}
+_DURATION_PART = re.compile(r"\s*([0-9]{1,6})\s*(min|w|d|h|s)(?![a-z])", re.IGNORECASE)
+_DURATION_MAX = timedelta(days=3660)
+
+
+def parse_duration(text: str) -> timedelta:
+    """A configuration offset such as "7d", "1d", "1h", "24h", "30min", "90s", "2w" or "1d12h".
+
+    Units: w, d, h, min, s (case-insensitive, spaces allowed between parts, each unit once). Zero
+    ("0min") is allowed; at most 10 years. Anything else raises ValueError.
+    """
+    hint = "use e.g. 7d, 24h, 30min, 90s, 2w or 1d12h (units w, d, h, min, s)"
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"empty duration; {hint}")
+    value = text.strip()
+    if len(value) > 60:
+        raise ValueError(f"duration {value[:20]!r}… is too long; {hint}")
+    total = timedelta()
+    seen: set[str] = set()
+    position = 0
+    while position < len(value):
+        match = _DURATION_PART.match(value, position)
+        if match is None:
+            raise ValueError(f"{value!r} is not a duration; {hint}")
+        unit = match[2].lower()
+        if unit in seen:
+            raise ValueError(f"{value!r} names the unit {unit!r} twice; {hint}")
+        seen.add(unit)
+        total += int(match[1]) * _DURATION_UNITS[unit]
+        position = match.end()
+        while position < len(value) and value[position].isspace():
+            position += 1
+    if total > _DURATION_MAX:
+        raise ValueError(f"{value!r} is longer than 10 years; {hint}")
+    return total
+
+
+# --------------------------------------------------------------------------------------------------
+# Tokens
+
+_WEEKDAYS = {
+    "montag": 0, "mo": 0, "monday": 0, "mon": 0,
+    "dienstag": 1, "di": 1, "tuesday": 1, "tue": 1, "tues": 1,
+    "mittwoch": 2, "mi": 2, "wednesday": 2, "wed": 2,
+    "donnerstag": 3, "do": 3, "thursday": 3, "thu": 3, "thur": 3, "thurs": 3,
+    "freitag": 4, "fr": 4, "friday": 4, "fri": 4,
+    "samstag": 5, "sonnabend": 5, "sa": 5, "saturday": 5, "sat": 5,
+    "sonntag": 6, "so": 6, "sunday": 6, "sun": 6,
+}  # fmt: skip
+_WEEKDAY_ADVERBS = {
+    "montags": 0, "dienstags": 1, "mittwochs": 2, "donnerstags": 3, "freitags": 4,
+    "samstags": 5, "sonnabends": 5, "sonntags": 6,
+    "mondays": 0, "tuesdays": 1, "wednesdays": 2, "thursdays": 3, "fridays": 4,
+    "saturdays": 5, "sundays": 6,
+}  # fmt: skip
+_MONTHS = {
+    "januar": 1, "jaenner": 1, "jan": 1, "january": 1,
+    "februar": 2, "feber": 2, "feb": 2, "february": 2,
+    "maerz": 3, "maer": 3, "mrz": 3, "mar": 3, "march": 3,
+    "april": 4, "apr": 4,
+    "mai": 5, "may": 5,
+    "juni": 6, "jun": 6, "june": 6,
+    "juli": 7, "jul": 7, "july": 7,
+    "august": 8, "aug": 8,
+    "september": 9, "sep": 9, "sept": 9,
+    "oktober": 10, "okt": 10, "october": 10, "oct": 10,
+    "november": 11, "nov": 11,
+    "dezember": 12, "dez": 12, "december": 12, "dec": 12,
+}  # fmt: skip
+_NUMBER_WORDS = {
+    "ein": 1, "eine": 1, "einer": 1, "einem": 1, "einen": 1, "a": 1, "an": 1, "one": 1,
+    "zwei": 2, "two": 2, "drei": 3, "three": 3, "vier": 4, "four": 4, "fuenf": 5, "five": 5,
+    "sechs": 6, "six": 6, "sieben": 7, "seven": 7, "acht": 8, "eight": 8, "neun": 9, "nine": 9,
+    "zehn": 10, "ten": 10, "elf": 11, "eleven": 11, "zwoelf": 12, "twelve": 12,
+    "vierzehn": 14, "fourteen": 14, "fuenfzehn": 15, "fifteen": 15,
+    "zwanzig": 20, "twenty": 20, "dreissig": 30, "thirty": 30,
+}  # fmt: skip
+_ORDINAL_WORDS = {
+    "erste": 1, "ersten": 1, "erster": 1, "erstes": 1, "first": 1,
+    "zweite": 2, "zweiten": 2, "zweiter": 2, "zweites": 2, "second": 2,
+    "dritte": 3, "dritten": 3, "dritter": 3, "drittes": 3, "third": 3,
+    "vierte": 4, "vierten": 4, "vierter": 4, "viertes": 4, "fourth": 4,
+    "fuenfte": 5, "fuenften": 5, "fuenfter": 5, "fuenftes": 5, "fifth": 5,
+    "letzte": -1, "letzten": -1, "letzter": -1, "letztes": -1, "last": -1,
+    "vorletzte": -2, "vorletzten": -2, "vorletzter": -2, "vorletztes": -2,
+}  # fmt: skip
+_ORDINAL_SUFFIXES = frozenset({"st", "nd", "rd", "th"})
+_MONTH_NTH = frozenset({1, 2, 3, 4, 5, -1, -2})
+
+_SECOND = Fraction(1)
+_UNITS: dict[str, tuple[str, Fraction]] = {
+    **dict.fromkeys(("s", "sek", "sekunde", "sekunden", "sec", "secs", "second", "seconds"), ("s", _SECOND)),
+    **dict.fromkeys(("min", "mins", "minute", "minuten", "minutes"), ("s", 60 * _SECOND)),
+    **dict.fromkeys(("h", "std", "stunde", "stunden", "hour", "hours", "hr", "hrs"), ("s", 3600 * _SECOND)),
+    **dict.fromkeys(("d", "tag", "tage", "tagen", "day", "days"), ("s", 86400 * _SECOND)),
+    **dict.fromkeys(("w", "wo", "woche", "wochen", "week", "weeks", "wk", "wks"), ("s", 604800 * _SECOND)),
+    **dict.fromkeys(("monat", "monate", "monaten", "month", "months"), ("months", Fraction(1))),
+    **dict.fromkeys(("jahr", "jahre", "jahren", "year", "years"), ("months", Fraction(12))),
+}
+_DAY_UNITS = frozenset({"d", "tag", "tage", "tagen", "day", "days"})
+_WEEK_UNITS = frozenset({"w", "wo", "woche", "wochen", "week", "weeks", "wk", "wks"})
+_MONTH_UNITS = frozenset({"monat", "monate", "monaten", "month", "months"})
+
+_DAYWORDS = {"heute": 0, "today": 0, "tonight": 0, "morgen": 1, "tomorrow": 1, "uebermorgen": 2}
+_DAYPARTS = {
+    "morgens": "am", "frueh": "am", "vormittag": "am", "vormittags": "am", "morning": "am",
+    "mittag": "noon", "mittags": "noon", "noon": "noon", "midday": "noon",
+    "nachmittag": "pm", "nachmittags": "pm", "afternoon": "pm",
+    "abend": "pm", "abends": "pm", "evening": "pm",
+    "nacht": "night", "nachts": "night", "night": "night",
+}  # fmt: skip
+_NEXT_WORDS = frozenset(
+    {
+        "naechsten",
+        "naechste",
+        "naechster",
+        "naechstes",
+        "kommenden",
+        "kommende",
+        "kommender",
+        "next",
+        "coming",
+    }
+)
+_THIS_WORDS = frozenset({"diesen", "diese", "dieser", "this"})
+_TIME_PREPOSITIONS = frozenset({"um", "at", "gegen", "around"})
+_FILLERS = frozenset({"am", "on", "the", "den", "der", "dem"})
+_TIME_MARKERS = frozenset({"uhr", "h"})
+_EVERY_WORDS = frozenset({"jeden", "jede", "jedes", "jeder", "every", "each"})
+_DAILY_WORDS = frozenset({"taeglich", "daily", "alltaeglich"})
+_WORKDAY_WORDS = frozenset({"werktags", "wochentags", "weekdays", "werktaeglich", "arbeitstags"})
+_WORKDAY_NOUNS = frozenset({"werktag", "wochentag", "arbeitstag", "weekday", "workday"})
+_WEEKLY_WORDS = frozenset({"woechentlich", "weekly"})
+_BIWEEKLY_WORDS = frozenset({"zweiwoechentlich", "vierzehntaeglich", "vierzehntaegig", "fortnightly"})
+_MONTHLY_WORDS = frozenset({"monatlich", "monthly"})
+_DAY_NOUNS = frozenset({"tag", "day"})
+_WEEK_NOUNS = frozenset({"woche", "week"})
+_MONTH_NOUNS = frozenset({"monat", "month"})
+_MONTH_SUFFIX_LEAD = frozenset(
+    {"im", "in", "des", "jedes", "jeden", "pro", "of", "the", "each", "every", "a", "per", "eines"}
+)
+_MONTH_SUFFIX_NOUNS = frozenset({"monat", "monats", "month"})
+_AND_WORDS = frozenset({"und", "and", "sowie", "&", "+"})
+_RANGE_WORDS = frozenset({"bis", "-", "to", "through", "thru", "till", "until"})
+_TAIL_FILLERS = frozenset({"am", "on", "the", "den", "jeweils"})
+
+_TOKEN_RE = re.compile(r"[0-9]+(?:[.:,/-][0-9]+)*\.?|[a-z]+\.?|\S")
+_ISO_RE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})\.?")
+_CLOCK_RE = re.compile(r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?\.?")
+_DMY_RE = re.compile(r"([0-9]{1,2})\.([0-9]{1,2})\.(?:([0-9]{4}|[0-9]{2})\.?)?")
+_DOT2_RE = re.compile(r"([0-9]+)\.([0-9]+)")
+_DEC_RE = re.compile(r"([0-9]+),([0-9]+)\.?")
+_ORD_RE = re.compile(r"([0-9]+)\.")
+_SKIPPED = frozenset(",;!?.:\"'()[]“”„‚‘’«»")
+_DASHES = frozenset("-–—")
+
+
+@dataclass(frozen=True)
+class _Tok:
+    kind: str  # word, num, ord, dec, dot2, date, iso, clock, other
+    text: str  # normalized; words without a trailing dot
+    a: int = 0
+    b: int = 0
+    c: int | None = None
+    glued: bool = False  # written directly after the previous token
+    final: bool = False  # the last token
+
+
+def _normalize(text: str) -> str:
+    value = unicodedata.normalize("NFKC", text).lower()
+    for umlaut, plain in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss"), ("’", "'")):
+        value = value.replace(umlaut, plain)
+    value = value.replace("o'clock", " uhr")
+    value = re.sub(r"(?<![a-z])([ap])\.\s?m(?![a-z])\.?", r"\1m", value)
+    return re.sub(r"([0-9]{4}-[0-9]{1,2}-[0-9]{1,2})t(?=[0-9])", r"\1 ", value)
+
+
+def _classify(raw: str) -> _Tok | None:
+    if "0" <= raw[0] <= "9":
+        if match := _ISO_RE.fullmatch(raw):
+            return _Tok("iso", raw, int(match[1]), int(match[2]), int(match[3]))
+        if match := _CLOCK_RE.fullmatch(raw):
+            return _Tok("clock", raw, int(match[1]), int(match[2]), int(match[3] or 0))
+        if match := _DMY_RE.fullmatch(raw):
+            year = match[3]
+            full_year = None if year is None else int(year) + (2000 if len(year) == 2 else 0)
+            return _Tok("date", raw, int(match[1]), int(match[2]), full_year)
+        if match := _DOT2_RE.fullmatch(raw):
+            return _Tok("dot2", raw, int(match[1]), int(match[2]))
+        if match := _DEC_RE.fullmatch(raw):
+            return _Tok("dec", raw.rstrip("."), int(match[1]), int(match[2]))
+        if match := _ORD_RE.fullmatch(raw):
+            return _Tok("ord", match[1], int(match[1]))
+        if raw.isdigit():
+            return _Tok("num", raw, int(raw))
+        return _Tok("other", raw)
+    if "a" <= raw[0] <= "z":
+        return _Tok("word", raw.rstrip("."))
+    if raw in _SKIPPED:
+        return None
+    if raw in _DASHES:
+        return _Tok("word", "-")
+    if raw in {"&", "+"}:
+        return _Tok("word", raw)
+    return _Tok("other", raw)
+
+
+def _tokenize(text: str) -> list[_Tok]:
+    tokens: list[_Tok] = []
+    previous_end = -1
+    for match in _TOKEN_RE.finditer(_normalize(text)):
+        token = _classify(match[0])
+        if token is not None:
+            tokens.append(replace(token, glued=match.start() == previous_end))
+        previous_end = match.end()
+    if tokens:
+        tokens[-1] = replace(tokens[-1], final=True)
+    return tokens
+
+
+# --------------------------------------------------------------------------------------------------
+# Grammar
+
+
+@dataclass(frozen=True)
+class _Rule:
+    freq: str  # DAILY, WEEKLY, MONTHLY
+    interval: int = 1
+    days: tuple[int, ...] = ()
+    nth: int | None = None  # MONTHLY: BYDAY=<nth><day>
+    monthday: int | None = None  # MONTHLY: BYMONTHDAY
+
+    def value(self) -> str:
+        parts = [f"FREQ={self.freq}"]
+        if self.interval > 1:
+            parts.append(f"INTERVAL={self.interval}")
+        if self.days:
+            if self.nth is not None:
+                parts.append(f"BYDAY={self.nth}{_RRULE_DAYS[self.days[0]]}")
+            else:
+                parts.append("BYDAY=" + ",".join(_RRULE_DAYS[d] for d in sorted(self.days)))
+        if self.monthday is not None:
+            parts.append(f"BYMONTHDAY={self.monthday}")
+        return ";".join(parts)
+
+
+@dataclass(frozen=True)
+class _Clock:
+    hour: int
+    minute: int
+    second: int
+    meridiem: str | None  # "am", "pm"
+    shown: str  # for messages, e.g. "25:00" or "13 pm"
+
+
+@dataclass(frozen=True)
+class _DateSpec:
+    day: int
+    month: int | None  # None: only a day of the month ("am 15.")
+    year: int | None
+
+
+@dataclass(frozen=True)
+class _Relative:
+    parts: tuple[tuple[Fraction, str, str], ...]  # (amount, kind "s"/"months", unit word)
+    negative: bool
+
+
+@dataclass
+class _Reading:
+    rule: _Rule | None = None
+    relative: _Relative | None = None
+    date: _DateSpec | None = None
+    offset: int | None = None  # heute 0, morgen 1, übermorgen 2
+    weekday: int | None = None
+    next_week: bool = False
+    clock: _Clock | None = None
+    daypart: str | None = None
+
+    def has_day(self) -> bool:
+        return self.date is not None or self.offset is not None or self.weekday is not None
+
+
+class _Parser:
+    """Recursive descent over the tokens; every method returns (value, next index) or None."""
+
+    def __init__(self, tokens: list[_Tok]) -> None:
+        self.toks = tokens
+        self.n = len(tokens)
+
+    # helpers -------------------------------------------------------------------------------------
+
+    def word(self, i: int) -> str | None:
+        if 0 <= i < self.n and self.toks[i].kind == "word":
+            return self.toks[i].text
+        return None
+
+    def tok(self, i: int) -> _Tok | None:
+        return self.toks[i] if 0 <= i < self.n else None
+
+    def skip(self, i: int, words: frozenset[str]) -> int:
+        while self.word(i) in words:
+            i += 1
+        return i
+
+    def small_number(self, i: int) -> tuple[int, int] | None:
+        """A whole number written in digits or as a word ("2", "zwei", "two")."""
+        token = self.tok(i)
+        if token is not None and token.kind == "num" and len(token.text) <= 4:
+            return token.a, i + 1
+        word = self.word(i)
+        if word in _NUMBER_WORDS:
+            return _NUMBER_WORDS[word], i + 1
+        return None
+
+    def weekday(self, i: int, adverbs: bool = True) -> tuple[int, int] | None:
+        word = self.word(i)
+        if word in _WEEKDAYS:
+            return _WEEKDAYS[word], i + 1
+        if adverbs and word in _WEEKDAY_ADVERBS:
+            return _WEEKDAY_ADVERBS[word], i + 1
+        return None
+
+    def weekday_list(self, i: int) -> tuple[tuple[int, ...], int] | None:
+        """ "Montag", "montags und donnerstags", "Mo, Mi, Fr", "montags bis freitags", "mo-fr"."""
+        first = self.weekday(i)
+        if first is None:
+            return None
+        days = [first[0]]
+        j = first[1]
+        while True:
+            word = self.word(j)
+            if word in _RANGE_WORDS and (end := self.weekday(j + 1)) is not None:
+                start = days[-1]
+                span = (end[0] - start) % 7
+                days.extend((start + k) % 7 for k in range(1, span + 1))
+                j = end[1]
+            elif (more := self.weekday(j + 1 if word in _AND_WORDS else j)) is not None:
+                days.append(more[0])
+                j = more[1]
+            else:
+                return tuple(sorted(set(days))), j
+
+    def ordinal(self, i: int) -> tuple[int, bool, int] | None:
+        """(n, written in digits, next index): "3.", "3rd", "dritten", "letzten"."""
+        token = self.tok(i)
+        if token is None:
+            return None
+        if token.kind == "ord" and len(token.text) <= 2:
+            return token.a, True, i + 1
+        if token.kind == "num" and len(token.text) <= 2 and self.word(i + 1) in _ORDINAL_SUFFIXES:
+            return token.a, True, i + 2
+        word = self.word(i)
+        if word in _ORDINAL_WORDS:
+            return _ORDINAL_WORDS[word], False, i + 1
+        return None
+
+    def month_suffix(self, i: int) -> int | None:
+        """ "im Monat", "des Monats", "jedes Monats", "of every month", "of the month", "each month"."""
+        j = i
+        for _ in range(2):
+            if self.word(j) in _MONTH_SUFFIX_LEAD:
+                j += 1
+        if self.word(j) in _MONTH_SUFFIX_NOUNS:
+            return j + 1
+        return None
+
+    def starts_day(self, i: int) -> bool:
+        """Whether a date or a day begins at ``i`` (used to read "am" as a preposition)."""
+        token = self.tok(i)
+        if token is None:
+            return False
+        if token.kind in {"date", "iso", "ord", "dot2"}:
+            return True
+        if token.kind == "num":
+            return self.word(i + 1) in _MONTHS
+        word = token.text if token.kind == "word" else ""
+        return (
+            word in _WEEKDAYS
+            or word in _DAYWORDS
+            or word in _MONTHS
+            or word in _NEXT_WORDS
+            or word in _THIS_WORDS
+            or word in _ORDINAL_WORDS
+        )
+
+    # recurring -----------------------------------------------------------------------------------
+
+    def rule(self, i: int) -> tuple[_Rule, int] | None:
+        word = self.word(i)
+        if word in _DAILY_WORDS:
+            return _Rule("DAILY"), i + 1
+        if word in _WORKDAY_WORDS:
+            return _Rule("WEEKLY", days=(0, 1, 2, 3, 4)), i + 1
+        if word in _WEEKDAY_ADVERBS or (word in _WEEKDAYS and self.word(i + 1) in _RANGE_WORDS):
+            # "montags", "montags und donnerstags"; a range repeats even without "jeden": "Mo-Fr"
+            listed = self.weekday_list(i)
+            if listed is not None and (len(listed[0]) > 1 or word in _WEEKDAY_ADVERBS):
+                return _Rule("WEEKLY", days=listed[0]), listed[1]
+        if word in _WEEKLY_WORDS:
+            return self.weekly_tail(i + 1, 1)
+        if word in _BIWEEKLY_WORDS:
+            return self.weekly_tail(i + 1, 2)
+        if word in _MONTHLY_WORDS:
+            return self.monthly_tail(i + 1, 1)
+        if word in _EVERY_WORDS:
+            return self.every(i + 1)
+        if word == "alle":
+            return self.every_n(i + 1)
+        # "erster Montag im Monat", "am 15. jedes Monats", "first monday of every month"
+        ordinal = self.ordinal(i)
+        if ordinal is not None:
+            n, digits, j = ordinal
+            day = self.weekday(j, adverbs=False)
+            if day is not None and n in _MONTH_NTH and (end := self.month_suffix(day[1])) is not None:
+                return _Rule("MONTHLY", days=(day[0],), nth=n), end
+            if digits and 1 <= n <= 31 and (end := self.month_suffix(j)) is not None:
+                return _Rule("MONTHLY", monthday=n), end
+            if n == -1 and self.word(j) in _DAY_NOUNS and (end := self.month_suffix(j + 1)) is not None:
+                return _Rule("MONTHLY", monthday=-1), end
+        return None
+
+    def weekly_tail(self, i: int, interval: int) -> tuple[_Rule, int] | None:
+        if not 1 <= interval <= _MAX_INTERVAL:
+            return None
+        j = self.skip(i, _TAIL_FILLERS)
+        listed = self.weekday_list(j)
+        if listed is not None:
+            return _Rule("WEEKLY", interval=interval, days=listed[0]), listed[1]
+        if self.word(j) in _WORKDAY_WORDS or self.word(j) in _WORKDAY_NOUNS:
+            return _Rule("WEEKLY", interval=interval, days=(0, 1, 2, 3, 4)), j + 1
+        return _Rule("WEEKLY", interval=interval), i
+
+    def monthly_tail(self, i: int, interval: int) -> tuple[_Rule, int] | None:
+        if not 1 <= interval <= _MAX_INTERVAL:
+            return None
+        j = self.skip(i, _TAIL_FILLERS)
+        ordinal = self.ordinal(j)
+        if ordinal is None:
+            return None
+        n, digits, k = ordinal
+        rule: _Rule
+        day = self.weekday(k, adverbs=False)
+        if day is not None:
+            if n not in _MONTH_NTH:
+                return None
+            rule, k = _Rule("MONTHLY", interval=interval, days=(day[0],), nth=n), day[1]
+        elif n == -1 and self.word(k) in _DAY_NOUNS:
+            rule, k = _Rule("MONTHLY", interval=interval, monthday=-1), k + 1
+        elif 1 <= n <= 31 and (digits or self.word(k) in _DAY_NOUNS):
+            if not digits:
+                k += 1
+            rule = _Rule("MONTHLY", interval=interval, monthday=n)
+        else:
+            return None
+        end = self.month_suffix(k)
+        return rule, k if end is None else end
+
+    def every(self, i: int) -> tuple[_Rule, int] | None:
+        """After "jeden"/"every"."""
+        word = self.word(i)
+        if word in _DAY_NOUNS:
+            return _Rule("DAILY"), i + 1
+        if word in _WORKDAY_NOUNS:
+            return _Rule("WEEKLY", days=(0, 1, 2, 3, 4)), i + 1
+        if word in _WEEK_NOUNS:
+            return self.weekly_tail(i + 1, 1)
+        if word in _MONTH_NOUNS:
+            return self.monthly_tail(i + 1, 1)
+        listed = self.weekday_list(i)
+        if listed is not None:
+            return _Rule("WEEKLY", days=listed[0]), listed[1]
+        if word == "other":
+            n, digits, j = 2, False, i + 1
+            other = True
+        elif (ordinal := self.ordinal(i)) is not None:
+            n, digits, j = ordinal
+            other = False
+        else:
+            amount = self.small_number(i)
+            if amount is None:
+                return None
+            return self.every_n(i)
+        day = self.weekday(j, adverbs=False)
+        if day is not None:
+            end = self.month_suffix(day[1])
+            if end is not None and not other:
+                if n not in _MONTH_NTH:
+                    return None
+                return _Rule("MONTHLY", days=(day[0],), nth=n), end
+            if n == 1 or n < 0:
+                if n not in _MONTH_NTH:
+                    return None
+                return _Rule("MONTHLY", days=(day[0],), nth=n), day[1]
+            if 2 <= n <= _MAX_INTERVAL:
+                return _Rule("WEEKLY", interval=n, days=(day[0],)), day[1]
+            return None
+        next_word = self.word(j)
+        if next_word in _WEEK_NOUNS and n >= 1:
+            return self.weekly_tail(j + 1, n)
+        if next_word in _DAY_NOUNS:
+            if n == -1 and (end := self.month_suffix(j + 1)) is not None:
+                return _Rule("MONTHLY", monthday=-1), end
+            if 1 <= n <= _MAX_INTERVAL:
+                return _Rule("DAILY", interval=n), j + 1
+            return None
+        if next_word in _MONTH_NOUNS and n >= 1:
+            return self.monthly_tail(j + 1, n)
+        if digits and 1 <= n <= 31 and not other:
+            end = self.month_suffix(j)
+            return _Rule("MONTHLY", monthday=n), j if end is None else end
+        if not digits and not other and 1 <= n <= 31 and (end := self.month_suffix(j)) is not None:
+            return _Rule("MONTHLY", monthday=n), end
+        return None
+
+    def every_n(self, i: int) -> tuple[_Rule, int] | None:
+        """After "alle" / "every": "2 Wochen …", "zwei Wochen …", "3 Tage", "2 Monate am 15."."""
+        amount = self.small_number(i)
+        if amount is None:
+            return None
+        n, j = amount
+        unit = self.word(j)
+        if not 1 <= n <= _MAX_INTERVAL or unit is None:
+            return None
+        if unit in _WEEK_UNITS:
+            return self.weekly_tail(j + 1, n)
+        if unit in _MONTH_UNITS:
+            return self.monthly_tail(j + 1, n)
+        if unit in _DAY_UNITS:
+            if n % 7 == 0:
+                weekly = self.weekly_tail(j + 1, n // 7)
+                if weekly is not None and weekly[0].days:
+                    return weekly
+            return _Rule("DAILY", interval=n), j + 1
+        return None
+
+    # relative ------------------------------------------------------------------------------------
+
+    def amount(self, i: int) -> tuple[Fraction, int] | None:
+        token = self.tok(i)
+        if token is None:
+            return None
+        if token.kind == "num" and len(token.text) <= 12:
+            return Fraction(token.a), i + 1
+        if token.kind in {"dec", "dot2"} and len(token.text) <= 12:
+            return Fraction(token.text.replace(",", ".")), i + 1
+        word = self.word(i)
+        if word in {"anderthalb", "eineinhalb", "einundhalb"}:
+            return Fraction(3, 2), i + 1
+        if word == "half" and self.word(i + 1) in {"a", "an"}:
+            return Fraction(1, 2), i + 2
+        if word in _NUMBER_WORDS:
+            if self.word(i + 1) in {"halbe", "halben", "halber"} and _NUMBER_WORDS[word] == 1:
+                return Fraction(1, 2), i + 2
+            if self.word(i + 1) in {"einhalb", "and-a-half"}:
+                return _NUMBER_WORDS[word] + Fraction(1, 2), i + 2
+            return Fraction(_NUMBER_WORDS[word]), i + 1
+        if word in {"halbe", "halben"}:
+            return Fraction(1, 2), i + 1
+        return None
+
+    def relative(self, i: int) -> tuple[_Relative, int] | None:
+        if self.word(i) != "in":
+            return None
+        j = i + 1
+        negative = False
+        if self.word(j) == "-":
+            negative = True
+            j += 1
+        parts: list[tuple[Fraction, str, str]] = []
+        while True:
+            amount = self.amount(j)
+            if amount is None:
+                break
+            unit = self.word(amount[1])
+            if unit not in _UNITS:
+                break
+            kind, size = _UNITS[unit]
+            parts.append((amount[0] * size, kind, unit))
+            j = amount[1] + 1
+            if self.word(j) in _AND_WORDS and self.amount(j + 1) is not None:
+                j += 1
+        if not parts:
+            return None
+        return _Relative(tuple(parts), negative), j
+
+    # one-off -------------------------------------------------------------------------------------
+
+    def year(self, i: int) -> tuple[int, int] | None:
+        token = self.tok(i)
+        if (
+            token is not None
+            and len(token.text) == 4
+            and (token.kind == "num" or (token.kind == "ord" and token.final))
+        ):
+            return token.a, i + 1
+        return None
+
+    def date(self, i: int, *, dot2: bool, lone_day: bool) -> tuple[_DateSpec, int] | None:
+        token = self.tok(i)
+        if token is None:
+            return None
+        if token.kind == "iso":
+            return _DateSpec(token.c or 0, token.b, token.a), i + 1
+        if token.kind == "date":
+            return _DateSpec(token.a, token.b, token.c), i + 1
+        if token.kind == "dot2":
+            if not dot2 or len(token.text.split(".")[1]) > 2 or not 1 <= token.b <= 12:
+                return None
+            if self.word(i + 1) in _TIME_MARKERS or self.word(i + 1) in {"am", "pm"}:
+                return None
+            return _DateSpec(token.a, token.b, None), i + 1
+        # "3. Juli [2027]", "12 June [2027]", "12th of June"
+        if token.kind in {"ord", "num"} and len(token.text) <= 2:
+            j = i + 1
+            if token.kind == "num" and self.word(j) in _ORDINAL_SUFFIXES:
+                j += 1
+            if self.word(j) == "of":
+                j += 1
+            month = self.word(j)
+            if month in _MONTHS:
+                year = self.year(j + 1)
+                return _DateSpec(token.a, _MONTHS[month], year[0] if year else None), year[
+                    1
+                ] if year else j + 1
+            if token.kind == "ord" and lone_day:
+                return _DateSpec(token.a, None, None), i + 1
+            return None
+        # "June 12", "Jun 12, 2027", "June 12th"
+        word = self.word(i)
+        if word in _MONTHS:
+            day = self.tok(i + 1)
+            if day is None or day.kind not in {"num", "ord"} or len(day.text) > 2:
+                return None
+            j = i + 2
+            if day.kind == "num" and self.word(j) in _ORDINAL_SUFFIXES:
+                j += 1
+            year = self.year(j)
+            return _DateSpec(day.a, _MONTHS[word], year[0] if year else None), year[1] if year else j
+        return None
+
+    def dayword(self, i: int) -> tuple[int, str | None, int] | None:
+        word = self.word(i)
+        if word == "day" and self.word(i + 1) == "after" and self.word(i + 2) == "tomorrow":
+            offset, daypart, j = 2, None, i + 3
+        elif word in _DAYWORDS:
+            offset, daypart, j = _DAYWORDS[word], ("pm" if word == "tonight" else None), i + 1
+        else:
+            return None
+        following = self.word(j)
+        if daypart is None and following == "morgen":
+            return offset, "am", j + 1
+        if daypart is None and following in _DAYPARTS:
+            return offset, _DAYPARTS[following], j + 1
+        return offset, daypart, j
+
+    def weekday_one(self, i: int) -> tuple[int, bool, int] | None:
+        word = self.word(i)
+        next_week = word in _NEXT_WORDS
+        j = i + 1 if next_week or word in _THIS_WORDS else i
+        day = self.weekday(j, adverbs=False)
+        if day is None:
+            return None
+        return day[0], next_week, day[1]
+
+    def meridiem(self, i: int) -> tuple[str | None, int]:
+        word = self.word(i)
+        if word == "pm":
+            return "pm", i + 1
+        if word == "am":
+            token = self.toks[i]
+            if token.glued or not self.starts_day(i + 1):
+                return "am", i + 1
+        return None, i
+
+    def clock(self, i: int, *, loose: bool) -> tuple[_Clock, int] | None:
+        """A time of day at ``i``; ``loose``: a bare number counts as the hour ("um 9", "morgen 9")."""
+        token = self.tok(i)
+        if token is None:
+            return None
+        hour: int
+        minute = second = 0
+        if token.kind == "clock":
+            hour, minute, second = token.a, token.b, token.c or 0
+            shown = token.text.rstrip(".")
+            j = i + 1
+            if self.word(j) in _TIME_MARKERS:
+                j += 1
+        elif token.kind == "num" and len(token.text) <= 2:
+            hour, j = token.a, i + 1
+            shown = f"{hour}:00"
+            if self.word(j) in _TIME_MARKERS:
+                j += 1
+                minutes = self.tok(j)
+                if minutes is not None and minutes.kind == "num" and len(minutes.text) == 2:
+                    minute, j = minutes.a, j + 1
+                    shown = f"{hour}:{minutes.text}"
+            elif self.word(j) not in {"am", "pm"} and not loose:
+                return None
+        elif (
+            token.kind == "dot2" and len(token.text.split(".")[1]) == 2 and len(token.text.split(".")[0]) <= 2
+        ):
+            hour, minute, j = token.a, token.b, i + 1
+            shown = token.text.replace(".", ":")
+            if self.word(j) in _TIME_MARKERS:
+                j += 1
+            elif self.word(j) not in {"am", "pm"} and not loose:
+                return None
+        elif token.kind == "ord" and token.final and loose and len(token.text) <= 2:
+            hour, j = token.a, i + 1
+            shown = f"{hour}:00"
+        else:
+            return None
+        meridiem, j = self.meridiem(j)
+        if meridiem is not None:
+            shown = f"{shown.removesuffix(':00')} {meridiem}"
+        return _Clock(hour, minute, second, meridiem, shown), j
+
+    def daypart(self, i: int) -> tuple[str, int] | None:
+        word = self.word(i)
+        if word in _DAYPARTS:
+            return _DAYPARTS[word], i + 1
+        if (
+            word == "in"
+            and self.word(i + 1) == "the"
+            and self.word(i + 2) in {"morning", "afternoon", "evening"}
+        ):
+            return _DAYPARTS[self.word(i + 2) or ""], i + 3
+        return None
+
+    # the whole input -----------------------------------------------------------------------------
+
+    def reading(self) -> _Reading | None:
+        """All components of the input, or None when some word fits nowhere or comes twice."""
+        result = _Reading()
+        i = 0
+        after_preposition = False
+        previous = ""
+        while i < self.n:
+            word = self.word(i)
+            if word in _TIME_PREPOSITIONS:
+                after_preposition = True
+                i += 1
+                continue
+            if word in _FILLERS:
+                i += 1
+                continue
+            loose = after_preposition or (previous in {"day", "rule", "daypart"} and i == self.n - 1)
+            after_preposition = False
+            if loose or (self.toks[i].kind == "dot2" and result.has_day()):
+                found = self.clock(i, loose=True)
+                if found is not None:
+                    if result.clock is not None:
+                        return None
+                    result.clock, i, previous = found[0], found[1], "clock"
+                    continue
+            step = self.component(result, i)
+            if step is None:
+                return None
+            i, previous = step
+        return result
+
+    def component(self, result: _Reading, i: int) -> tuple[int, str] | None:
+        """Read one component at ``i`` into ``result``: (next index, its kind), or None."""
+        if result.rule is None and (rule := self.rule(i)) is not None:
+            result.rule = rule[0]
+            return rule[1], "rule"
+        if result.relative is None and (relative := self.relative(i)) is not None:
+            result.relative = relative[0]
+            return relative[1], "relative"
+        if result.date is None and result.rule is None:
+            found_date = self.date(i, dot2=not result.has_day(), lone_day=True)
+            if found_date is not None:
+                result.date = found_date[0]
+                return found_date[1], "day"
+        if result.offset is None and (dayword := self.dayword(i)) is not None:
+            if dayword[1] is not None:
+                if result.daypart is not None:
+                    return None
+                result.daypart = dayword[1]
+            result.offset = dayword[0]
+            return dayword[2], "day"
+        if result.weekday is None and (weekday := self.weekday_one(i)) is not None:
+            result.weekday, result.next_week = weekday[0], weekday[1]
+            return weekday[2], "day"
+        if result.clock is None and (clock := self.clock(i, loose=False)) is not None:
+            result.clock = clock[0]
+            return clock[1], "clock"
+        if result.daypart is None and (daypart := self.daypart(i)) is not None:
+            result.daypart = daypart[0]
+            return daypart[1], "daypart"
+        return None
+
+
+# --------------------------------------------------------------------------------------------------
+# Resolution
+
+
+@dataclass(frozen=True)
+class _Context:
+    text: str  # the input as shown in messages
+    lang: str
+    tz: tzinfo
+    now_utc: datetime
+    now_local: datetime
+    limit_utc: datetime
+
+    @property
+    def today(self) -> date:
+        return self.now_local.date()
+
+    def error(self, reason: str, **params: Any) -> TimeParseError:
+        return _error(self.lang, reason, text=self.text, **params)
+
+    def check(self, at: datetime) -> datetime:
+        """``at`` if it lies in the allowed future, else the fitting error."""
+        if at.astimezone(UTC) <= self.now_utc:
+            raise self.error("past", reading=format_datetime(at, self.lang))
+        if at.astimezone(UTC) > self.limit_utc:
+            raise self.error("too_far", years=MAX_YEARS_AHEAD)
+        return at
+
+    def after_now(self, at: datetime) -> bool:
+        return at.astimezone(UTC) > self.now_utc
+
+
+def _add_months(moment: datetime, months: int) -> datetime:
+    index = moment.year * 12 + moment.month - 1 + months
+    year, month = divmod(index, 12)
+    day = min(moment.day, _days_in_month(year, month + 1))
+    return moment.replace(year=year, month=month + 1, day=day)
+
+
+def _days_in_month(year: int, month: int) -> int:
+    if month == 12:
+        return 31
+    return (date(year, month + 1, 1) - date(year, month, 1)).days
+
+
+_AFTERNOON_HOURS = {"pm": range(1, 12), "night": range(6, 12), "noon": range(1, 6)}
+
+
+def _hms(clock: _Clock, daypart: str | None, ctx: _Context) -> time:
+    hour = clock.hour
+    if clock.meridiem is not None:
+        if not 1 <= hour <= 12:
+            raise ctx.error("bad_time", time=clock.shown)
+        hour = hour % 12 + (12 if clock.meridiem == "pm" else 0)
+    elif hour in _AFTERNOON_HOURS.get(daypart or "", range(0)):
+        hour += 12
+    if not (0 <= hour <= 23 and 0 <= clock.minute <= 59 and 0 <= clock.second <= 59):
+        raise ctx.error("bad_time", time=clock.shown)
+    return time(hour, clock.minute, clock.second)
+
+
+def _date_or_error(year: int, month: int, day: int, ctx: _Context, *, with_year: bool) -> date:
+    if not 1 <= month <= 12:
+        raise ctx.error("bad_month", month=month)
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise ctx.error(
+            "bad_date", date=_date_words(day, month, year if with_year else None, ctx.lang)
+        ) from None
+
+
+def _date_words(day: int, month: int, year: int | None, lang: str) -> str:
+    text = f"{day} {_MONTH_EN[month - 1]}" if _lang(lang) == "en" else f"{day}. {_MONTH_DE[month - 1]}"
+    return text if year is None else f"{text} {year}"
+
+
+def _resolve_day(reading: _Reading, clock: time, ctx: _Context) -> datetime:
+    """The one-off moment for a day component plus a time."""
+    today = ctx.today
+    spec = reading.date
+    day: date | None = None
+    if spec is not None and spec.month is not None and spec.year is not None:
+        day = _date_or_error(spec.year, spec.month, spec.day, ctx, with_year=True)
+    elif spec is not None and spec.month is not None:
+        month = spec.month
+        if not 1 <= month <= 12:
+            raise ctx.error("bad_month", month=month)
+        _date_or_error(2000, month, spec.day, ctx, with_year=False)  # 2000 is a leap year
+        for year in range(today.year, today.year + 9):
+            try:
+                candidate = date(year, month, spec.day)
+            except ValueError:
+                continue
+            if candidate < today:
+                continue
+            if candidate == today and not ctx.after_now(
+                _localize(datetime.combine(candidate, clock), ctx.tz)
+            ):
+                day = candidate  # today with a time already passed: an error below, not next year
+                break
+            day = candidate
+            break
+    elif spec is not None:
+        if not 1 <= spec.day <= 31:
+            raise ctx.error("bad_date", date=f"{spec.day}.")
+        first = today.replace(day=1)
+        for months in range(14):
+            month_start = _add_months(datetime.combine(first, time()), months).date()
+            if spec.day > _days_in_month(month_start.year, month_start.month):
+                continue
+            candidate = month_start.replace(day=spec.day)
+            if candidate >= today:
+                day = candidate
+                break
+    elif reading.offset is not None:
+        day = today + timedelta(days=reading.offset)
+    if day is None and reading.weekday is not None:
+        start = 1 if reading.next_week else 0
+        for ahead in range(start, start + 8):
+            candidate = today + timedelta(days=ahead)
+            if candidate.weekday() != reading.weekday:
+                continue
+            if reading.next_week or ctx.after_now(_localize(datetime.combine(candidate, clock), ctx.tz)):
+                day = candidate
+                break
+    if day is None:
+        raise ctx.error("unknown")
+    if reading.weekday is not None and day.weekday() != reading.weekday:
+        en = _lang(ctx.lang) == "en"
+        raise ctx.error(
+            "weekday_mismatch",
+            date=(
+                f"{day.day} {_MONTH_EN[day.month - 1][:3]} {day.year}" if en else f"{day:%d.%m.}{day.year}"
+            ),
+            actual=(_WEEKDAY_EN if en else _WEEKDAY_DE)[day.weekday()],
+            given=(_WEEKDAY_EN if en else _WEEKDAY_DE)[reading.weekday],
+        )
+    return ctx.check(_localize(datetime.combine(day, clock), ctx.tz))
+
+
+def _resolve_relative(relative: _Relative, clock: time | None, ctx: _Context) -> datetime:
+    if relative.negative or any(amount <= 0 for amount, _, _ in relative.parts):
+        raise ctx.error("not_positive")
+    seconds = sum((amount for amount, kind, _ in relative.parts if kind == "s"), Fraction(0))
+    months = sum((amount for amount, kind, _ in relative.parts if kind == "months"), Fraction(0))
+    if seconds > (MAX_YEARS_AHEAD * 366 + 1) * 86400 or months > MAX_YEARS_AHEAD * 12:
+        raise ctx.error("too_far", years=MAX_YEARS_AHEAD)
+    if months.denominator != 1:
+        raise ctx.error("unknown")
+    if clock is not None:
+        # "in 3 Tagen um 9": a number of days (or weeks), then the wall-clock time
+        if any(unit not in _DAY_UNITS | _WEEK_UNITS for _, _, unit in relative.parts):
+            raise ctx.error("unknown")
+        days = seconds / 86400
+        if days.denominator != 1:
+            raise ctx.error("unknown")
+        day = ctx.today + timedelta(days=int(days))
+        return ctx.check(_localize(datetime.combine(day, clock), ctx.tz))
+    base = ctx.now_utc
+    if months:
+        base = _localize(_add_months(ctx.now_local.replace(tzinfo=None), int(months)), ctx.tz).astimezone(UTC)
+    micro = round(seconds * 1_000_000)
+    return ctx.check((base + timedelta(microseconds=micro)).astimezone(ctx.tz))
+
+
+def _resolve_rule(rule: _Rule, clock: time, ctx: _Context) -> tuple[datetime, str]:
+    today = ctx.today
+    if rule.freq == "WEEKLY" and not rule.days:
+        # "wöchentlich 9 Uhr", "alle 2 Wochen 14 Uhr": the weekday of the next such time
+        first = _localize(datetime.combine(today, clock), ctx.tz)
+        anchor = today if ctx.after_now(first) else today + timedelta(days=1)
+        rule = replace(rule, days=(anchor.weekday(),))
+    dtstart = datetime.combine(today, clock)
+    single = replace(rule, interval=1).value()
+    for candidate in _naive_after(single, dtstart, dtstart):
+        if not _exists(candidate, ctx.tz):
+            continue  # a series never starts in the spring-forward gap
+        at = _localize(candidate, ctx.tz)
+        if ctx.after_now(at):
+            return ctx.check(at), rule.value()
+    raise ctx.error("unknown")
+
+
+def _resolve(reading: _Reading, ctx: _Context) -> When:
+    clock: time | None = None
+    if reading.clock is not None:
+        clock = _hms(reading.clock, reading.daypart, ctx)
+    elif reading.daypart == "noon":
+        clock = time(12)
+    if reading.relative is not None:
+        if reading.rule is not None or reading.has_day() or (reading.daypart and clock is None):
+            raise ctx.error("unknown")
+        at = _resolve_relative(reading.relative, clock, ctx)
+        return When(at, None, _long_text(at, None, ctx.lang))
+    if reading.rule is not None:
+        if reading.has_day():
+            raise ctx.error("unknown")
+        if clock is None:
+            raise ctx.error("no_time_rule")
+        at, rrule = _resolve_rule(reading.rule, clock, ctx)
+        return When(at, rrule, _long_text(at, rrule, ctx.lang))
+    if clock is None:
+        if reading.has_day() or reading.daypart is not None:
+            raise ctx.error("no_time")
+        raise ctx.error("unknown")
+    if not reading.has_day():
+        at = _localize(datetime.combine(ctx.today, clock), ctx.tz)
+        if not ctx.after_now(at):
+            at = _localize(datetime.combine(ctx.today + timedelta(days=1), clock), ctx.tz)
+        return When(ctx.check(at), None, _long_text(at, None, ctx.lang))
+    at = _resolve_day(reading, clock, ctx)
+    return When(at, None, _long_text(at, None, ctx.lang))
+
+
+def _parse(text: str, now: datetime, tz: ZoneInfo, lang: str) -> When:
+    """The parser without the safety net of ``parse_when``; raises TimeParseError for bad input."""
+    shown = " ".join(text.split())
+    if not shown:
+        raise _error(lang, "empty")
+    if len(shown) > MAX_LENGTH:
+        raise _error(lang, "too_long", length=len(shown), limit=MAX_LENGTH)
+    now_local = now.astimezone(tz)
+    limit = _localize(_add_months(now_local.replace(tzinfo=None, fold=0), MAX_YEARS_AHEAD * 12), tz)
+    ctx = _Context(shown, lang, tz, now.astimezone(UTC), now_local, limit.astimezone(UTC))
+    reading = _Parser(_tokenize(shown)).reading()
+    if reading is None:
+        raise ctx.error("unknown")
+    return _resolve(reading, ctx)
+
+
+def parse_when(text: str, *, now: datetime, tz: ZoneInfo, lang: str = "de") -> When:
+    """Read a time a member typed; see the module docstring for what is understood and how.
+
+    Raises TimeParseError (message in ``lang``) for anything it cannot read, and for readings in
+    the past, more than 10 years ahead, without a time of day, or with impossible dates and times.
+    ``now`` must be aware (any zone; it is converted to ``tz``), else ValueError.
+    """
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
+    lang = _lang(lang)
+    try:
+        return _parse(text if isinstance(text, str) else "", now, tz, lang)
+    except TimeParseError:
+        raise
+    except Exception as error:  # a safety net: a member's text must never crash a command
+        shown = " ".join(str(text).split())[:MAX_LENGTH]
+        raise _error(lang, "unknown", text=shown) from error
