@@ -191,7 +191,10 @@ class Demo:
     def _show(self, member: Member, event: IncomingEvent) -> None:
         if member.name != self.active:
             return  # every member receives the bot's messages; print them once
-        self.print(textwrap.indent(event.body, "  akbot │ ", lambda _line: True))
+        text = event.body
+        if event.msgtype == "m.file":
+            text = f"📎 Datei: {event.body}"
+        self.print(textwrap.indent(text, "  akbot │ ", lambda _line: True))
 
     async def send_line(self, room_id: str, line: str, *, wait: bool, echo: bool = True) -> bool:
         """Handle one console line; False when the user wants to quit."""
@@ -200,6 +203,14 @@ class Demo:
             return True
         if line in ("/quit", "/exit", "/ende"):
             return False
+        if line.startswith(("/warte ", "/wait ")):
+            # For scripts: give a reminder time to fall due before the demo ends.
+            seconds = line.split(maxsplit=1)[1].strip()
+            if seconds.replace(".", "", 1).isdecimal():
+                await asyncio.sleep(min(float(seconds), 300.0))
+            else:
+                self.print("(/warte <Sekunden>, z. B. /warte 5)")
+            return True
         if line.startswith("/als ") or line.startswith("/as "):
             name = line.split(maxsplit=1)[1].strip()
             if name in self.members:
@@ -245,7 +256,8 @@ async def run_demo(root: Path, script: TextIO | None) -> int:
         source = script or sys.stdin
         if interactive:
             demo.print(
-                "\nSchreiben Sie z. B. !hilfe oder !ping. /als vorsitz wechselt den Nutzer, /quit beendet.\n"
+                "\nSchreiben Sie z. B. !hilfe, !ping oder !erinnerung in 10 Sekunden; Kaffee."
+                "\n/als vorsitz wechselt den Nutzer, /warte 5 wartet, /quit beendet.\n"
             )
         while True:
             if interactive:

@@ -9,7 +9,9 @@ from pathlib import Path
 
 def test_demo_script_answers_hilfe_and_ping_then_reuses_its_folder(tmp_path: Path) -> None:
     script = tmp_path / "befehle.txt"
-    script.write_text("!hilfe\n!ping\n/als vorsitz\n!sprache en\n!ping\n")
+    script.write_text(
+        "!hilfe\n!ping\n!erinnerung in 1 Sekunde; Kaffee holen\n/warte 3\n/als vorsitz\n!sprache en\n!ping\n"
+    )
     command = [sys.executable, "-m", "bot", "demo", "--dir", str(tmp_path / "demo"), "--script", str(script)]
 
     first = subprocess.run(command, capture_output=True, text=True, timeout=180)
@@ -20,6 +22,8 @@ def test_demo_script_answers_hilfe_and_ping_then_reuses_its_folder(tmp_path: Pat
     assert "@mitglied:localhost  Passwort: " in out
     assert "akbot │ Befehle von akbot" in out
     assert "akbot │ pong – Bearbeitungszeit" in out
+    assert "akbot │ Ich erinnere Sie am " in out
+    assert "akbot │ ⏰ Erinnerung für mitglied: Kaffee holen" in out
     assert "(Sie schreiben jetzt als vorsitz)" in out
     assert "akbot │ From now on I answer in English in this room." in out
     assert "akbot │ pong – processing time" in out
