@@ -10,21 +10,30 @@ from collections.abc import Sequence
 import httpx
 
 from bot import __version__
-from bot.matrix import IncomingEvent, MatrixAdapter
+from bot.matrix import (
+    POLL_END,
+    POLL_START,
+    IncomingEvent,
+    MatrixAdapter,
+    poll_end_content,
+    poll_response,
+    poll_start_content,
+)
 from bot.render import Markdown
 from bot.router import Context, Dispatcher, Router
 from bot.scheduler import Scheduler
 from bot.services import Services
 from bot.services.meetings import MeetingService
+from bot.services.polls import PollService
 from bot.services.reminders import ReminderService
 from bot.services.rooms import RoomSettings
 from bot.settings import Settings
 from bot.storage import EventLedger, open_db
-from commands import admin, help, meetings, reminders
+from commands import admin, help, meetings, polls, reminders
 
 log = logging.getLogger(__name__)
 
-ROUTERS: tuple[Router, ...] = (help.router, reminders.router, meetings.router, admin.router)
+ROUTERS: tuple[Router, ...] = (help.router, polls.router, meetings.router, reminders.router, admin.router)
 MODEL_CHECK_TIMEOUT_S = 3.0
 
 
@@ -74,8 +83,12 @@ class App:
         self.meetings = MeetingService(
             self.db, tz, self.reminders, offsets=settings.reminders.offsets, duration=settings.meetings.length
         )
+        self.polls = PollService(
+            self.db, tz, self.meetings, nudge_before=settings.polls.nudge, language=self.rooms.language
+        )
+        self.polls.attach(self.scheduler, self, self)
         self.services = Services(
-            rooms=self.rooms, runtime=self, reminders=self.reminders, meetings=self.meetings
+            rooms=self.rooms, runtime=self, reminders=self.reminders, meetings=self.meetings, polls=self.polls
         )
         self._started = time.monotonic()
         self.ready = asyncio.Event()
@@ -117,6 +130,38 @@ class App:
             transaction_id=transaction_id,
         )
 
+    # ---- PollOutbox and Roster (what the polls service posts and asks) --------------------------
+
+    async def start_poll(
+        self,
+        room_id: str,
+        question: str,
+        answers: Sequence[tuple[str, str]],
+        *,
+        anonymous: bool,
+        fallback: str,
+    ) -> str:
+        content = poll_start_content(question, answers, anonymous=anonymous, fallback=fallback)
+        return await self.adapter.send_event(room_id, POLL_START, content)
+
+    async def end_poll(self, room_id: str, start_event_id: str, text: str) -> str:
+        return await self.adapter.send_event(room_id, POLL_END, poll_end_content(start_event_id, text))
+
+    async def notice(self, room_id: str, markdown: Markdown, *, mentions: Sequence[str] = ()) -> str:
+        return await self.adapter.send_message(room_id, markdown, mentions=mentions)
+
+    async def edit(self, room_id: str, event_id: str, markdown: Markdown) -> None:
+        await self.adapter.edit_message(room_id, event_id, markdown)
+
+    async def upload(self, room_id: str, filename: str, data: bytes, mimetype: str) -> str:
+        return await self.adapter.send_file(room_id, filename, data, mimetype)
+
+    def members(self, room_id: str) -> list[str]:
+        return [user for user in self.adapter.members(room_id) if user != self.adapter.user_id]
+
+    def display_name(self, room_id: str, user_id: str) -> str:
+        return self.adapter.display_name(room_id, user_id)
+
     # ---- roles -------------------------------------------------------------------------------
 
     def is_chair(self, room_id: str, user_id: str) -> bool:
@@ -128,11 +173,15 @@ class App:
     # ---- events ------------------------------------------------------------------------------
 
     async def on_event(self, event: IncomingEvent) -> None:
-        if event.type != "m.room.message" or event.msgtype != "m.text" or event.is_edit:
+        room_id, sender = event.room_id, event.sender
+        if not self.adapter.is_served(room_id) or not self.adapter.is_member(room_id, sender):
             return
-        if not self.adapter.is_served(event.room_id) or not self.adapter.is_member(
-            event.room_id, event.sender
-        ):
+        response = poll_response(event)
+        if response is not None:
+            start_event_id, answers = response
+            self.polls.vote_native(room_id, sender, start_event_id, answers, event.timestamp_ms / 1000)
+            return
+        if event.type != "m.room.message" or event.msgtype != "m.text" or event.is_edit:
             return
         body = strip_reply_fallback(event.body)
         if not self.dispatcher.is_command(body):
@@ -157,6 +206,7 @@ class App:
             reply=reply,
             received_at=event.received_at,
             upload=upload,
+            sent_at_ms=event.timestamp_ms,
         )
         await self.dispatcher.dispatch(ctx)
 

@@ -136,6 +136,66 @@ def message_content(
     return content
 
 
+POLL_START = "org.matrix.msc3381.poll.start"
+POLL_END = "org.matrix.msc3381.poll.end"
+POLL_RESPONSES = ("org.matrix.msc3381.poll.response", "m.poll.response")
+TEXT_KEY = "org.matrix.msc1767.text"
+
+
+def poll_start_content(
+    question: str, answers: Sequence[tuple[str, str]], *, anonymous: bool, fallback: str
+) -> dict[str, Any]:
+    """A native poll (MSC3381, unstable names as Element sends them): every answer selectable."""
+    kind = "org.matrix.msc3381.poll.undisclosed" if anonymous else "org.matrix.msc3381.poll.disclosed"
+    return {
+        POLL_START: {
+            "kind": kind,
+            "max_selections": len(answers),
+            "question": {TEXT_KEY: question},
+            "answers": [{"id": answer_id, TEXT_KEY: label} for answer_id, label in answers],
+        },
+        TEXT_KEY: fallback,
+        "m.mentions": {},
+    }
+
+
+def poll_end_content(start_event_id: str, text: str) -> dict[str, Any]:
+    return {
+        "m.relates_to": {"rel_type": "m.reference", "event_id": start_event_id},
+        POLL_END: {},
+        TEXT_KEY: text,
+        "m.mentions": {},
+    }
+
+
+def poll_response(event: IncomingEvent) -> tuple[str, list[str]] | None:
+    """(start event id, selected answer ids) of a poll response, unstable or stable form."""
+    if event.type not in POLL_RESPONSES:
+        return None
+    relation = event.relation
+    start = relation.get("event_id")
+    if relation.get("rel_type") != "m.reference" or not isinstance(start, str):
+        return None
+    body = event.content.get("org.matrix.msc3381.poll.response") or event.content.get("m.response") or {}
+    answers = body.get("answers") if isinstance(body, dict) else None
+    if answers is None:
+        answers = event.content.get("m.selections")
+    if not isinstance(answers, list):
+        return start, ["<malformed>"]  # spoils the vote rather than dropping it silently
+    return start, [str(answer) for answer in answers]
+
+
+def edit_content(event_id: str, markdown: str, msgtype: str = "m.notice") -> dict[str, Any]:
+    """An edit (m.replace) of one of our messages; edits notify nobody."""
+    new = message_content(markdown, msgtype=msgtype)
+    content = dict(new)
+    content["body"] = "* " + new["body"]
+    content["formatted_body"] = "* " + new["formatted_body"]
+    content["m.new_content"] = new
+    content["m.relates_to"] = {"rel_type": "m.replace", "event_id": event_id}
+    return content
+
+
 @dataclass
 class Credentials:
     homeserver: str
@@ -696,6 +756,9 @@ class MatrixAdapter:
             item.transaction_id = transaction_id
         await self._queue.put(item)
         return await future
+
+    async def edit_message(self, room_id: str, event_id: str, markdown: str) -> str:
+        return await self.send_event(room_id, "m.room.message", edit_content(event_id, markdown))
 
     async def send_file(
         self, room_id: str, filename: str, data: bytes, mimetype: str, *, reply_to: str | None = None

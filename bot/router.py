@@ -73,6 +73,8 @@ class Context:
     reply: Reply
     received_at: float = field(default_factory=time.monotonic)
     upload: Upload = _no_upload
+    sent_at_ms: int = 0
+    """The command's own timestamp (origin_server_ts); the order of votes is decided by it."""
     command: Command | None = None
     dispatcher: Dispatcher | None = None
 

@@ -187,6 +187,19 @@ class MeetingSettings(Section):
         return parse_duration(self.duration)
 
 
+class PollSettings(Section):
+    nudge_before: str = "24h"
+
+    @field_validator("nudge_before")
+    @classmethod
+    def _nudge_is_duration(cls, value: str) -> str:
+        return _valid_duration(value)
+
+    @property
+    def nudge(self) -> timedelta:
+        return parse_duration(self.nudge_before)
+
+
 class LlmSettings(Section):
     base_url: str | None = None
     model: str | None = None
@@ -211,6 +224,7 @@ class Settings(BaseSettings):
     bot: BotSettings = Field(default_factory=BotSettings)
     reminders: ReminderSettings = Field(default_factory=ReminderSettings)
     meetings: MeetingSettings = Field(default_factory=MeetingSettings)
+    polls: PollSettings = Field(default_factory=PollSettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)
 
     @classmethod

@@ -89,6 +89,52 @@ def m002_reminders_meetings(db: Database) -> None:
     db.table("deliveries").create_index(["transaction_id"], unique=True)
 
 
+@migrations()
+def m003_polls(db: Database) -> None:
+    db.table("polls").create(
+        {
+            "id": int,
+            "room_id": str,
+            "question": str,
+            "anonymous": int,
+            "deadline_ts": float,
+            "state": str,  # offen | geschlossen | zurückgezogen
+            "start_event_id": str,
+            "summary_event_id": str,
+            "created_by": str,
+            "created_at": float,
+            "closed_at": float,
+            "winner": int,
+            "meeting_id": int,
+            "nudged": int,
+        },
+        pk="id",
+        not_null={"room_id", "question", "state", "created_by"},
+    )
+    db.table("polls").create_index(["room_id", "state"])
+    db.table("polls").create_index(["start_event_id"])
+    db.table("poll_options").create(
+        {"poll_id": int, "position": int, "label": str, "at": str},
+        pk=("poll_id", "position"),
+        not_null={"label"},
+        foreign_keys=[("poll_id", "polls", "id")],
+    )
+    db.table("votes").create(
+        {
+            "poll_id": int,
+            "voter": str,
+            "choices": str,  # JSON {"<position>": "ja" | "wenn_nötig"}; {} means none fits
+            "spoiled": int,
+            "channel": str,  # text | native
+            "cast_ts": float,  # the vote's own timestamp (origin_server_ts): the latest one wins
+            "event_id": str,
+        },
+        pk=("poll_id", "voter"),
+        not_null={"choices", "channel", "cast_ts"},
+        foreign_keys=[("poll_id", "polls", "id")],
+    )
+
+
 def open_db(data_dir: Path) -> Database:
     """Open (and create or upgrade) the bot's database in ``data_dir``."""
     data_dir.mkdir(parents=True, exist_ok=True)

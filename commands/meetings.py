@@ -5,12 +5,10 @@ from __future__ import annotations
 from bot.errors import UserError
 from bot.render import Markdown, code, join
 from bot.router import Context, Rest, Router, Text
-from bot.services.meetings import Meeting, MeetingService, describe, ics_filename, to_ics
+from bot.services.meetings import ICS_MIMETYPE, Meeting, announcement, describe, ics_filename, to_ics
 from bot.timeparse import format_datetime, parse_when
 
 router = Router("meetings")
-
-ICS_MIMETYPE = "text/calendar"
 
 meeting = router.group(
     "sitzung",
@@ -23,24 +21,8 @@ meeting = router.group(
 )
 
 
-def _announce(ctx: Context, key: str, found: Meeting) -> list[Markdown]:
-    place = ctx.t("meeting.place", location=found.location) if found.location else Markdown("")
-    lines = [
-        ctx.t(key, id=found.id, title=found.title, when=format_datetime(found.start, ctx.lang), place=place)
-    ]
-    warning = MeetingService.day_warning(found.start)
-    if warning == "weekend":
-        lines.append(ctx.t("meeting.weekend"))
-    elif warning is not None:
-        lines.append(ctx.t("meeting.holiday", name=warning.removeprefix("holiday:")))
-    return lines
-
-
-def _reminder_line(ctx: Context, found: Meeting) -> Markdown:
-    times = ctx.services.meetings.reminders_of(found)
-    if not times:
-        return ctx.t("meeting.reminders_none")
-    return ctx.t("meeting.reminders", times="; ".join(format_datetime(at, ctx.lang) for at in times))
+def _announce(ctx: Context, key: str, found: Meeting) -> Markdown:
+    return announcement(found, key, ctx.lang, ctx.services.meetings.reminders_of(found))
 
 
 async def _send_ics(ctx: Context, found: Meeting) -> None:
@@ -61,7 +43,7 @@ async def create(ctx: Context, wann_titel_ort: Rest) -> None:
     service = ctx.services.meetings
     when = parse_when(when_text, now=service.now(), tz=service.tz, lang=ctx.lang)
     found = service.create(ctx.room_id, ctx.sender, when, title.strip(), location.strip() or None)
-    await ctx.reply(join([*_announce(ctx, "meeting.created", found), _reminder_line(ctx, found)], "  \n"))
+    await ctx.reply(_announce(ctx, "meeting.created", found))
     await _send_ics(ctx, found)
 
 
@@ -79,7 +61,7 @@ async def move(ctx: Context, id: int, wann: Rest) -> None:
     service = ctx.services.meetings
     when = parse_when(wann, now=service.now(), tz=service.tz, lang=ctx.lang)
     found = service.reschedule(ctx.room_id, id, when)
-    await ctx.reply(join([*_announce(ctx, "meeting.moved", found), _reminder_line(ctx, found)], "  \n"))
+    await ctx.reply(_announce(ctx, "meeting.moved", found))
     await _send_ics(ctx, found)
 
 

@@ -23,7 +23,7 @@ def db() -> Iterator[Database]:
     database.close()
 
 
-ALL_MIGRATIONS = [("akbot", "m001_core"), ("akbot", "m002_reminders_meetings")]
+ALL_MIGRATIONS = [("akbot", "m001_core"), ("akbot", "m002_reminders_meetings"), ("akbot", "m003_polls")]
 
 
 def migration_rows(db: Database) -> list[tuple[str, str]]:
@@ -52,6 +52,9 @@ def test_open_db_creates_the_folder_and_akbot_db_in_wal_mode(tmp_path: Path) -> 
             "meetings",
             "reminders",
             "deliveries",
+            "polls",
+            "poll_options",
+            "votes",
             "_sqlite_migrations",
         }
     finally:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.services.meetings import MeetingService
+from bot.services.polls import PollService
 from bot.services.reminders import ReminderService
 from bot.services.rooms import RoomSettings
 
@@ -31,3 +32,4 @@ class Services:
     runtime: Runtime
     reminders: ReminderService
     meetings: MeetingService
+    polls: PollService

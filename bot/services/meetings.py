@@ -25,6 +25,7 @@ from bot.services.reminders import Reminder, ReminderService
 from bot.timeparse import When, format_datetime
 
 UID_DOMAIN = "akbot.invalid"
+ICS_MIMETYPE = "text/calendar"
 
 
 @dataclass(frozen=True)
@@ -216,6 +217,33 @@ def meeting_reminder_markdown(meeting: Meeting, lang: str) -> Markdown:
         when=format_datetime(meeting.start, lang),
         place=place,
     )
+
+
+def announcement(meeting: Meeting, key: str, lang: str, reminder_times: Sequence[datetime]) -> Markdown:
+    """The room's message when a meeting is created or moved: when, where, warnings, reminders."""
+    place = t(lang, "meeting.place", location=meeting.location) if meeting.location else Markdown("")
+    lines = [
+        t(
+            lang,
+            key,
+            id=meeting.id,
+            title=meeting.title,
+            when=format_datetime(meeting.start, lang),
+            place=place,
+        )
+    ]
+    warning = MeetingService.day_warning(meeting.start)
+    if warning == "weekend":
+        lines.append(t(lang, "meeting.weekend"))
+    elif warning is not None:
+        lines.append(t(lang, "meeting.holiday", name=warning.removeprefix("holiday:")))
+    if reminder_times:
+        lines.append(
+            t(lang, "meeting.reminders", times="; ".join(format_datetime(at, lang) for at in reminder_times))
+        )
+    else:
+        lines.append(t(lang, "meeting.reminders_none"))
+    return Markdown("  \n".join(lines))
 
 
 def describe(meeting: Meeting, lang: str) -> Markdown:

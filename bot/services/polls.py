@@ -1,0 +1,661 @@
+"""Date polls: options, votes from two channels (text and native polls), tally, deadline, close.
+
+Votes: ``ja`` or ``wenn nötig`` per option; a member's latest vote — by its own timestamp, from
+either channel — replaces the earlier one. A native response naming an answer the poll does not
+have is *spoiled*: it still replaces the earlier vote, but counts for nothing (as MSC3381 says).
+Votes cast after the close are ignored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from sqlite_utils import Database
+
+from bot.errors import UserError
+from bot.i18n import t
+from bot.render import Markdown, code, escape, join, mention, render
+from bot.scheduler import Scheduler
+from bot.services.meetings import ICS_MIMETYPE, Meeting, MeetingService, announcement, ics_filename, to_ics
+from bot.timeparse import TimeParseError, When, format_datetime, parse_when
+
+log = logging.getLogger(__name__)
+
+YES = "ja"
+MAYBE = "wenn_nötig"
+MIN_OPTIONS = 2
+MAX_OPTIONS = 20
+SUMMARY_EDIT_INTERVAL_S = 2.0
+OPEN, CLOSED, WITHDRAWN = "offen", "geschlossen", "zurückgezogen"
+
+
+class PollOutbox(Protocol):
+    """What the polls service posts; implemented by the app on top of the Matrix adapter."""
+
+    async def start_poll(
+        self,
+        room_id: str,
+        question: str,
+        answers: Sequence[tuple[str, str]],
+        *,
+        anonymous: bool,
+        fallback: str,
+    ) -> str: ...
+
+    async def end_poll(self, room_id: str, start_event_id: str, text: str) -> str: ...
+
+    async def notice(self, room_id: str, markdown: Markdown, *, mentions: Sequence[str] = ()) -> str: ...
+
+    async def edit(self, room_id: str, event_id: str, markdown: Markdown) -> None: ...
+
+    async def upload(self, room_id: str, filename: str, data: bytes, mimetype: str) -> str: ...
+
+
+class Roster(Protocol):
+    """Who is in a room (without the bot), and how they are called."""
+
+    def members(self, room_id: str) -> list[str]: ...
+
+    def display_name(self, room_id: str, user_id: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class Option:
+    position: int
+    label: str
+    at: datetime | None
+
+    @property
+    def answer_id(self) -> str:
+        return str(self.position)
+
+
+@dataclass(frozen=True)
+class Poll:
+    id: int
+    room_id: str
+    question: str
+    options: tuple[Option, ...]
+    anonymous: bool
+    deadline: datetime | None
+    state: str
+    start_event_id: str | None
+    summary_event_id: str | None
+    created_by: str
+    winner: int | None
+    meeting_id: int | None
+    nudged: bool
+
+    def option(self, position: int) -> Option:
+        for option in self.options:
+            if option.position == position:
+                return option
+        raise UserError("poll.no_such_option", poll=self.id, number=position, count=len(self.options))
+
+
+@dataclass(frozen=True)
+class Vote:
+    voter: str
+    choices: dict[int, str]  # position → ja | wenn_nötig
+    spoiled: bool
+    channel: str
+    cast_ts: float
+
+
+@dataclass
+class OptionTally:
+    option: Option
+    yes: list[str] = field(default_factory=list)
+    maybe: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Tally:
+    poll: Poll
+    options: list[OptionTally]  # in ranking order: most ja, then most wenn nötig, then position
+    voters: list[str]
+    non_voters: list[str]
+
+    @property
+    def top(self) -> OptionTally | None:
+        best = self.options[0] if self.options else None
+        return best if best is not None and (best.yes or best.maybe) else None
+
+
+def count(poll: Poll, votes: Sequence[Vote], members: Sequence[str]) -> Tally:
+    """The tally of the valid votes; pure, so the rules can be tested without a database."""
+    per_option = {option.position: OptionTally(option) for option in poll.options}
+    for vote in votes:
+        if vote.spoiled:
+            continue
+        for position, answer in vote.choices.items():
+            if position in per_option:
+                (per_option[position].yes if answer == YES else per_option[position].maybe).append(vote.voter)
+    ranked = sorted(per_option.values(), key=lambda o: (-len(o.yes), -len(o.maybe), o.option.position))
+    voters = sorted(vote.voter for vote in votes)
+    non_voters = sorted(set(members) - set(voters))
+    return Tally(poll, ranked, voters, non_voters)
+
+
+def parse_selection(text: str, option_count: int) -> dict[int, str]:
+    """ "1 3 4?" → {1: ja, 3: ja, 4: wenn nötig}; "keine" → {} (none fits)."""
+    cleaned = text.strip().casefold()
+    if cleaned in ("keine", "keins", "none", "0", "-"):
+        return {}
+    choices: dict[int, str] = {}
+    for token in re.split(r"[\s,;]+", cleaned):
+        if not token:
+            continue
+        match = re.fullmatch(r"#?(\d{1,3})(\?)?", token)
+        if match is None:
+            raise UserError("poll.bad_selection", token=token)
+        position = int(match.group(1))
+        if not 1 <= position <= option_count:
+            raise UserError("poll.option_out_of_range", number=position, count=option_count)
+        choices[position] = MAYBE if match.group(2) else YES
+    if not choices:
+        raise UserError("poll.bad_selection", token=text.strip())
+    return choices
+
+
+class PollService:
+    def __init__(
+        self,
+        db: Database,
+        tz: ZoneInfo,
+        meetings: MeetingService,
+        *,
+        nudge_before: timedelta,
+        clock: Callable[[], datetime] | None = None,
+        language: Callable[[str], str] = lambda _room: "de",
+    ) -> None:
+        self._db = db
+        self.tz = tz
+        self._meetings = meetings
+        self.nudge_before = nudge_before
+        self._clock = clock or (lambda: datetime.now(tz))
+        self._language = language
+        self._scheduler: Scheduler | None = None
+        self._outbox: PollOutbox | None = None
+        self._roster: Roster | None = None
+        self._last_edit: dict[int, float] = {}
+        self._edit_pending: dict[int, asyncio.Task[None]] = {}
+
+    def now(self) -> datetime:
+        return self._clock().astimezone(self.tz)
+
+    def attach(self, scheduler: Scheduler, outbox: PollOutbox, roster: Roster) -> None:
+        self._scheduler = scheduler
+        self._outbox = outbox
+        self._roster = roster
+        scheduler.on_rebuild(self.rebuild)
+
+    # ---- creating ------------------------------------------------------------------------------
+
+    def parse_create(self, text: str, lang: str) -> tuple[str, list[Option], datetime | None, bool]:
+        """ "Frage; Option 1; Option 2[; frist: <wann>][; anonym]" → its parts (raises UserError)."""
+        parts = [part.strip() for part in text.split(";")]
+        question, items = parts[0], [part for part in parts[1:] if part]
+        if not question:
+            raise UserError("poll.need_question")
+        deadline: datetime | None = None
+        anonymous = False
+        labels: list[str] = []
+        for item in items:
+            lowered = item.casefold()
+            if lowered in ("anonym", "anonymous", "geheim"):
+                anonymous = True
+            elif re.match(r"^(frist|deadline|bis)\s*:", lowered):
+                when = parse_when(item.split(":", 1)[1], now=self.now(), tz=self.tz, lang=lang)
+                if when.rrule is not None:
+                    raise UserError("poll.deadline_series")
+                deadline = when.at
+            else:
+                labels.append(item)
+        if not MIN_OPTIONS <= len(labels) <= MAX_OPTIONS:
+            raise UserError("poll.option_count", count=len(labels), low=MIN_OPTIONS, high=MAX_OPTIONS)
+        options = []
+        for position, label in enumerate(labels, start=1):
+            at = self._as_date(label, lang)
+            options.append(Option(position, format_datetime(at, lang) if at else label, at))
+        return question, options, deadline, anonymous
+
+    def _as_date(self, label: str, lang: str) -> datetime | None:
+        try:
+            when = parse_when(label, now=self.now(), tz=self.tz, lang=lang)
+        except TimeParseError:
+            return None
+        return when.at if when.rrule is None else None
+
+    async def create(self, room_id: str, by: str, text: str, lang: str) -> Poll:
+        question, options, deadline, anonymous = self.parse_create(text, lang)
+        with self._db.conn:
+            cursor = self._db.execute(
+                "INSERT INTO polls (room_id, question, anonymous, deadline_ts, state, created_by, created_at, nudged)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
+                [
+                    room_id,
+                    question,
+                    int(anonymous),
+                    deadline.timestamp() if deadline else None,
+                    OPEN,
+                    by,
+                    time.time(),
+                ],
+            )
+            poll_id = int(cursor.lastrowid or 0)
+            for option in options:
+                self._db.execute(
+                    "INSERT INTO poll_options (poll_id, position, label, at) VALUES (?, ?, ?, ?)",
+                    [poll_id, option.position, option.label, option.at.isoformat() if option.at else None],
+                )
+        poll = self.get(room_id, poll_id)
+        outbox = self._require_outbox()
+        start_id = await outbox.start_poll(
+            room_id,
+            question,
+            [(o.answer_id, o.label) for o in poll.options],
+            anonymous=anonymous,
+            fallback=self.fallback_text(poll, lang),
+        )
+        summary_id = await outbox.notice(room_id, self.summary(poll, lang))
+        with self._db.conn:
+            self._db.execute(
+                "UPDATE polls SET start_event_id = ?, summary_event_id = ? WHERE id = ?",
+                [start_id, summary_id, poll_id],
+            )
+        self._last_edit[poll_id] = time.monotonic()
+        poll = self.get(room_id, poll_id)
+        self._plan(poll)
+        return poll
+
+    def fallback_text(self, poll: Poll, lang: str) -> str:
+        """For clients without native polls: the question, numbered options, how to vote by text."""
+        command = f"!{'vote' if lang == 'en' else 'abstimmen'} #{poll.id} 1 2?"
+        lines = [t(lang, "poll.fallback_title", question=poll.question)]
+        lines += [Markdown(f"{option.position}\\. {escape(option.label)}") for option in poll.options]
+        lines.append(t(lang, "poll.how_to_vote", example=code(command)))
+        return _unescape(join(lines, "  \n"))
+
+    # ---- reading -------------------------------------------------------------------------------
+
+    def get(self, room_id: str, poll_id: int) -> Poll:
+        rows = list(self._db.query("SELECT * FROM polls WHERE id = ? AND room_id = ?", [poll_id, room_id]))
+        if not rows:
+            raise UserError("poll.not_found", id=poll_id)
+        return self._from_row(rows[0])
+
+    def by_start_event(self, room_id: str, event_id: str) -> Poll | None:
+        rows = list(
+            self._db.query(
+                "SELECT * FROM polls WHERE start_event_id = ? AND room_id = ?", [event_id, room_id]
+            )
+        )
+        return self._from_row(rows[0]) if rows else None
+
+    def open_polls(self, room_id: str) -> list[Poll]:
+        rows = self._db.query(
+            "SELECT * FROM polls WHERE room_id = ? AND state = ? ORDER BY id DESC", [room_id, OPEN]
+        )
+        return [self._from_row(row) for row in rows]
+
+    def newest(self, room_id: str, *, open_only: bool) -> Poll:
+        states = [OPEN] if open_only else [OPEN, CLOSED, WITHDRAWN]
+        rows = list(
+            self._db.query(
+                "SELECT * FROM polls WHERE room_id = ? AND state IN (?, ?, ?) ORDER BY id DESC LIMIT 1",
+                [room_id, *states, *[states[0]] * (3 - len(states))],
+            )
+        )
+        if not rows:
+            raise UserError("poll.none_open" if open_only else "poll.none")
+        return self._from_row(rows[0])
+
+    def votes(self, poll_id: int) -> list[Vote]:
+        rows = self._db.query("SELECT * FROM votes WHERE poll_id = ? ORDER BY cast_ts", [poll_id])
+        return [
+            Vote(
+                voter=row["voter"],
+                choices={int(k): v for k, v in json.loads(row["choices"]).items()},
+                spoiled=bool(row["spoiled"]),
+                channel=row["channel"],
+                cast_ts=row["cast_ts"],
+            )
+            for row in rows
+        ]
+
+    def vote_of(self, poll_id: int, voter: str) -> Vote | None:
+        return next((vote for vote in self.votes(poll_id) if vote.voter == voter), None)
+
+    def tally(self, poll: Poll) -> Tally:
+        members = self._roster.members(poll.room_id) if self._roster else []
+        return count(poll, self.votes(poll.id), members)
+
+    # ---- voting --------------------------------------------------------------------------------
+
+    def vote_text(
+        self, room_id: str, voter: str, poll_id: int | None, selection: str, cast_ts: float
+    ) -> tuple[Poll, Vote]:
+        poll = self.get(room_id, poll_id) if poll_id is not None else self.newest(room_id, open_only=True)
+        if poll.state != OPEN:
+            raise UserError("poll.closed", id=poll.id)
+        choices = parse_selection(selection, len(poll.options))
+        self._store_vote(poll, voter, choices, spoiled=False, channel="text", cast_ts=cast_ts, event_id=None)
+        vote = self.vote_of(poll.id, voter)
+        assert vote is not None
+        return poll, vote
+
+    def vote_native(
+        self, room_id: str, voter: str, start_event_id: str, answers: Sequence[str], cast_ts: float
+    ) -> Poll | None:
+        """A poll response event; None when it is not for one of our polls (or too late)."""
+        poll = self.by_start_event(room_id, start_event_id)
+        if poll is None:
+            return None
+        if poll.state != OPEN:
+            log.info("ignoring a native vote on closed poll %d by %s", poll.id, voter)
+            return None
+        known = {option.answer_id: option.position for option in poll.options}
+        spoiled = any(answer not in known for answer in answers) or len(answers) > len(poll.options)
+        choices = {} if spoiled else {known[answer]: YES for answer in answers}
+        self._store_vote(
+            poll, voter, choices, spoiled=spoiled, channel="native", cast_ts=cast_ts, event_id=None
+        )
+        return poll
+
+    def _store_vote(
+        self,
+        poll: Poll,
+        voter: str,
+        choices: dict[int, str],
+        *,
+        spoiled: bool,
+        channel: str,
+        cast_ts: float,
+        event_id: str | None,
+    ) -> None:
+        with self._db.conn:
+            # Only a newer vote replaces the stored one: events may be handled out of order.
+            self._db.execute(
+                "INSERT INTO votes (poll_id, voter, choices, spoiled, channel, cast_ts, event_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT(poll_id, voter) DO UPDATE SET choices = excluded.choices, spoiled = excluded.spoiled,"
+                " channel = excluded.channel, cast_ts = excluded.cast_ts, event_id = excluded.event_id"
+                " WHERE excluded.cast_ts >= votes.cast_ts",
+                [
+                    poll.id,
+                    voter,
+                    json.dumps({str(k): v for k, v in choices.items()}),
+                    int(spoiled),
+                    channel,
+                    cast_ts,
+                    event_id,
+                ],
+            )
+        self.refresh_summary(poll.id, poll.room_id)
+
+    # ---- the live summary ----------------------------------------------------------------------
+
+    def refresh_summary(self, poll_id: int, room_id: str) -> None:
+        """Edit the summary soon: at once when the last edit is 2 s ago, else once when it is."""
+        if self._outbox is None or poll_id in self._edit_pending:
+            return
+        wait = max(0.0, self._last_edit.get(poll_id, 0.0) + SUMMARY_EDIT_INTERVAL_S - time.monotonic())
+        self._edit_pending[poll_id] = asyncio.get_running_loop().create_task(
+            self._edit_later(poll_id, room_id, wait)
+        )
+
+    async def _edit_later(self, poll_id: int, room_id: str, wait: float) -> None:
+        try:
+            await asyncio.sleep(wait)
+            self._edit_pending.pop(poll_id, None)
+            self._last_edit[poll_id] = time.monotonic()
+            poll = self.get(room_id, poll_id)
+            if poll.summary_event_id and self._outbox is not None:
+                await self._outbox.edit(
+                    room_id, poll.summary_event_id, self.summary(poll, self._language(room_id))
+                )
+        except Exception:
+            log.exception("could not update the summary of poll %d", poll_id)
+        finally:
+            self._edit_pending.pop(poll_id, None)
+
+    def summary(self, poll: Poll, lang: str) -> Markdown:
+        """The poll's live message: options with counts, who voted (unless anonymous), how to vote."""
+        tally = self.tally(poll)
+        state = {OPEN: "poll.state_open", CLOSED: "poll.state_closed", WITHDRAWN: "poll.state_withdrawn"}[
+            poll.state
+        ]
+        lines = [t(lang, "poll.summary_title", id=poll.id, question=poll.question, state=t(lang, state))]
+        if poll.deadline and poll.state == OPEN:
+            lines.append(t(lang, "poll.deadline", when=format_datetime(poll.deadline, lang)))
+        lines.append(Markdown(""))
+        lines.extend(self._option_lines(tally, lang, ranked=False))
+        lines.append(Markdown(""))
+        lines.append(t(lang, "poll.voted_count", voted=len(tally.voters), missing=len(tally.non_voters)))
+        if poll.state == OPEN:
+            command = f"!{'vote' if lang == 'en' else 'abstimmen'} #{poll.id} 1 3?"
+            lines.append(t(lang, "poll.how_to_vote", example=code(command)))
+        return join(lines)
+
+    def standing(self, poll: Poll, lang: str) -> Markdown:
+        """``!umfrage stand``: ranked options with names, and who has not voted yet."""
+        tally = self.tally(poll)
+        lines = [t(lang, "poll.standing_title", id=poll.id, question=poll.question), Markdown("")]
+        lines.extend(self._option_lines(tally, lang, ranked=True))
+        lines.append(Markdown(""))
+        if tally.non_voters:
+            names = ", ".join(self._name(poll.room_id, user) for user in tally.non_voters)
+            lines.append(t(lang, "poll.not_voted", names=names))
+        else:
+            lines.append(t(lang, "poll.everyone_voted"))
+        return join(lines)
+
+    def _option_lines(self, tally: Tally, lang: str, *, ranked: bool) -> list[Markdown]:
+        entries = tally.options if ranked else sorted(tally.options, key=lambda o: o.option.position)
+        room_id = tally.poll.room_id
+        lines = []
+        for rank, entry in enumerate(entries, start=1):
+            label = t(lang, "poll.option_line", number=entry.option.position, label=entry.option.label)
+            counts = t(lang, "poll.counts", yes=len(entry.yes), maybe=len(entry.maybe))
+            line = f"{rank}\\. {label} – {counts}" if ranked else f"- {label} – {counts}"
+            if not tally.poll.anonymous and (entry.yes or entry.maybe):
+                groups = []
+                if entry.yes:
+                    groups.append(
+                        t(lang, "poll.names_yes", names=", ".join(self._name(room_id, u) for u in entry.yes))
+                    )
+                if entry.maybe:
+                    groups.append(
+                        t(
+                            lang,
+                            "poll.names_maybe",
+                            names=", ".join(self._name(room_id, u) for u in entry.maybe),
+                        )
+                    )
+                line += f" ({'; '.join(groups)})"
+            lines.append(Markdown(line))
+        return lines
+
+    def _name(self, room_id: str, user: str) -> str:
+        return self._roster.display_name(room_id, user) if self._roster else user
+
+    def describe_vote(self, poll: Poll, vote: Vote, lang: str) -> Markdown:
+        if not vote.choices:
+            return t(lang, "poll.vote_none", id=poll.id)
+        parts = []
+        for position in sorted(vote.choices):
+            option = poll.option(position)
+            key = "poll.vote_yes" if vote.choices[position] == YES else "poll.vote_maybe"
+            parts.append(t(lang, key, number=position, label=option.label))
+        return t(lang, "poll.vote_recorded", id=poll.id, choices=Markdown("; ".join(parts)))
+
+    # ---- deadline, nudges, close ---------------------------------------------------------------
+
+    def rebuild(self, scheduler: Scheduler) -> int:
+        planned = 0
+        for row in self._db.query("SELECT * FROM polls WHERE state = ? AND deadline_ts IS NOT NULL", [OPEN]):
+            planned += self._plan(self._from_row(row), scheduler)
+        return planned
+
+    def _plan(self, poll: Poll, scheduler: Scheduler | None = None) -> int:
+        scheduler = scheduler or self._scheduler
+        if scheduler is None or poll.deadline is None or poll.state != OPEN:
+            return 0
+        now = self.now()
+        # A deadline passed while the bot was down closes the poll right after the start.
+        scheduler.at(
+            f"poll-close:{poll.id}", max(poll.deadline, now), self.close_at_deadline, poll.room_id, poll.id
+        )
+        planned = 1
+        nudge_at = poll.deadline - self.nudge_before
+        if not poll.nudged and poll.deadline > now:
+            scheduler.at(f"poll-nudge:{poll.id}", max(nudge_at, now), self.nudge, poll.room_id, poll.id)
+            planned += 1
+        return planned
+
+    async def nudge(self, room_id: str, poll_id: int) -> list[str]:
+        """One message that mentions exactly the members who have not voted; returns them."""
+        poll = self.get(room_id, poll_id)
+        if poll.state != OPEN:
+            return []
+        tally = self.tally(poll)
+        lang = self._language(room_id)
+        with self._db.conn:
+            self._db.execute("UPDATE polls SET nudged = 1 WHERE id = ?", [poll_id])
+        if not tally.non_voters:
+            return []
+        pills = ", ".join(mention(user, self._name(room_id, user)) for user in tally.non_voters)
+        when = (
+            t(lang, "poll.deadline", when=format_datetime(poll.deadline, lang))
+            if poll.deadline
+            else Markdown("")
+        )
+        text = t(lang, "poll.nudge", who=Markdown(pills), id=poll.id, question=poll.question, deadline=when)
+        await self._require_outbox().notice(room_id, text, mentions=tally.non_voters)
+        return tally.non_voters
+
+    async def close_at_deadline(self, room_id: str, poll_id: int) -> None:
+        try:
+            poll = self.get(room_id, poll_id)
+            if poll.state == OPEN:
+                await self.close(room_id, poll_id, by=poll.created_by, pick=None)
+        except Exception:
+            log.exception("closing poll %d at its deadline failed", poll_id)
+
+    async def close(
+        self, room_id: str, poll_id: int, *, by: str, pick: int | None
+    ) -> tuple[Poll, Meeting | None]:
+        poll = self.get(room_id, poll_id)
+        if poll.state != OPEN:
+            raise UserError("poll.closed", id=poll.id)
+        tally = self.tally(poll)
+        winner = poll.option(pick) if pick is not None else (tally.top.option if tally.top else None)
+        with self._db.conn:
+            self._db.execute(
+                "UPDATE polls SET state = ?, closed_at = ?, winner = ? WHERE id = ?",
+                [CLOSED, time.time(), winner.position if winner else None, poll.id],
+            )
+        self._cancel_jobs(poll.id)
+        closed = self.get(room_id, poll_id)
+        lang = self._language(room_id)
+        outbox = self._require_outbox()
+        result = self.result(closed, tally, winner, lang)
+        if closed.start_event_id:
+            await outbox.end_poll(
+                room_id, closed.start_event_id, _unescape(result_line(closed, winner, lang))
+            )
+        await outbox.notice(room_id, result)
+        self.refresh_summary(closed.id, room_id)
+        meeting = None
+        if winner is not None and winner.at is not None and winner.at > self.now():
+            when = When(at=winner.at, rrule=None, text=format_datetime(winner.at, lang))
+            meeting = self._meetings.create(room_id, by, when, closed.question, None)
+            with self._db.conn:
+                self._db.execute("UPDATE polls SET meeting_id = ? WHERE id = ?", [meeting.id, poll.id])
+            times = self._meetings.reminders_of(meeting)
+            await outbox.notice(room_id, announcement(meeting, "meeting.created", lang, times))
+            await outbox.upload(room_id, ics_filename(meeting), to_ics(meeting), ICS_MIMETYPE)
+        return self.get(room_id, poll_id), meeting
+
+    def result(self, poll: Poll, tally: Tally, winner: Option | None, lang: str) -> Markdown:
+        lines = [t(lang, "poll.result_title", id=poll.id, question=poll.question), Markdown("")]
+        lines.extend(self._option_lines(tally, lang, ranked=True))
+        lines.append(Markdown(""))
+        lines.append(result_line(poll, winner, lang))
+        return join(lines)
+
+    async def withdraw(self, room_id: str, poll_id: int) -> Poll:
+        poll = self.get(room_id, poll_id)
+        if poll.state != OPEN:
+            raise UserError("poll.closed", id=poll.id)
+        with self._db.conn:
+            self._db.execute(
+                "UPDATE polls SET state = ?, closed_at = ? WHERE id = ?", [WITHDRAWN, time.time(), poll.id]
+            )
+        self._cancel_jobs(poll.id)
+        lang = self._language(room_id)
+        if poll.start_event_id:
+            await self._require_outbox().end_poll(
+                room_id, poll.start_event_id, _unescape(t(lang, "poll.withdrawn_end"))
+            )
+        self.refresh_summary(poll.id, room_id)
+        return self.get(room_id, poll_id)
+
+    def _cancel_jobs(self, poll_id: int) -> None:
+        if self._scheduler is not None:
+            self._scheduler.cancel(f"poll-close:{poll_id}")
+            self._scheduler.cancel(f"poll-nudge:{poll_id}")
+
+    def _require_outbox(self) -> PollOutbox:
+        if self._outbox is None:
+            raise RuntimeError("PollService.attach() first")
+        return self._outbox
+
+    def _from_row(self, row: dict[str, Any]) -> Poll:
+        options = tuple(
+            Option(
+                r["position"],
+                r["label"],
+                datetime.fromisoformat(r["at"]).astimezone(self.tz) if r["at"] else None,
+            )
+            for r in self._db.query(
+                "SELECT * FROM poll_options WHERE poll_id = ? ORDER BY position", [row["id"]]
+            )
+        )
+        deadline = row["deadline_ts"]
+        return Poll(
+            id=row["id"],
+            room_id=row["room_id"],
+            question=row["question"],
+            options=options,
+            anonymous=bool(row["anonymous"]),
+            deadline=datetime.fromtimestamp(deadline, self.tz) if deadline is not None else None,
+            state=row["state"],
+            start_event_id=row["start_event_id"],
+            summary_event_id=row["summary_event_id"],
+            created_by=row["created_by"],
+            winner=row["winner"],
+            meeting_id=row["meeting_id"],
+            nudged=bool(row["nudged"]),
+        )
+
+
+def result_line(poll: Poll, winner: Option | None, lang: str) -> Markdown:
+    if winner is None:
+        return t(lang, "poll.no_winner", id=poll.id)
+    return t(lang, "poll.winner", number=winner.position, label=winner.label)
+
+
+def _unescape(markdown: str) -> str:
+    """Plain text of Markdown, for places that take none (poll fallback, poll.end)."""
+    return render(markdown)[0]
