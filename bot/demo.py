@@ -67,8 +67,8 @@ class Member:
     replies: dict[str, asyncio.Future[IncomingEvent]] = field(default_factory=dict)
 
     async def on_event(self, event: IncomingEvent) -> None:
-        if event.sender != self.bot_id or event.type != "m.room.message":
-            return
+        if event.sender != self.bot_id or event.type != "m.room.message" or event.is_edit:
+            return  # real clients show an edit in place; the console shows only new messages
         replied_to = event.relation.get("m.in_reply_to", {}).get("event_id")
         waiting = self.replies.pop(replied_to, None) if replied_to else None
         if waiting is not None and not waiting.done():

@@ -119,12 +119,12 @@ async def list_polls(ctx: Context) -> None:
 @router.command(
     "abstimmen",
     alias="vote",
-    usage=Text(de="[<Umfrage-Nr>] <Auswahl>", en="[<poll no.>] <choice>"),
+    usage=Text(de="[#<Umfrage-Nr>] <Auswahl>", en="[#<poll no.>] <choice>"),
     help=Text(
         de="Stimmt ab: Nummern der passenden Optionen, „?“ dahinter = wenn nötig, „keine“ = nichts passt. "
-        "Ohne Umfrage-Nr. zählt die neueste offene.",
+        "Die Umfrage mit # davor (#7); ohne sie zählt die neueste offene.",
         en="Votes: numbers of the options that suit you, “?” after one = if need be, “none” = nothing fits. "
-        "Without a poll number, the newest open poll.",
+        "Name the poll with # (#7); without it, the newest open poll.",
     ),
 )
 async def vote(ctx: Context, auswahl: Rest) -> None:
@@ -135,13 +135,13 @@ async def vote(ctx: Context, auswahl: Rest) -> None:
 
 
 def _poll_and_selection(ctx: Context, text: str) -> tuple[int | None, str]:
-    """ "#7 1 3?" or "7 1 3?" (7 an open poll here) → (7, "1 3?"); else the newest open poll."""
+    """Which poll: "#7 1 3?" always names poll 7; a bare leading "7" does only while several polls
+    are open and 7 is one of them — with a single open poll, "1 3?" are simply the options."""
     words = text.split(maxsplit=1)
     if len(words) == 2 and (match := re.fullmatch(r"#?(\d{1,9})", words[0])):
         number = int(match.group(1))
-        if words[0].startswith("#") or any(
-            p.id == number for p in ctx.services.polls.open_polls(ctx.room_id)
-        ):
+        open_ids = [p.id for p in ctx.services.polls.open_polls(ctx.room_id)]
+        if words[0].startswith("#") or (len(open_ids) > 1 and number in open_ids):
             return number, words[1]
     if not text.strip():
         raise UserError("poll.bad_selection", token="")
