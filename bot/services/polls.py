@@ -141,7 +141,7 @@ def count(poll: Poll, votes: Sequence[Vote], members: Sequence[str]) -> Tally:
             if position in per_option:
                 (per_option[position].yes if answer == YES else per_option[position].maybe).append(vote.voter)
     ranked = sorted(per_option.values(), key=lambda o: (-len(o.yes), -len(o.maybe), o.option.position))
-    voters = sorted(vote.voter for vote in votes)
+    voters = sorted(vote.voter for vote in votes if not vote.spoiled)  # a spoiled vote is no vote
     non_voters = sorted(set(members) - set(voters))
     return Tally(poll, ranked, voters, non_voters)
 

@@ -1,0 +1,310 @@
+"""Poll rules without a homeserver: tally, both voting channels, deadline, close into a meeting."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from bot.errors import UserError
+from bot.render import Markdown, render
+from bot.scheduler import Scheduler
+from bot.services.meetings import MeetingService
+from bot.services.polls import MAYBE, YES, PollService, parse_selection
+from bot.services.reminders import ReminderService
+from bot.storage import open_memory_db
+from tests.test_reminders_service import RecordingNotifier
+
+BERLIN = ZoneInfo("Europe/Berlin")
+ROOM = "!raum:lvr.de"
+CHAIR, ANNA, BEN, CARO = "@vorsitz:lvr.de", "@anna:lvr.de", "@ben:lwl.org", "@caro:firma.de"
+
+
+@dataclass
+class Outbox:
+    """Records what the service posts (the Matrix side is tested end to end)."""
+
+    started: list[tuple[str, list[tuple[str, str]], bool, str]] = field(default_factory=list)
+    ended: list[tuple[str, str]] = field(default_factory=list)
+    notices: list[tuple[str, list[str]]] = field(default_factory=list)
+    edits: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+    async def start_poll(
+        self,
+        room_id: str,
+        question: str,
+        answers: Sequence[tuple[str, str]],
+        *,
+        anonymous: bool,
+        fallback: str,
+    ) -> str:
+        self.started.append((question, list(answers), anonymous, fallback))
+        return f"$start{len(self.started)}"
+
+    async def end_poll(self, room_id: str, start_event_id: str, text: str) -> str:
+        self.ended.append((start_event_id, text))
+        return "$end"
+
+    async def notice(self, room_id: str, markdown: Markdown, *, mentions: Sequence[str] = ()) -> str:
+        self.notices.append((render(markdown)[0], list(mentions)))
+        return f"$notice{len(self.notices)}"
+
+    async def edit(self, room_id: str, event_id: str, markdown: Markdown) -> None:
+        self.edits.append(render(markdown)[0])
+
+    async def upload(self, room_id: str, filename: str, data: bytes, mimetype: str) -> str:
+        self.files.append(filename)
+        return "$file"
+
+
+class Roster:
+    def members(self, room_id: str) -> list[str]:
+        return [CHAIR, ANNA, BEN, CARO]
+
+    def display_name(self, room_id: str, user_id: str) -> str:
+        return user_id.split(":")[0].lstrip("@").capitalize()
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=BERLIN)
+
+
+@pytest.fixture
+def clock() -> Iterator[time_machine.Coordinates]:
+    with time_machine.travel(at("2026-06-01T10:00:00"), tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def outbox() -> Outbox:
+    return Outbox()
+
+
+@pytest.fixture
+def scheduler() -> Scheduler:
+    return Scheduler(BERLIN)
+
+
+@pytest.fixture
+def polls(clock: time_machine.Coordinates, outbox: Outbox, scheduler: Scheduler) -> PollService:
+    db = open_memory_db()
+    reminders = ReminderService(db, BERLIN, late_grace=timedelta(hours=24))
+    reminders.attach(scheduler, RecordingNotifier())
+    meetings = MeetingService(db, BERLIN, reminders, offsets=[timedelta(days=1)], duration=timedelta(hours=2))
+    service = PollService(db, BERLIN, meetings, nudge_before=timedelta(hours=24))
+    service.attach(scheduler, outbox, Roster())
+    return service
+
+
+QUESTION = "Sitzung im Juni; Di 16.06. 10 Uhr; Mi 17.06. 14:00; lieber im Juli"
+
+
+@pytest.mark.parametrize(
+    ("text", "choices"),
+    [
+        ("1", {1: YES}),
+        ("1 3", {1: YES, 3: YES}),
+        ("1,3", {1: YES, 3: YES}),
+        ("1, 2?, 3", {1: YES, 2: MAYBE, 3: YES}),
+        ("#2?", {2: MAYBE}),
+        ("keine", {}),
+        ("none", {}),
+        ("2 2?", {2: MAYBE}),  # the last word about an option counts
+    ],
+)
+def test_selection_syntax(text: str, choices: dict[int, str]) -> None:
+    assert parse_selection(text, option_count=3) == choices
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("4", "poll.option_out_of_range"),
+        ("0 1", "poll.option_out_of_range"),
+        ("ja", "poll.bad_selection"),
+        ("", "poll.bad_selection"),
+    ],
+)
+def test_bad_selections_are_explained(text: str, key: str) -> None:
+    with pytest.raises(UserError) as error:
+        parse_selection(text, option_count=3)
+    assert error.value.key == key
+
+
+async def test_options_that_read_as_dates_become_dates_the_others_stay_text(
+    polls: PollService, outbox: Outbox
+) -> None:
+    poll = await polls.create(ROOM, CHAIR, QUESTION + "; frist: 10.06. 18 Uhr; anonym", "de")
+
+    assert [(o.position, o.label, o.at) for o in poll.options] == [
+        (1, "Di., 16.06.2026, 10:00 Uhr", at("2026-06-16T10:00:00")),
+        (2, "Mi., 17.06.2026, 14:00 Uhr", at("2026-06-17T14:00:00")),
+        (3, "lieber im Juli", None),
+    ]
+    assert poll.deadline == at("2026-06-10T18:00:00")
+    assert poll.anonymous
+    question, answers, anonymous, fallback = outbox.started[0]
+    assert (question, anonymous) == ("Sitzung im Juni", True)
+    assert answers == [
+        ("1", "Di., 16.06.2026, 10:00 Uhr"),
+        ("2", "Mi., 17.06.2026, 14:00 Uhr"),
+        ("3", "lieber im Juli"),
+    ]
+    assert fallback.splitlines()[1:4] == [
+        "1. Di., 16.06.2026, 10:00 Uhr",
+        "2. Mi., 17.06.2026, 14:00 Uhr",
+        "3. lieber im Juli",
+    ]
+    assert "!abstimmen #1 1 2?" in fallback
+
+
+@pytest.mark.parametrize("options", ["; nur eine", "; " + "; ".join(f"Option {n}" for n in range(21))])
+async def test_two_to_twenty_options(polls: PollService, options: str) -> None:
+    with pytest.raises(UserError) as error:
+        await polls.create(ROOM, CHAIR, "Frage" + options, "de")
+    assert error.value.key == "poll.option_count"
+
+
+async def test_latest_vote_wins_across_channels(polls: PollService) -> None:
+    poll = await polls.create(ROOM, CHAIR, QUESTION, "de")
+
+    polls.vote_text(ROOM, ANNA, None, "1 2?", cast_ts=100.0)
+    polls.vote_native(ROOM, ANNA, "$start1", ["3"], cast_ts=200.0)  # newer: replaces the text vote
+    polls.vote_native(ROOM, BEN, "$start1", ["1"], cast_ts=300.0)
+    polls.vote_text(ROOM, BEN, poll.id, "2", cast_ts=250.0)  # older than Ben's native vote: ignored
+
+    tally = polls.tally(poll)
+    counts = {o.option.position: (o.yes, o.maybe) for o in tally.options}
+    assert counts == {1: ([BEN], []), 2: ([], []), 3: ([ANNA], [])}
+    assert tally.voters == [ANNA, BEN]
+    assert tally.non_voters == [CARO, CHAIR]
+
+
+async def test_unknown_answer_ids_spoil_the_vote(polls: PollService) -> None:
+    poll = await polls.create(ROOM, CHAIR, QUESTION, "de")
+    polls.vote_text(ROOM, ANNA, None, "1", cast_ts=100.0)
+
+    polls.vote_native(ROOM, ANNA, "$start1", ["1", "99"], cast_ts=200.0)
+
+    tally = polls.tally(poll)
+    assert all(not o.yes and not o.maybe for o in tally.options)
+    assert ANNA in tally.non_voters
+
+
+async def test_votes_after_the_close_are_refused_or_ignored(polls: PollService) -> None:
+    poll = await polls.create(ROOM, CHAIR, QUESTION, "de")
+    polls.vote_text(ROOM, ANNA, None, "3", cast_ts=100.0)
+    await polls.close(ROOM, poll.id, by=CHAIR, pick=None)
+
+    with pytest.raises(UserError) as refused:
+        polls.vote_text(ROOM, BEN, poll.id, "1", cast_ts=200.0)
+    assert refused.value.key == "poll.closed"
+    assert polls.vote_native(ROOM, BEN, "$start1", ["1"], cast_ts=200.0) is None
+    assert [v.voter for v in polls.votes(poll.id)] == [ANNA]
+
+
+async def test_ranking_by_yes_then_if_need_be_and_names_in_the_standing(polls: PollService) -> None:
+    poll = await polls.create(ROOM, CHAIR, QUESTION, "de")
+    polls.vote_text(ROOM, ANNA, None, "1 2?", cast_ts=1.0)
+    polls.vote_text(ROOM, BEN, None, "2 1?", cast_ts=2.0)
+    polls.vote_text(ROOM, CARO, None, "2", cast_ts=3.0)
+
+    text = render(polls.standing(poll, "de"))[0]
+
+    assert text.splitlines() == [
+        "Stand der Umfrage #1: Sitzung im Juni",
+        "",
+        "1. Option 2: Mi., 17.06.2026, 14:00 Uhr – 2 ja, 1 wenn nötig (ja: Ben, Caro; wenn nötig: Anna)",
+        "2. Option 1: Di., 16.06.2026, 10:00 Uhr – 1 ja, 1 wenn nötig (ja: Anna; wenn nötig: Ben)",
+        "3. Option 3: lieber im Juli – 0 ja, 0 wenn nötig",
+        "",
+        "Noch nicht abgestimmt: Vorsitz",
+    ]
+
+
+async def test_anonymous_polls_show_counts_but_no_names(polls: PollService) -> None:
+    poll = await polls.create(ROOM, CHAIR, QUESTION + "; anonym", "de")
+    polls.vote_text(ROOM, ANNA, None, "1 2?", cast_ts=1.0)
+
+    for text in (render(polls.standing(poll, "de"))[0], render(polls.summary(poll, "de"))[0]):
+        assert "1 ja" in text
+        assert "Anna" not in text
+
+
+async def test_the_confirmation_shows_the_whole_vote(polls: PollService) -> None:
+    poll = await polls.create(ROOM, CHAIR, QUESTION, "en")
+    _, vote = polls.vote_text(ROOM, ANNA, poll.id, "3 1?", cast_ts=1.0)
+
+    assert render(polls.describe_vote(poll, vote, "en"))[0] == (
+        "Your vote on poll #1: 1 (Tue, 16 Jun 2026, 10:00): if need be; 3 (lieber im Juli): yes"
+    )
+
+
+async def test_nudge_mentions_exactly_the_members_who_have_not_voted(
+    polls: PollService, outbox: Outbox
+) -> None:
+    poll = await polls.create(ROOM, CHAIR, QUESTION, "de")
+    polls.vote_text(ROOM, ANNA, None, "1", cast_ts=1.0)
+
+    reminded = await polls.nudge(ROOM, poll.id)
+
+    assert reminded == [BEN, CARO, CHAIR]
+    body, mentions = outbox.notices[-1]
+    assert mentions == [BEN, CARO, CHAIR]
+    assert body.startswith("Ben, Caro, Vorsitz: Bitte stimmen Sie noch ab – Umfrage #1")
+
+
+async def test_deadline_plans_a_nudge_and_the_close(polls: PollService, scheduler: Scheduler) -> None:
+    poll = await polls.create(ROOM, CHAIR, QUESTION + "; frist: 05.06. 12 Uhr", "de")
+
+    assert sorted(scheduler.job_ids()) == [f"poll-close:{poll.id}", f"poll-nudge:{poll.id}"]
+
+
+async def test_closing_on_a_date_creates_the_meeting_with_reminders_and_calendar_file(
+    polls: PollService, outbox: Outbox
+) -> None:
+    poll = await polls.create(ROOM, CHAIR, QUESTION, "de")
+    polls.vote_text(ROOM, ANNA, None, "1 2", cast_ts=1.0)
+    polls.vote_text(ROOM, BEN, None, "2", cast_ts=2.0)
+
+    closed, meeting = await polls.close(ROOM, poll.id, by=CHAIR, pick=None)
+
+    assert closed.state == "geschlossen" and closed.winner == 2
+    assert outbox.ended == [("$start1", "Gewählt: Option 2: Mi., 17.06.2026, 14:00 Uhr")]
+    assert (
+        meeting is not None
+        and meeting.start == at("2026-06-17T14:00:00")
+        and meeting.title == "Sitzung im Juni"
+    )
+    assert any(
+        body.startswith("📅 Sitzung #1 angelegt: Sitzung im Juni am Mi., 17.06.2026, 14:00 Uhr")
+        for body, _ in outbox.notices
+    )
+    assert outbox.files == ["sitzung-1-2026-06-17.ics"]
+
+
+async def test_the_chairs_pick_wins_and_a_text_option_creates_no_meeting(polls: PollService) -> None:
+    poll = await polls.create(ROOM, CHAIR, QUESTION, "de")
+    polls.vote_text(ROOM, ANNA, None, "1", cast_ts=1.0)
+
+    closed, meeting = await polls.close(ROOM, poll.id, by=CHAIR, pick=3)
+
+    assert closed.winner == 3
+    assert meeting is None
+
+
+async def test_withdrawing_ends_the_native_poll(
+    polls: PollService, outbox: Outbox, scheduler: Scheduler
+) -> None:
+    poll = await polls.create(ROOM, CHAIR, QUESTION + "; frist: 05.06. 12 Uhr", "de")
+
+    withdrawn = await polls.withdraw(ROOM, poll.id)
+
+    assert withdrawn.state == "zurückgezogen"
+    assert outbox.ended == [("$start1", "Diese Umfrage wurde zurückgezogen.")]
+    assert scheduler.job_ids() == []
