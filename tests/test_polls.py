@@ -67,7 +67,7 @@ class Roster:
         return [CHAIR, ANNA, BEN, CARO]
 
     def display_name(self, room_id: str, user_id: str) -> str:
-        return user_id.split(":")[0].lstrip("@").capitalize()
+        return user_id.split(":", maxsplit=1)[0].lstrip("@").capitalize()
 
 
 def at(text: str) -> datetime:

@@ -294,7 +294,8 @@ def test_unknown_section(tmp_path: Path) -> None:
     path = write_config(tmp_path, MINIMAL + '\n[boot]\nlanguage = "de"\n')
 
     assert (
-        config_error(path) == f"{path}: unknown section [boot] (known: bot, llm, matrix, meetings, polls, reminders)"
+        config_error(path)
+        == f"{path}: unknown section [boot] (known: bot, llm, matrix, meetings, polls, reminders)"
     )
 
 
