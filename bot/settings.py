@@ -200,6 +200,31 @@ class PollSettings(Section):
         return parse_duration(self.nudge_before)
 
 
+class AgendaSettings(Section):
+    organisations: dict[str, str] = Field(default_factory=lambda: {"lvr.de": "LVR", "lwl.org": "LWL"})
+    fixed_items: list[str] = Field(
+        default_factory=lambda: ["Begrüßung und Feststellung der Tagesordnung", "Verschiedenes"]
+    )
+    submission_deadline: str = "7d"
+    deadline_reminder: str = "2d"
+    publish_before: str = "3d"
+
+    @field_validator("submission_deadline", "deadline_reminder", "publish_before")
+    @classmethod
+    def _durations(cls, value: str) -> str:
+        return _valid_duration(value)
+
+    @field_validator("fixed_items")
+    @classmethod
+    def _first_and_last(cls, value: list[str]) -> list[str]:
+        if len(value) > 2:
+            raise ValueError("at most two fixed items: the opening one and the closing one")
+        return value
+
+    def duration(self, key: str) -> timedelta:
+        return parse_duration(str(getattr(self, key)))
+
+
 class LlmSettings(Section):
     base_url: str | None = None
     model: str | None = None
@@ -225,6 +250,7 @@ class Settings(BaseSettings):
     reminders: ReminderSettings = Field(default_factory=ReminderSettings)
     meetings: MeetingSettings = Field(default_factory=MeetingSettings)
     polls: PollSettings = Field(default_factory=PollSettings)
+    agenda: AgendaSettings = Field(default_factory=AgendaSettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)
 
     @classmethod

@@ -135,6 +135,34 @@ def m003_polls(db: Database) -> None:
     )
 
 
+@migrations()
+def m004_agenda(db: Database) -> None:
+    db.table("agenda_items").create(
+        {
+            "id": int,
+            "room_id": str,
+            "meeting_id": int,
+            "title": str,
+            "description": str,
+            "duration_min": int,
+            "submitter": str,
+            "submitter_name": str,
+            "organisation": str,
+            "submitted_at": float,
+            "status": str,  # eingereicht | nachgereicht | angenommen | abgelehnt | vertagt | zurückgezogen
+            "position": int,  # order among the accepted items of its meeting
+            "reason": str,
+            "deferred_from": int,
+            "decided_by": str,
+            "decided_at": float,
+        },
+        pk="id",
+        not_null={"room_id", "meeting_id", "title", "submitter", "status"},
+        foreign_keys=[("meeting_id", "meetings", "id")],
+    )
+    db.table("agenda_items").create_index(["meeting_id", "status"])
+
+
 def open_db(data_dir: Path) -> Database:
     """Open (and create or upgrade) the bot's database in ``data_dir``."""
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -23,7 +23,7 @@ def db() -> Iterator[Database]:
     database.close()
 
 
-ALL_MIGRATIONS = [("akbot", "m001_core"), ("akbot", "m002_reminders_meetings"), ("akbot", "m003_polls")]
+ALL_MIGRATIONS = [("akbot", "m001_core"), ("akbot", "m002_reminders_meetings"), ("akbot", "m003_polls"), ("akbot", "m004_agenda")]
 
 
 def migration_rows(db: Database) -> list[tuple[str, str]]:
@@ -55,6 +55,7 @@ def test_open_db_creates_the_folder_and_akbot_db_in_wal_mode(tmp_path: Path) -> 
             "polls",
             "poll_options",
             "votes",
+            "agenda_items",
             "_sqlite_migrations",
         }
     finally:
