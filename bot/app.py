@@ -23,17 +23,25 @@ from bot.render import Markdown
 from bot.router import Context, Dispatcher, Router
 from bot.scheduler import Scheduler
 from bot.services import Services
+from bot.services.agenda import AgendaService
 from bot.services.meetings import MeetingService
 from bot.services.polls import PollService
 from bot.services.reminders import ReminderService
 from bot.services.rooms import RoomSettings
 from bot.settings import Settings
 from bot.storage import EventLedger, open_db
-from commands import admin, help, meetings, polls, reminders
+from commands import admin, agenda, help, meetings, polls, reminders
 
 log = logging.getLogger(__name__)
 
-ROUTERS: tuple[Router, ...] = (help.router, polls.router, meetings.router, reminders.router, admin.router)
+ROUTERS: tuple[Router, ...] = (
+    help.router,
+    polls.router,
+    meetings.router,
+    agenda.router,
+    reminders.router,
+    admin.router,
+)
 MODEL_CHECK_TIMEOUT_S = 3.0
 
 
@@ -83,12 +91,28 @@ class App:
         self.meetings = MeetingService(
             self.db, tz, self.reminders, offsets=settings.reminders.offsets, duration=settings.meetings.length
         )
+        self.agenda = AgendaService(
+            self.db,
+            tz,
+            self.meetings,
+            self.reminders,
+            organisations=settings.agenda.organisations,
+            fixed_items=settings.agenda.fixed_items,
+            submission_deadline=settings.agenda.duration("submission_deadline"),
+            deadline_reminder=settings.agenda.duration("deadline_reminder"),
+            publish_before=settings.agenda.duration("publish_before"),
+        )
         self.polls = PollService(
             self.db, tz, self.meetings, nudge_before=settings.polls.nudge, language=self.rooms.language
         )
         self.polls.attach(self.scheduler, self, self)
         self.services = Services(
-            rooms=self.rooms, runtime=self, reminders=self.reminders, meetings=self.meetings, polls=self.polls
+            rooms=self.rooms,
+            runtime=self,
+            reminders=self.reminders,
+            meetings=self.meetings,
+            polls=self.polls,
+            agenda=self.agenda,
         )
         self._started = time.monotonic()
         self.ready = asyncio.Event()

@@ -254,6 +254,15 @@ def parse_arguments(params: Sequence[Param], text: str) -> dict[str, Any]:
     return values
 
 
+def _reads_as_text(group: Command, sub: Command, remainder: str) -> bool:
+    """"!top Ändern der Satzung" is a title, not "!top ändern <id>": when a subcommand wants a number
+    first and several words without one follow, the line is text for the group itself."""
+    if group.handler is None or not sub.params or sub.params[0].kind != "int":
+        return False
+    words = remainder.split()
+    return len(words) >= 2 and not words[0].lstrip("#").isdecimal()
+
+
 def _first_word(text: str) -> tuple[str, str]:
     """Split off the first word at any whitespace (members type newlines and tabs too)."""
     parts = text.strip().split(maxsplit=1)
@@ -331,7 +340,7 @@ class Dispatcher:
         while command.subcommands:
             word, remainder = _first_word(arguments)
             sub = command.subcommands.get(word.casefold())
-            if sub is None:
+            if sub is None or _reads_as_text(command, sub, remainder):
                 break
             command, arguments = sub, remainder
         return Invocation(command, arguments.strip())

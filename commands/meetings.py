@@ -81,6 +81,12 @@ async def cancel(ctx: Context, id: int) -> None:
         "meeting.cancelled", id=found.id, title=found.title, when=format_datetime(found.start, ctx.lang)
     )
     await _send_ics(ctx, found)
+    handed, target = ctx.services.agenda.hand_over(ctx.room_id, found)
+    if handed and target is not None:
+        when = format_datetime(target.start, ctx.lang)
+        await ctx.say("agenda.handed_over", count=len(handed), meeting=target.id, when=when)
+    elif handed:
+        await ctx.say("agenda.left_open", count=len(handed))
 
 
 @meeting.command(

@@ -117,12 +117,14 @@ def describe(ctx: Context, item: Reminder) -> Markdown:
     parts = [f"#{item.id}", escape(format_datetime(item.next_at, ctx.lang))]
     if item.rrule:
         parts.append(escape(item.describe(ctx.lang)))
-    if item.kind == "meeting":
-        parts.append(f"{ctx.t('reminder.kind_meeting')} #{item.meeting_id}")
+    if item.meeting_id is not None:
+        kind = {"agenda_deadline": "reminder.kind_agenda_deadline", "agenda_publish": "reminder.kind_agenda"}
+        label = ctx.t(kind[item.kind]) + " – " if item.kind in kind else ""
+        parts.append(f"{label}{ctx.t('reminder.kind_meeting')} #{item.meeting_id}")
     else:
         if item.kind == "room":
             parts.append(ctx.t("reminder.kind_room"))
         parts.append(escape(item.text))
-    if ctx.is_chair and item.kind != "meeting":
+    if ctx.is_chair and item.meeting_id is None:
         parts.append(escape(item.creator))
     return Markdown(" · ".join(parts))

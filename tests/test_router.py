@@ -268,11 +268,18 @@ async def test_group_default_handler_gets_text_that_is_not_a_subcommand() -> Non
     assert calls == [("umfrage", {"frage": "Wann zeigen wir den Entwurf? Morgen; Freitag"})]
 
 
-async def test_first_word_equal_to_a_subcommand_goes_to_the_subcommand() -> None:
+async def test_text_that_starts_like_a_subcommand_goes_to_the_group() -> None:
     replies = await send("!umfrage zeigen wir den Entwurf?")
 
+    assert calls == [("umfrage", {"frage": "zeigen wir den Entwurf?"})]
+    assert replies == []
+
+
+async def test_subcommand_word_with_one_wrong_argument_gets_the_subcommand_usage() -> None:
+    replies = await send("!umfrage zeigen bald")
+
     assert calls == []
-    assert replies == ["„wir“ ist keine Zahl.  \nAufruf: `!umfrage zeigen [<nr>]`"]
+    assert replies == ["„bald“ ist keine Zahl.  \nAufruf: `!umfrage zeigen [<nr>]`"]
 
 
 async def test_group_default_without_arguments_lists_its_usage_and_subcommands() -> None:

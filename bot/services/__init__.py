@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.services.agenda import AgendaService
 from bot.services.meetings import MeetingService
 from bot.services.polls import PollService
 from bot.services.reminders import ReminderService
@@ -25,6 +26,8 @@ class Runtime(Protocol):
 
     async def model_endpoint(self) -> tuple[str | None, bool]: ...
 
+    def display_name(self, room_id: str, user_id: str) -> str: ...
+
 
 @dataclass
 class Services:
@@ -33,3 +36,4 @@ class Services:
     reminders: ReminderService
     meetings: MeetingService
     polls: PollService
+    agenda: AgendaService

@@ -67,11 +67,26 @@ class MeetingService:
         self.offsets = list(offsets)
         self.duration = duration
         self._clock = clock or (lambda: datetime.now(tz))
+        self._planners: list[Callable[[Meeting], None]] = []
+        self._reminder_extras: list[Callable[[Meeting, Reminder, str], Markdown | None]] = []
         reminders.render_kind("meeting", self._render_reminder)
+
+    def on_plan(self, planner: Callable[[Meeting], None]) -> None:
+        """Also plan ``planner(meeting)`` whenever a meeting's reminders are (re)made (the agenda's)."""
+        self._planners.append(planner)
+
+    def on_reminder_text(self, extra: Callable[[Meeting, Reminder, str], Markdown | None]) -> None:
+        """Let another service add to a meeting reminder (the agenda in the 1-day reminder)."""
+        self._reminder_extras.append(extra)
 
     def _render_reminder(self, reminder: Reminder, lang: str) -> Markdown:
         assert reminder.meeting_id is not None
-        return meeting_reminder_markdown(self.get(reminder.room_id, reminder.meeting_id), lang)
+        meeting = self.get(reminder.room_id, reminder.meeting_id)
+        parts = [meeting_reminder_markdown(meeting, lang)]
+        parts += [
+            extra for add in self._reminder_extras if (extra := add(meeting, reminder, lang)) is not None
+        ]
+        return Markdown("\n\n".join(parts))
 
     def now(self) -> datetime:
         return self._clock().astimezone(self.tz)
@@ -172,6 +187,8 @@ class MeetingService:
             offsets=self.offsets,
             text=_reminder_text(meeting),
         )
+        for planner in self._planners:
+            planner(meeting)
 
     @staticmethod
     def day_warning(start: datetime) -> str | None:

@@ -156,7 +156,7 @@ class ReminderService:
         sql = "SELECT * FROM reminders WHERE room_id = ? AND state = 'active'"
         params: list[Any] = [room_id]
         if not everyone:
-            sql += " AND creator = ? AND kind != 'meeting'"
+            sql += " AND creator = ? AND meeting_id IS NULL"
             params.append(user)
         return self._rows(sql + " ORDER BY next_ts, id", params)
 
@@ -168,8 +168,8 @@ class ReminderService:
         if not matches:
             raise UserError("reminder.not_found", id=reminder_id)
         found = matches[0]
-        if found.kind == "meeting":
-            raise UserError("reminder.belongs_to_meeting", id=reminder_id, meeting=found.meeting_id or 0)
+        if found.meeting_id is not None:
+            raise UserError("reminder.belongs_to_meeting", id=reminder_id, meeting=found.meeting_id)
         if found.creator != by and not is_chair:
             raise UserError("reminder.not_yours", id=reminder_id)
         self._finish(reminder_id, "deleted")

@@ -1,0 +1,472 @@
+"""The agenda (Tagesordnung): items (TOPs) submitted by members, decided and ordered by the chair.
+
+An item belongs to a meeting. Submitted before the meeting's submission deadline it is
+``eingereicht``, after it ``nachgereicht``; both wait for the chair. Accepted items are numbered
+"TOP 1 …" in the chair's order between the fixed opening and closing items. Deferred items move
+to another meeting and stand on its agenda. The deadline reminder and the publication are room
+reminders of the reminders service, so they survive restarts like every other reminder.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlite_utils import Database
+
+from bot.errors import UserError
+from bot.i18n import format_duration, t
+from bot.render import Markdown, escape, join
+from bot.services.meetings import Meeting, MeetingService
+from bot.services.reminders import Reminder, ReminderService
+from bot.timeparse import When, format_datetime
+
+SUBMITTED, LATE, ACCEPTED, REJECTED, DEFERRED, WITHDRAWN = (
+    "eingereicht",
+    "nachgereicht",
+    "angenommen",
+    "abgelehnt",
+    "vertagt",
+    "zurückgezogen",
+)
+PENDING = (SUBMITTED, LATE)
+ON_AGENDA = (ACCEPTED, DEFERRED)
+OPEN = (*PENDING, *ON_AGENDA)
+MAX_TITLE = 200
+MAX_DESCRIPTION = 2000
+MAX_DURATION_MIN = 600
+
+
+@dataclass(frozen=True)
+class Item:
+    id: int
+    room_id: str
+    meeting_id: int
+    title: str
+    description: str | None
+    duration_min: int | None
+    submitter: str
+    submitter_name: str
+    organisation: str
+    status: str
+    position: int | None
+    reason: str | None
+    deferred_from: int | None
+
+
+@dataclass(frozen=True)
+class Agenda:
+    meeting: Meeting
+    opening: str | None
+    items: list[Item]  # accepted and deferred items in order: TOP 2 … (TOP 1 is the opening)
+    closing: str | None
+    pending: list[Item]
+
+    def numbered(self) -> list[tuple[int, str, Item | None]]:
+        """(TOP number, title, item or None for a fixed item), in order."""
+        rows: list[tuple[int, str, Item | None]] = []
+        if self.opening:
+            rows.append((1, self.opening, None))
+        rows.extend((len(rows) + 1, item.title, item) for item in self.items)
+        if self.closing:
+            rows.append((len(rows) + 1, self.closing, None))
+        return rows
+
+    @property
+    def total_minutes(self) -> int:
+        return sum(item.duration_min or 0 for item in self.items)
+
+
+def organisation_of(user_id: str, organisations: dict[str, str]) -> str:
+    """The organisation from the homeserver domain: "@anna:lvr.de" → "LVR" (else the domain)."""
+    domain = user_id.split(":", 1)[1] if ":" in user_id else user_id
+    return organisations.get(domain.lower(), domain)
+
+
+class AgendaService:
+    def __init__(
+        self,
+        db: Database,
+        tz: ZoneInfo,
+        meetings: MeetingService,
+        reminders: ReminderService,
+        *,
+        organisations: dict[str, str],
+        fixed_items: Sequence[str],
+        submission_deadline: timedelta,
+        deadline_reminder: timedelta,
+        publish_before: timedelta,
+    ) -> None:
+        self._db = db
+        self.tz = tz
+        self._meetings = meetings
+        self._reminders = reminders
+        self.organisations = {domain.lower(): name for domain, name in organisations.items()}
+        self.opening = fixed_items[0] if fixed_items else None
+        self.closing = fixed_items[1] if len(fixed_items) > 1 else None
+        self.submission_deadline = submission_deadline
+        self.deadline_reminder = deadline_reminder
+        self.publish_before = publish_before
+        meetings.on_plan(self.plan_reminders)
+        meetings.on_reminder_text(self._meeting_reminder_extra)
+        reminders.render_kind("agenda_deadline", self._render_deadline)
+        reminders.render_kind("agenda_publish", self._render_publication)
+
+    # ---- members -------------------------------------------------------------------------------
+
+    def submit(
+        self,
+        room_id: str,
+        submitter: str,
+        submitter_name: str,
+        *,
+        title: str,
+        description: str | None,
+        duration_min: int | None,
+        meeting_id: int | None,
+    ) -> Item:
+        meeting = self._target(room_id, meeting_id)
+        self._check_texts(title, description, duration_min)
+        late = self._meetings.now() > self.deadline_of(meeting)
+        with self._db.conn:
+            cursor = self._db.execute(
+                "INSERT INTO agenda_items (room_id, meeting_id, title, description, duration_min, submitter,"
+                " submitter_name, organisation, submitted_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    room_id,
+                    meeting.id,
+                    title,
+                    description,
+                    duration_min,
+                    submitter,
+                    submitter_name,
+                    organisation_of(submitter, self.organisations),
+                    time.time(),
+                    LATE if late else SUBMITTED,
+                ],
+            )
+        return self.get(room_id, int(cursor.lastrowid or 0))
+
+    def change(self, room_id: str, item_id: int, by: str, title: str, description: str | None) -> Item:
+        item = self.get(room_id, item_id)
+        if item.submitter != by:
+            raise UserError("agenda.not_yours", id=item_id)
+        if item.status not in PENDING:
+            raise UserError("agenda.already_decided", id=item_id, status=item.status)
+        self._check_texts(title, description, item.duration_min)
+        self._update(item_id, title=title, description=description)
+        return self.get(room_id, item_id)
+
+    def withdraw(self, room_id: str, item_id: int, by: str) -> Item:
+        item = self.get(room_id, item_id)
+        if item.submitter != by:
+            raise UserError("agenda.not_yours", id=item_id)
+        if item.status not in OPEN:
+            raise UserError("agenda.already_decided", id=item_id, status=item.status)
+        self._update(item_id, status=WITHDRAWN, position=None)
+        self._renumber(item.meeting_id)
+        return self.get(room_id, item_id)
+
+    # ---- the chair -----------------------------------------------------------------------------
+
+    def accept(self, room_id: str, item_id: int, by: str) -> Item:
+        item = self._pending(room_id, item_id)
+        self._update(item_id, status=ACCEPTED, position=self._next_position(item.meeting_id), **_decided(by))
+        return self.get(room_id, item_id)
+
+    def reject(self, room_id: str, item_id: int, by: str, reason: str | None) -> Item:
+        item = self.get(room_id, item_id)
+        if item.status not in OPEN:
+            raise UserError("agenda.already_decided", id=item_id, status=item.status)
+        self._update(item_id, status=REJECTED, position=None, reason=reason, **_decided(by))
+        self._renumber(item.meeting_id)
+        return self.get(room_id, item_id)
+
+    def defer(self, room_id: str, item_id: int, by: str, meeting_id: int | None) -> tuple[Item, Meeting]:
+        item = self.get(room_id, item_id)
+        if item.status not in OPEN:
+            raise UserError("agenda.already_decided", id=item_id, status=item.status)
+        target = self._target(room_id, meeting_id, after=self._meetings.get(room_id, item.meeting_id))
+        if target.id == item.meeting_id:
+            raise UserError("agenda.same_meeting", id=item_id, meeting=target.id)
+        self._move(item, target, by)
+        self._renumber(item.meeting_id)
+        return self.get(room_id, item_id), target
+
+    def move_to(self, room_id: str, item_id: int, position: int) -> Item:
+        """Put an accepted item at place ``position`` among the meeting's items (1 = first)."""
+        item = self.get(room_id, item_id)
+        if item.status not in ON_AGENDA:
+            raise UserError("agenda.not_on_agenda", id=item_id)
+        order = [i.id for i in self.agenda(room_id, item.meeting_id).items if i.id != item_id]
+        if not 1 <= position <= len(order) + 1:
+            raise UserError("agenda.bad_position", position=position, count=len(order) + 1)
+        order.insert(position - 1, item_id)
+        with self._db.conn:
+            for place, moved in enumerate(order, start=1):
+                self._db.execute("UPDATE agenda_items SET position = ? WHERE id = ?", [place, moved])
+        return self.get(room_id, item_id)
+
+    def hand_over(self, room_id: str, cancelled: Meeting) -> tuple[list[Item], Meeting | None]:
+        """A cancelled meeting's open items go to the next meeting (they keep their status)."""
+        open_items = self._items(cancelled.id, OPEN)
+        target = self._meetings.next_meeting(room_id)
+        if target is None or not open_items:
+            return open_items, None
+        for item in open_items:
+            self._move(item, target, by=None, status=item.status)
+        return open_items, target
+
+    # ---- reading -------------------------------------------------------------------------------
+
+    def get(self, room_id: str, item_id: int) -> Item:
+        rows = list(
+            self._db.query("SELECT * FROM agenda_items WHERE id = ? AND room_id = ?", [item_id, room_id])
+        )
+        if not rows:
+            raise UserError("agenda.not_found", id=item_id)
+        return _item(rows[0])
+
+    def agenda(self, room_id: str, meeting_id: int | None) -> Agenda:
+        meeting = self._target(room_id, meeting_id, allow_any=True)
+        return Agenda(
+            meeting,
+            self.opening,
+            self._items(meeting.id, ON_AGENDA),
+            self.closing,
+            self._items(meeting.id, PENDING),
+        )
+
+    def deadline_of(self, meeting: Meeting) -> datetime:
+        return meeting.start - self.submission_deadline
+
+    # ---- reminders: deadline, publication, and the agenda in the 1-day reminder -------------------
+
+    def plan_reminders(self, meeting: Meeting) -> None:
+        now = self._meetings.now()
+        deadline = self.deadline_of(meeting)
+        plans = [
+            ("agenda_deadline", deadline - self.deadline_reminder),
+            ("agenda_publish", meeting.start - self.publish_before),
+        ]
+        for kind, due in plans:
+            if due > now:
+                when = When(at=due.astimezone(self.tz), rrule=None, text=format_datetime(due, "de"))
+                self._reminders.create(
+                    meeting.room_id,
+                    meeting.created_by,
+                    when,
+                    f"{kind}:{meeting.id}",
+                    kind=kind,
+                    meeting_id=meeting.id,
+                )
+
+    def _render_deadline(self, reminder: Reminder, lang: str) -> Markdown:
+        assert reminder.meeting_id is not None
+        meeting = self._meetings.get(reminder.room_id, reminder.meeting_id)
+        command = "!item" if lang == "en" else "!top"
+        return t(
+            lang,
+            "agenda.deadline_reminder",
+            title=meeting.title,
+            deadline=format_datetime(self.deadline_of(meeting), lang),
+            command=Markdown(
+                f"`{command} #{meeting.id} <Titel>`" if lang == "de" else f"`{command} #{meeting.id} <title>`"
+            ),
+        )
+
+    def _render_publication(self, reminder: Reminder, lang: str) -> Markdown:
+        assert reminder.meeting_id is not None
+        return render_agenda(self.agenda(reminder.room_id, reminder.meeting_id), lang, chair=False)
+
+    def _meeting_reminder_extra(self, meeting: Meeting, reminder: Reminder, lang: str) -> Markdown | None:
+        if reminder.offset_s != int(timedelta(days=1).total_seconds()):
+            return None
+        return render_agenda(self.agenda(meeting.room_id, meeting.id), lang, chair=False)
+
+    # ---- export --------------------------------------------------------------------------------
+
+    def oparl(self, agenda: Agenda) -> dict[str, Any]:
+        """The meeting in the shape of an OParl 1.1 Meeting with its AgendaItems."""
+        meeting = agenda.meeting
+        items = []
+        for number, title, item in agenda.numbered():
+            items.append(
+                {
+                    "type": "https://schema.oparl.org/1.1/AgendaItem",
+                    "number": str(number),
+                    "order": number,
+                    "name": title,
+                    "public": True,
+                    "result": None,
+                    **({"keyword": [item.organisation]} if item else {}),
+                }
+            )
+        return {
+            "type": "https://schema.oparl.org/1.1/Meeting",
+            "name": meeting.title,
+            "meetingState": "abgesagt" if meeting.cancelled else "terminiert",
+            "cancelled": meeting.cancelled,
+            "start": meeting.start.isoformat(),
+            "end": meeting.end.isoformat(),
+            "location": {"type": "https://schema.oparl.org/1.1/Location", "description": meeting.location}
+            if meeting.location
+            else None,
+            "agendaItem": items,
+        }
+
+    def oparl_json(self, agenda: Agenda) -> bytes:
+        return json.dumps(self.oparl(agenda), ensure_ascii=False, indent=2).encode()
+
+    # ---- internals -----------------------------------------------------------------------------
+
+    def _target(
+        self, room_id: str, meeting_id: int | None, *, after: Meeting | None = None, allow_any: bool = False
+    ) -> Meeting:
+        if meeting_id is not None:
+            meeting = self._meetings.get(room_id, meeting_id)
+            if meeting.cancelled and not allow_any:
+                raise UserError("meeting.already_cancelled", id=meeting_id)
+            return meeting
+        upcoming = [m for m in self._meetings.upcoming(room_id) if m.start > self._meetings.now()]
+        if after is not None:
+            upcoming = [m for m in upcoming if m.start > after.start]
+        if not upcoming:
+            raise UserError("agenda.no_meeting")
+        return upcoming[0]
+
+    def _pending(self, room_id: str, item_id: int) -> Item:
+        item = self.get(room_id, item_id)
+        if item.status not in PENDING:
+            raise UserError("agenda.already_decided", id=item_id, status=item.status)
+        return item
+
+    def _move(self, item: Item, target: Meeting, by: str | None, status: str = DEFERRED) -> None:
+        position = self._next_position(target.id) if status in ON_AGENDA else None
+        fields: dict[str, Any] = {"meeting_id": target.id, "status": status, "position": position}
+        if item.meeting_id != target.id:
+            fields["deferred_from"] = item.meeting_id
+        if by is not None:
+            fields.update(_decided(by))
+        self._update(item.id, **fields)
+
+    def _check_texts(self, title: str, description: str | None, duration_min: int | None) -> None:
+        if not title.strip():
+            raise UserError("agenda.need_title")
+        if len(title) > MAX_TITLE or (description and len(description) > MAX_DESCRIPTION):
+            raise UserError("agenda.too_long", title=MAX_TITLE, description=MAX_DESCRIPTION)
+        if duration_min is not None and not 1 <= duration_min <= MAX_DURATION_MIN:
+            raise UserError("agenda.bad_duration", high=MAX_DURATION_MIN)
+
+    def _items(self, meeting_id: int, states: Sequence[str]) -> list[Item]:
+        marks = ", ".join("?" for _ in states)
+        rows = self._db.query(
+            f"SELECT * FROM agenda_items WHERE meeting_id = ? AND status IN ({marks})"  # noqa: S608 — only "?" marks
+            " ORDER BY position IS NULL, position, submitted_at, id",
+            [meeting_id, *states],
+        )
+        return [_item(row) for row in rows]
+
+    def _next_position(self, meeting_id: int) -> int:
+        row = self._db.execute(
+            "SELECT coalesce(max(position), 0) FROM agenda_items WHERE meeting_id = ? AND status IN (?, ?)",
+            [meeting_id, *ON_AGENDA],
+        ).fetchone()
+        return int(row[0]) + 1
+
+    def _renumber(self, meeting_id: int) -> None:
+        with self._db.conn:
+            for place, item in enumerate(self._items(meeting_id, ON_AGENDA), start=1):
+                self._db.execute("UPDATE agenda_items SET position = ? WHERE id = ?", [place, item.id])
+
+    def _update(self, item_id: int, **fields: Any) -> None:
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        with self._db.conn:
+            self._db.execute(
+                f"UPDATE agenda_items SET {assignments} WHERE id = ?",  # noqa: S608 — names are ours
+                [*fields.values(), item_id],
+            )
+
+
+def _decided(by: str) -> dict[str, Any]:
+    return {"decided_by": by, "decided_at": time.time()}
+
+
+def _item(row: dict[str, Any]) -> Item:
+    return Item(
+        id=row["id"],
+        room_id=row["room_id"],
+        meeting_id=row["meeting_id"],
+        title=row["title"],
+        description=row["description"],
+        duration_min=row["duration_min"],
+        submitter=row["submitter"],
+        submitter_name=row["submitter_name"] or row["submitter"],
+        organisation=row["organisation"] or "",
+        status=row["status"],
+        position=row["position"],
+        reason=row["reason"],
+        deferred_from=row["deferred_from"],
+    )
+
+
+def render_agenda(agenda: Agenda, lang: str, *, chair: bool) -> Markdown:
+    """The agenda as members read it; the chair also sees what still waits for a decision."""
+    meeting = agenda.meeting
+    place = t(lang, "meeting.place", location=meeting.location) if meeting.location else Markdown("")
+    lines = [
+        t(lang, "agenda.title", title=meeting.title, when=format_datetime(meeting.start, lang), place=place),
+        Markdown(""),
+    ]
+    for number, title, item in agenda.numbered():
+        line = t(lang, "agenda.top", number=number, title=title)
+        if item is not None:
+            details = [f"{escape(item.submitter_name)} ({escape(item.organisation)})"]
+            if item.duration_min:
+                details.append(escape(format_duration(lang, item.duration_min * 60)))
+            if item.status == DEFERRED and item.deferred_from:
+                details.append(t(lang, "agenda.deferred_from", meeting=item.deferred_from))
+            line = Markdown(f"{line} – {', '.join(details)}")
+            if item.description:
+                line = Markdown(f"{line}  \n{escape(item.description)}")
+        lines.append(Markdown(f"- {line}"))
+    lines.append(Markdown(""))
+    lines.append(t(lang, "agenda.total", total=format_duration(lang, agenda.total_minutes * 60)))
+    if chair and agenda.pending:
+        lines.append(Markdown(""))
+        lines.append(t(lang, "agenda.pending_title"))
+        for item in agenda.pending:
+            lines.append(
+                Markdown(
+                    f"- #{item.id} {escape(item.title)} – {escape(item.submitter_name)} ({escape(item.status)})"
+                )
+            )
+    return join(lines)
+
+
+def render_markdown_file(agenda: Agenda, lang: str) -> bytes:
+    """The agenda as a Markdown file for the minutes and the website."""
+    meeting = agenda.meeting
+    lines = [f"# {meeting.title}", "", f"{format_datetime(meeting.start, lang)}"]
+    if meeting.location:
+        lines.append(meeting.location)
+    lines += [
+        "",
+        "| TOP | " + ("Thema | Vortragende | Dauer |" if lang == "de" else "Topic | Presenter | Duration |"),
+    ]
+    lines.append("|---|---|---|---|")
+    for number, title, item in agenda.numbered():
+        presenter = f"{item.submitter_name} ({item.organisation})" if item else ""
+        duration = f"{item.duration_min} min" if item and item.duration_min else ""
+        lines.append(f"| {number} | {_cell(title)} | {_cell(presenter)} | {duration} |")
+    lines += ["", f"{'Gesamtdauer' if lang == 'de' else 'Total'}: {agenda.total_minutes} min", ""]
+    return "\n".join(lines).encode()
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")

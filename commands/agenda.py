@@ -1,0 +1,214 @@
+"""!top (einreichen, annehmen, ablehnen, vertagen, position, zurückziehen, ändern), !tagesordnung."""
+
+from __future__ import annotations
+
+import re
+
+from bot.errors import UserError
+from bot.render import mention
+from bot.router import Context, Rest, Router, Text
+from bot.services.agenda import Item, render_agenda, render_markdown_file
+from bot.timeparse import format_datetime
+
+router = Router("agenda")
+
+DURATION = re.compile(r"^(\d{1,4})\s*(min|minuten|minutes|m)\.?$", re.IGNORECASE)
+MEETING_REF = re.compile(r"^#(\d{1,9})$")
+
+top = router.group(
+    "top",
+    alias="item",
+    usage=Text(
+        de="[#<Sitzung>] <Titel>[; <Beschreibung>][; <Dauer> min]",
+        en="[#<meeting>] <title>[; <description>][; <duration> min]",
+    ),
+    help=Text(
+        de="Reicht einen Tagesordnungspunkt für die nächste (oder genannte) Sitzung ein.",
+        en="Submits an agenda item for the next (or the given) meeting.",
+    ),
+)
+
+
+def _meeting_ref(text: str) -> tuple[int | None, str]:
+    """A leading "#12" names the meeting."""
+    first, _, rest = text.strip().partition(" ")
+    match = MEETING_REF.match(first)
+    return (int(match.group(1)), rest.strip()) if match else (None, text.strip())
+
+
+@top.default
+async def submit(ctx: Context, eingabe: Rest) -> None:
+    meeting_id, text = _meeting_ref(eingabe)
+    parts = [part.strip() for part in text.split(";")]
+    title, description, duration = parts[0], None, None
+    for part in parts[1:]:
+        if match := DURATION.match(part):
+            duration = int(match.group(1))
+        elif part and description is None:
+            description = part
+        elif part:
+            description = f"{description}; {part}"
+    agenda = ctx.services.agenda
+    name = ctx.services.runtime.display_name(ctx.room_id, ctx.sender)
+    item = agenda.submit(
+        ctx.room_id,
+        ctx.sender,
+        name,
+        title=title,
+        description=description,
+        duration_min=duration,
+        meeting_id=meeting_id,
+    )
+    meeting = ctx.services.meetings.get(ctx.room_id, item.meeting_id)
+    when = format_datetime(meeting.start, ctx.lang)
+    if item.status == "nachgereicht":
+        deadline = format_datetime(agenda.deadline_of(meeting), ctx.lang)
+        await ctx.say(
+            "agenda.submitted_late",
+            id=item.id,
+            title=item.title,
+            meeting=meeting.id,
+            when=when,
+            deadline=deadline,
+        )
+    else:
+        await ctx.say("agenda.submitted", id=item.id, title=item.title, meeting=meeting.id, when=when)
+
+
+async def _tell_submitter(ctx: Context, key: str, item: Item, **params: object) -> None:
+    who = mention(item.submitter, item.submitter_name)
+    await ctx.say(key, mentions=[item.submitter], who=who, id=item.id, title=item.title, **params)
+
+
+@top.command(
+    "annehmen",
+    alias="accept",
+    chair=True,
+    usage="<id>",
+    help=Text(
+        de="Nimmt einen TOP an; er kommt ans Ende der Tagesordnung.",
+        en="Accepts an item; it goes to the end.",
+    ),
+)
+async def accept(ctx: Context, id: int) -> None:
+    item = ctx.services.agenda.accept(ctx.room_id, id, ctx.sender)
+    await _tell_submitter(ctx, "agenda.accepted", item, position=item.position)
+
+
+@top.command(
+    "ablehnen",
+    alias="reject",
+    chair=True,
+    usage=Text(de="<id> [<Grund>]", en="<id> [<reason>]"),
+    help=Text(
+        de="Lehnt einen TOP ab, auf Wunsch mit Grund.", en="Rejects an item, optionally with a reason."
+    ),
+)
+async def reject(ctx: Context, id: int, grund: Rest | None = None) -> None:
+    item = ctx.services.agenda.reject(ctx.room_id, id, ctx.sender, grund)
+    if grund:
+        await _tell_submitter(ctx, "agenda.rejected_reason", item, reason=grund)
+    else:
+        await _tell_submitter(ctx, "agenda.rejected", item)
+
+
+@top.command(
+    "vertagen",
+    alias="defer",
+    chair=True,
+    usage=Text(de="<id> [#<Sitzung>]", en="<id> [#<meeting>]"),
+    help=Text(
+        de="Vertagt einen TOP auf die nächste oder genannte Sitzung.",
+        en="Defers an item to the next or given meeting.",
+    ),
+)
+async def defer(ctx: Context, id: int, sitzung: int | None = None) -> None:
+    item, meeting = ctx.services.agenda.defer(ctx.room_id, id, ctx.sender, sitzung)
+    await _tell_submitter(
+        ctx, "agenda.deferred", item, meeting=meeting.id, when=format_datetime(meeting.start, ctx.lang)
+    )
+
+
+@top.command(
+    "position",
+    alias="move",
+    chair=True,
+    usage=Text(de="<id> <Platz>", en="<id> <place>"),
+    help=Text(
+        de="Setzt einen angenommenen TOP auf einen anderen Platz.",
+        en="Moves an accepted item to another place.",
+    ),
+)
+async def position(ctx: Context, id: int, platz: int) -> None:
+    item = ctx.services.agenda.move_to(ctx.room_id, id, platz)
+    await ctx.say("agenda.moved", id=item.id, title=item.title, position=item.position)
+
+
+@top.command(
+    "zurückziehen",
+    alias="withdraw",
+    usage="<id>",
+    help=Text(de="Zieht den eigenen TOP zurück.", en="Withdraws your own item."),
+)
+async def withdraw(ctx: Context, id: int) -> None:
+    item = ctx.services.agenda.withdraw(ctx.room_id, id, ctx.sender)
+    await ctx.say("agenda.withdrawn", id=item.id, title=item.title)
+
+
+@top.command(
+    "ändern",
+    alias="change",
+    usage=Text(de="<id> <Titel>[; <Beschreibung>]", en="<id> <title>[; <description>]"),
+    help=Text(
+        de="Ändert den eigenen TOP, solange er nicht entschieden ist.",
+        en="Changes your own item until it is decided.",
+    ),
+)
+async def change(ctx: Context, id: int, titel: Rest) -> None:
+    title, _, description = titel.partition(";")
+    item = ctx.services.agenda.change(ctx.room_id, id, ctx.sender, title.strip(), description.strip() or None)
+    await ctx.say("agenda.changed", id=item.id, title=item.title)
+
+
+agenda_group = router.group(
+    "tagesordnung",
+    alias="agenda",
+    usage="[#<Sitzung>]",
+    help=Text(
+        de="Zeigt die Tagesordnung der nächsten (oder genannten) Sitzung.",
+        en="Shows the agenda of the next (or the given) meeting.",
+    ),
+)
+
+
+def _meeting_number(text: str | None) -> int | None:
+    if text is None:
+        return None
+    match = re.fullmatch(r"#?(\d{1,9})", text.strip())
+    if match is None:
+        raise UserError("usage.not_a_number", value=text)
+    return int(match.group(1))
+
+
+@agenda_group.default
+async def show(ctx: Context, sitzung: Rest | None = None) -> None:
+    agenda = ctx.services.agenda.agenda(ctx.room_id, _meeting_number(sitzung))
+    await ctx.reply(render_agenda(agenda, ctx.lang, chair=ctx.is_chair))
+
+
+@agenda_group.command(
+    "export",
+    alias="export",
+    usage="[#<Sitzung>]",
+    help=Text(
+        de="Schickt die Tagesordnung als Markdown- und OParl-JSON-Datei.",
+        en="Sends the agenda as a Markdown and an OParl JSON file.",
+    ),
+)
+async def export(ctx: Context, sitzung: Rest | None = None) -> None:
+    service = ctx.services.agenda
+    agenda = service.agenda(ctx.room_id, _meeting_number(sitzung))
+    stem = f"tagesordnung-{agenda.meeting.id}-{agenda.meeting.start:%Y-%m-%d}"
+    await ctx.say("agenda.exported")
+    await ctx.upload(f"{stem}.md", render_markdown_file(agenda, ctx.lang), "text/markdown")
+    await ctx.upload(f"{stem}.json", service.oparl_json(agenda), "application/json")
