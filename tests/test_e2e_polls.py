@@ -69,7 +69,7 @@ async def test_poll_with_text_and_native_votes_closes_into_a_meeting(world: Worl
     meetings = await world.ask(world.member, "!sitzungen")
     assert f"#{meeting_id} · " in meetings and "Nächste Sitzung" in meetings
     reminders = await world.ask(world.chair, "!erinnerungen")
-    assert reminders.count(f"Sitzung #{meeting_id}") == 3
+    assert reminders.count(f"· Sitzung #{meeting_id}") == 3
 
     too_late = await world.ask(world.member, f"!abstimmen #{poll_id} 2")
     assert too_late == f"Umfrage #{poll_id} ist bereits beendet; Stimmen zählen nicht mehr."

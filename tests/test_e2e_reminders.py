@@ -92,7 +92,7 @@ async def test_meeting_creates_reminders_and_a_calendar_file_and_follows_a_resch
     assert first_file.encrypted and "file" in first_file.content
 
     reminders_before = await world.ask(world.chair, "!erinnerungen")
-    assert reminders_before.count(f"Sitzung #{meeting_id}") == 3
+    assert reminders_before.count(f"· Sitzung #{meeting_id}") == 3
 
     moved = await world.ask(world.chair, f"!sitzung verschieben {meeting_id} {in_days(12, 14)}")
     assert f"Sitzung #{meeting_id} Sitzung FAK KI ist verschoben auf" in moved
@@ -103,7 +103,7 @@ async def test_meeting_creates_reminders_and_a_calendar_file_and_follows_a_resch
     assert second.decoded("DTSTART").hour == 14
 
     reminders_after = await world.ask(world.chair, "!erinnerungen")
-    assert reminders_after.count(f"Sitzung #{meeting_id}") == 3
+    assert reminders_after.count(f"· Sitzung #{meeting_id}") == 3
     assert reminders_after != reminders_before
 
     listing = await world.ask(world.member, "!sitzungen")

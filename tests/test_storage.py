@@ -23,7 +23,12 @@ def db() -> Iterator[Database]:
     database.close()
 
 
-ALL_MIGRATIONS = [("akbot", "m001_core"), ("akbot", "m002_reminders_meetings"), ("akbot", "m003_polls"), ("akbot", "m004_agenda")]
+ALL_MIGRATIONS = [
+    ("akbot", "m001_core"),
+    ("akbot", "m002_reminders_meetings"),
+    ("akbot", "m003_polls"),
+    ("akbot", "m004_agenda"),
+]
 
 
 def migration_rows(db: Database) -> list[tuple[str, str]]:
