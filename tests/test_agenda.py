@@ -6,7 +6,6 @@ import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import jsonschema
 import pytest
@@ -19,27 +18,17 @@ from bot.services.agenda import AgendaService, organisation_of, render_agenda, r
 from bot.services.meetings import MeetingService
 from bot.services.reminders import ReminderService
 from bot.storage import open_memory_db
-from bot.timeparse import When, format_datetime
+from tests.clock import BERLIN, at, frozen, once
 from tests.test_reminders_service import RecordingNotifier
 
-BERLIN = ZoneInfo("Europe/Berlin")
 ROOM = "!raum:lvr.de"
 CHAIR, ANNA, BEN = "@vorsitz:lvr.de", "@anna:lvr.de", "@ben:lwl.org"
 SCHEMA = json.loads((Path(__file__).parent / "oparl_meeting.schema.json").read_text())
 
 
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=BERLIN)
-
-
-def once(moment: datetime) -> When:
-    return When(at=moment, rrule=None, text=format_datetime(moment, "de"))
-
-
 @pytest.fixture
 def clock() -> Iterator[time_machine.Coordinates]:
-    with time_machine.travel(at("2026-06-01T10:00:00"), tick=False) as traveller:
-        yield traveller
+    yield from frozen("2026-06-01T10:00:00")
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
@@ -15,27 +14,18 @@ from bot.scheduler import Scheduler
 from bot.services.meetings import MeetingService, to_ics
 from bot.services.reminders import ReminderService
 from bot.storage import open_memory_db
-from bot.timeparse import When, format_datetime
+from bot.timeparse import When
+from tests.clock import BERLIN, at, frozen, once
 from tests.test_reminders_service import RecordingNotifier
 
-BERLIN = ZoneInfo("Europe/Berlin")
 ROOM = "!raum:lvr.de"
 CHAIR = "@vorsitz:lvr.de"
 OFFSETS = [timedelta(days=7), timedelta(days=1), timedelta(hours=1)]
 
 
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=BERLIN)
-
-
-def once(moment: datetime) -> When:
-    return When(at=moment, rrule=None, text=format_datetime(moment, "de"))
-
-
 @pytest.fixture
 def clock() -> Iterator[time_machine.Coordinates]:
-    with time_machine.travel(at("2026-06-01T10:00:00"), tick=False) as traveller:
-        yield traveller
+    yield from frozen("2026-06-01T10:00:00")
 
 
 @pytest.fixture

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
 import time_machine
@@ -17,9 +16,9 @@ from bot.services.meetings import MeetingService
 from bot.services.polls import MAYBE, YES, PollService, parse_selection
 from bot.services.reminders import ReminderService
 from bot.storage import open_memory_db
+from tests.clock import BERLIN, at, frozen
 from tests.test_reminders_service import RecordingNotifier
 
-BERLIN = ZoneInfo("Europe/Berlin")
 ROOM = "!raum:lvr.de"
 CHAIR, ANNA, BEN, CARO = "@vorsitz:lvr.de", "@anna:lvr.de", "@ben:lwl.org", "@caro:firma.de"
 
@@ -70,14 +69,9 @@ class Roster:
         return user_id.split(":", maxsplit=1)[0].lstrip("@").capitalize()
 
 
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=BERLIN)
-
-
 @pytest.fixture
 def clock() -> Iterator[time_machine.Coordinates]:
-    with time_machine.travel(at("2026-06-01T10:00:00"), tick=False) as traveller:
-        yield traveller
+    yield from frozen("2026-06-01T10:00:00")
 
 
 @pytest.fixture

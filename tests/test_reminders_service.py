@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -19,9 +18,9 @@ from bot.render import Markdown, render
 from bot.scheduler import Scheduler
 from bot.services.reminders import ReminderService
 from bot.storage import open_memory_db
-from bot.timeparse import When, format_datetime
+from bot.timeparse import When
+from tests.clock import BERLIN, at, frozen, once
 
-BERLIN = ZoneInfo("Europe/Berlin")
 ROOM = "!raum:lvr.de"
 ALICE = "@alice:lvr.de"
 BOB = "@bob:lwl.org"
@@ -61,22 +60,13 @@ class RecordingNotifier:
         return f"$event{len(self.posted)}"
 
 
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=BERLIN)
-
-
-def once(moment: datetime) -> When:
-    return When(at=moment, rrule=None, text=format_datetime(moment, "de"))
-
-
 def weekly_monday(moment: datetime) -> When:
     return When(at=moment, rrule="FREQ=WEEKLY;BYDAY=MO", text="jeden Montag")
 
 
 @pytest.fixture
 def clock() -> Iterator[time_machine.Coordinates]:
-    with time_machine.travel(at("2026-06-10T10:00:00"), tick=False) as traveller:
-        yield traveller
+    yield from frozen("2026-06-10T10:00:00")
 
 
 @pytest.fixture
