@@ -214,7 +214,7 @@ def test_a_moved_meeting_keeps_its_items_a_cancelled_one_hands_them_on(
 def test_deadline_reminder_and_publication_are_reminders_that_follow_the_meeting(
     world: tuple[AgendaService, MeetingService, ReminderService],
 ) -> None:
-    agenda, meetings, reminders = world
+    _, meetings, reminders = world
     meeting = meetings.create(ROOM, CHAIR, once(at("2026-06-20T10:00:00")), "Sitzung", None)
 
     def planned() -> dict[str, datetime | None]:
