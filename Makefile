@@ -2,6 +2,9 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# llama-cpp-python compiles from source; the default native build crashes on these machines
+# (AMX), so build for AVX2. pip caches the wheel: only the first install takes ~4 minutes.
+export CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 
 .PHONY: demo test lint types unit e2e clean
 

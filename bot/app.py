@@ -10,27 +10,31 @@ from collections.abc import Sequence
 import httpx
 
 from bot import __version__
+from bot.i18n import t
 from bot.matrix import (
     POLL_END,
     POLL_START,
     IncomingEvent,
     MatrixAdapter,
+    edit_html_content,
+    html_content,
     poll_end_content,
     poll_response,
     poll_start_content,
 )
-from bot.render import Markdown
+from bot.render import Markdown, render, render_untrusted
 from bot.router import Context, Dispatcher, Router
 from bot.scheduler import Scheduler
 from bot.services import Services
 from bot.services.agenda import AgendaService
+from bot.services.llm import LlmClient, LlmService, check_on_premises
 from bot.services.meetings import MeetingService
 from bot.services.polls import PollService
 from bot.services.reminders import ReminderService
 from bot.services.rooms import RoomSettings
 from bot.settings import Settings
 from bot.storage import EventLedger, open_db
-from commands import admin, agenda, help, meetings, polls, reminders
+from commands import admin, agenda, ask, help, meetings, polls, reminders
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +44,7 @@ ROUTERS: tuple[Router, ...] = (
     meetings.router,
     agenda.router,
     reminders.router,
+    ask.router,
     admin.router,
 )
 MODEL_CHECK_TIMEOUT_S = 3.0
@@ -106,6 +111,9 @@ class App:
             self.db, tz, self.meetings, nudge_before=settings.polls.nudge, language=self.rooms.language
         )
         self.polls.attach(self.scheduler, self, self)
+        self.llm = LlmService(
+            self.db, settings.llm, LlmClient(settings.llm) if settings.llm.base_url else None
+        )
         self.services = Services(
             rooms=self.rooms,
             runtime=self,
@@ -113,6 +121,7 @@ class App:
             meetings=self.meetings,
             polls=self.polls,
             agenda=self.agenda,
+            llm=self.llm,
         )
         self._started = time.monotonic()
         self.ready = asyncio.Event()
@@ -211,6 +220,9 @@ class App:
         if not self.dispatcher.is_command(body):
             return
         room_id, event_id = event.room_id, event.event_id
+        relation = event.relation
+        thread_root = relation.get("event_id") if relation.get("rel_type") == "m.thread" else None
+        lang = self.rooms.language(room_id)
 
         async def upload(filename: str, data: bytes, mimetype: str) -> str:
             return await self.adapter.send_file(room_id, filename, data, mimetype, reply_to=event_id)
@@ -223,7 +235,7 @@ class App:
             sender=event.sender,
             event_id=event_id,
             body=body,
-            lang=self.rooms.language(room_id),
+            lang=lang,
             prefix=self.dispatcher.prefix,
             is_chair=self.is_chair(room_id, event.sender),
             services=self.services,
@@ -231,12 +243,20 @@ class App:
             received_at=event.received_at,
             upload=upload,
             sent_at_ms=event.timestamp_ms,
+            thread_root=thread_root,
+            answer_sink=ThreadAnswer(self, room_id, event_id, thread_root or event_id, lang)
+            if self.llm.enabled
+            else None,
         )
         await self.dispatcher.dispatch(ctx)
 
     # ---- life cycle --------------------------------------------------------------------------
 
     async def start(self) -> None:
+        llm = self.settings.llm
+        if llm.base_url is not None:
+            # Before anything else: a bot that would send prompts off the premises must not start.
+            await asyncio.to_thread(check_on_premises, llm.base_url, llm.allowed_hosts, llm.allow_external)
         EventLedger(self.db).prune()
         await self.adapter.connect()
         self.scheduler.start()
@@ -255,11 +275,61 @@ class App:
             await self.adapter.run()
         finally:
             self.scheduler.shutdown()
+            await self.llm.close()
             await self.adapter.close()
             self.db.close()
 
     def stop(self) -> None:
         self.adapter.stop()
+
+
+class ThreadAnswer:
+    """A model answer in a thread under the question: "…", then edits as tokens stream in."""
+
+    def __init__(self, app: App, room_id: str, question_id: str, thread_root: str, lang: str) -> None:
+        self.app = app
+        self.room_id = room_id
+        self.question_id = question_id
+        self.thread_root = thread_root
+        self.lang = lang
+
+    def _label(self) -> tuple[str, str]:
+        model = self.app.llm.model_for(self.room_id) or "?"
+        return render(Markdown(f"*{t(self.lang, 'llm.label', model=model)}*"))
+
+    def _compose(self, answer: str, *, final: bool) -> tuple[str, str]:
+        # The model's text is untrusted: rendered, then sanitised; it never mentions anyone.
+        body, html = render_untrusted(answer or "…")
+        if not final:
+            return body + " …", html + "<p>…</p>"
+        label_body, label_html = self._label()
+        return f"{body}\n\n{label_body}", f"{html}\n{label_html}"
+
+    async def start(self, position: int) -> str:
+        text = t(self.lang, "llm.queued", position=position) if position else Markdown("…")
+        body, html = render(text)
+        content = html_content(body, html, thread_root=self.thread_root, reply_to=self.question_id)
+        return await self.app.adapter.send_event(self.room_id, "m.room.message", content)
+
+    async def update(self, event_id: str, answer: str, *, final: bool) -> None:
+        body, html = self._compose(answer, final=final)
+        await self.app.adapter.send_event(
+            self.room_id, "m.room.message", edit_html_content(event_id, body, html)
+        )
+
+    async def follow_up(self, answer: str) -> str:
+        body, html = self._compose(answer, final=False)
+        content = html_content(body, html, thread_root=self.thread_root, reply_to=self.question_id)
+        return await self.app.adapter.send_event(self.room_id, "m.room.message", content)
+
+    async def fail(self, event_id: str, key: str) -> None:
+        body, html = render(t(self.lang, key))
+        await self.app.adapter.send_event(
+            self.room_id, "m.room.message", edit_html_content(event_id, body, html)
+        )
+
+    async def typing(self, active: bool) -> None:
+        await self.app.adapter.typing(self.room_id, active)
 
 
 async def run_until_signalled(app: App) -> None:

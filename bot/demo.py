@@ -16,21 +16,23 @@ import secrets
 import sys
 import textwrap
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
 
 from pydantic import SecretStr
 
+from bot import modelserver
 from bot.app import App
 from bot.errors import AkbotError
 from bot.matrix import EventHandler, IncomingEvent, MatrixAdapter
 from bot.render import escape
 from bot.services.rooms import RoomSettings
-from bot.settings import BotSettings, MatrixSettings, Settings
+from bot.settings import BotSettings, LlmSettings, MatrixSettings, Settings
 from bot.storage import open_db
 
 ROOM_NAME = "Facharbeitskreis KI"
+FINAL_ANSWER_LABELS = ("KI-generiert", "AI-generated")
 USERS = ("akbot", "vorsitz", "mitglied")
 REPLY_TIMEOUT_S = 30.0
 
@@ -67,8 +69,14 @@ class Member:
     replies: dict[str, asyncio.Future[IncomingEvent]] = field(default_factory=dict)
 
     async def on_event(self, event: IncomingEvent) -> None:
-        if event.sender != self.bot_id or event.type != "m.room.message" or event.is_edit:
-            return  # real clients show an edit in place; the console shows only new messages
+        if event.sender != self.bot_id or event.type != "m.room.message":
+            return
+        if event.is_edit:
+            # Clients show edits in place; the console shows only a model answer once it is complete.
+            new = event.content.get("m.new_content") or {}
+            if isinstance(new, dict) and any(label in str(new.get("body", "")) for label in FINAL_ANSWER_LABELS):
+                self.on_bot_message(self, replace(event, content=new))
+            return
         replied_to = event.relation.get("m.in_reply_to", {}).get("event_id")
         waiting = self.replies.pop(replied_to, None) if replied_to else None
         if waiting is not None and not waiting.done():
@@ -102,6 +110,7 @@ class Demo:
         self.members: dict[str, Member] = {}
         self.app: App | None = None
         self.bot_task: asyncio.Task[None] | None = None
+        self.model_server: modelserver.ModelServer | None = None
 
     def print(self, text: str = "") -> None:
         self.out.write(text + "\n")
@@ -147,6 +156,7 @@ class Demo:
         settings = Settings(
             matrix=_user_settings(url, ids["akbot"], state.passwords["akbot"], [room_id]),
             bot=BotSettings(chairs=[ids["vorsitz"]], data_dir=self.root / "bot"),
+            llm=await self._model(),
         )
         self.app = App(settings)
         await self.app.start()
@@ -161,6 +171,16 @@ class Demo:
             self.print(f"  {ids[name]}  Passwort: {state.passwords[name]}")
         self.print("Jeder Matrix-Client (z. B. Element) kann sich mit diesen Daten anmelden.")
         return room_id
+
+    async def _model(self) -> LlmSettings:
+        """The local model server, when the model extra is installed: !frage works out of the box."""
+        if not modelserver.available():
+            self.print("(Kein lokales Sprachmodell installiert – !frage ist in der Demo aus.)")
+            return LlmSettings()
+        self.print("Starte lokales Sprachmodell (Gemma 3 270M, llama.cpp) …")
+        self.model_server = modelserver.ModelServer(self.root / "model-server.log")
+        await asyncio.to_thread(self.model_server.start)
+        return LlmSettings(base_url=self.model_server.base_url, model=modelserver.MODEL_NAME, max_tokens=256)
 
     def _member_adapter(
         self, url: str, mxid: str, password: str, rooms: list[str], handler: EventHandler
@@ -246,6 +266,8 @@ class Demo:
             self.app.scheduler.shutdown()
             await self.app.adapter.close()
         await asyncio.to_thread(self.homeserver.stop)
+        if self.model_server is not None:
+            await asyncio.to_thread(self.model_server.stop)
 
 
 async def run_demo(root: Path, script: TextIO | None) -> int:

@@ -121,6 +121,22 @@ def message_content(
 ) -> dict[str, Any]:
     """The content of a bot message: plain body, HTML, explicit mentions, optional reply."""
     body, html = render(markdown)
+    return html_content(
+        body, html, reply_to=reply_to, mentions=mentions, room_mention=room_mention, msgtype=msgtype
+    )
+
+
+def html_content(
+    body: str,
+    html: str,
+    *,
+    reply_to: str | None = None,
+    thread_root: str | None = None,
+    mentions: Sequence[str] = (),
+    room_mention: bool = False,
+    msgtype: str = "m.notice",
+) -> dict[str, Any]:
+    """A message from a body and HTML already made; ``m.mentions`` is always explicit."""
     intended: dict[str, Any] = {"user_ids": sorted(set(mentions))}
     if room_mention:
         intended["room"] = True
@@ -131,7 +147,14 @@ def message_content(
         "formatted_body": html,
         "m.mentions": intended,
     }
-    if reply_to is not None:
+    if thread_root is not None:
+        content["m.relates_to"] = {
+            "rel_type": "m.thread",
+            "event_id": thread_root,
+            "is_falling_back": True,
+            "m.in_reply_to": {"event_id": reply_to or thread_root},
+        }
+    elif reply_to is not None:
         content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
     return content
 
@@ -187,10 +210,15 @@ def poll_response(event: IncomingEvent) -> tuple[str, list[str]] | None:
 
 def edit_content(event_id: str, markdown: str, msgtype: str = "m.notice") -> dict[str, Any]:
     """An edit (m.replace) of one of our messages; edits notify nobody."""
-    new = message_content(markdown, msgtype=msgtype)
+    body, html = render(markdown)
+    return edit_html_content(event_id, body, html, msgtype)
+
+
+def edit_html_content(event_id: str, body: str, html: str, msgtype: str = "m.notice") -> dict[str, Any]:
+    new = html_content(body, html, msgtype=msgtype)
     content = dict(new)
-    content["body"] = "* " + new["body"]
-    content["formatted_body"] = "* " + new["formatted_body"]
+    content["body"] = "* " + body
+    content["formatted_body"] = "* " + html
     content["m.new_content"] = new
     content["m.relates_to"] = {"rel_type": "m.replace", "event_id": event_id}
     return content

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+import nh3
 from markdown_it import MarkdownIt
 
 _PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&\"'=:;])")
@@ -116,6 +117,26 @@ def to_plain(html: str) -> str:
     extractor.feed(html)
     extractor.close()
     return extractor.text()  # entities were decoded once by the parser; never twice
+
+
+# What model output may keep after rendering: formatting, lists, code, tables, plain links.
+UNTRUSTED_TAGS = {
+    "p", "br", "strong", "em", "b", "i", "code", "pre", "blockquote", "ul", "ol", "li",
+    "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td", "a", "del", "hr",
+}  # fmt: skip
+
+
+def sanitize(html: str) -> str:
+    """An allowlist pass over HTML we did not write ourselves (model output)."""
+    return str(
+        nh3.clean(html, tags=UNTRUSTED_TAGS, attributes={"a": {"href"}}, url_schemes={"https", "http"})
+    )
+
+
+def render_untrusted(text: str) -> tuple[str, str]:
+    """(plain body, HTML) for text from outside (the model): Markdown rendered, then sanitised."""
+    html = sanitize(to_html(text))
+    return to_plain(html), html
 
 
 def render(markdown: str) -> tuple[str, str]:

@@ -74,6 +74,10 @@ class Context:
     received_at: float = field(default_factory=time.monotonic)
     upload: Upload = _no_upload
     sent_at_ms: int = 0
+    thread_root: str | None = None
+    """The thread the command was written in, if any."""
+    answer_sink: Any = None
+    """Where a model answer to this command goes (a thread under it); set by the app."""
     """The command's own timestamp (origin_server_ts); the order of votes is decided by it."""
     command: Command | None = None
     dispatcher: Dispatcher | None = None
@@ -255,7 +259,7 @@ def parse_arguments(params: Sequence[Param], text: str) -> dict[str, Any]:
 
 
 def _reads_as_text(group: Command, sub: Command, remainder: str) -> bool:
-    """"!top Ändern der Satzung" is a title, not "!top ändern <id>": when a subcommand wants a number
+    """ "!top Ändern der Satzung" is a title, not "!top ändern <id>": when a subcommand wants a number
     first and several words without one follow, the line is text for the group itself."""
     if group.handler is None or not sub.params or sub.params[0].kind != "int":
         return False

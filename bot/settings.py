@@ -225,9 +225,31 @@ class AgendaSettings(Section):
         return parse_duration(str(getattr(self, key)))
 
 
+DEFAULT_SYSTEM_PROMPT = (
+    "Sie sind der KI-Assistent des gemeinsamen Facharbeitskreises Künstliche Intelligenz von LVR und LWL "
+    "(Verwaltung, IT, Kliniken, Förderschulen, Personalräte, externe Unternehmen, Politik). Antworten Sie "
+    "kurz, sachlich und in der Sprache der Frage; auf Deutsch in der Sie-Form. Verarbeiten Sie keine "
+    "personenbezogenen Daten und fordern Sie keine an. Sagen Sie offen, wenn Sie etwas nicht wissen."
+)
+
+
 class LlmSettings(Section):
     base_url: str | None = None
     model: str | None = None
+    api_key: SecretStr | None = None
+    api_key_file: Path | None = None
+    system_prompt: str = DEFAULT_SYSTEM_PROMPT
+    max_tokens: int = Field(default=512, ge=1, le=32768)
+    temperature: float = Field(default=0.3, ge=0.0, le=2.0)
+    timeout_s: float = Field(default=60.0, gt=0, le=3600)
+    max_concurrent: int = Field(default=2, ge=1, le=64)
+    queue_size: int = Field(default=8, ge=0, le=1000)
+    user_rate: str = "5/10min"
+    context_turns: int = Field(default=6, ge=0, le=50)
+    edit_interval: float = Field(default=1.0, ge=0.1, le=60)
+    allowed_hosts: list[str] = Field(default_factory=list)
+    allow_external: bool = False
+    log_prompts: bool = False
 
     @field_validator("base_url")
     @classmethod
@@ -235,6 +257,26 @@ class LlmSettings(Section):
         if value is not None and not re.match(r"^https?://[^/\s]+", value):
             raise ValueError("must be an http:// or https:// URL, e.g. http://127.0.0.1:11434/v1")
         return value.rstrip("/") if value else value
+
+    @field_validator("user_rate")
+    @classmethod
+    def _rate_is_count_per_duration(cls, value: str) -> str:
+        count, slash, window = value.partition("/")
+        if not slash or not count.strip().isdecimal() or int(count) < 1:
+            raise ValueError(f"{value!r} must look like '5/10min' (questions per duration)")
+        _valid_duration(window.strip())
+        return value
+
+    @model_validator(mode="after")
+    def _api_key_from_file(self) -> LlmSettings:
+        if self.api_key_file is not None and self.api_key is None:
+            self.api_key = _read_secret_file(self.api_key_file, "api_key")
+        return self
+
+    @property
+    def rate(self) -> tuple[int, timedelta]:
+        count, _, window = self.user_rate.partition("/")
+        return int(count), parse_duration(window.strip())
 
 
 class Settings(BaseSettings):

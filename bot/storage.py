@@ -163,6 +163,25 @@ def m004_agenda(db: Database) -> None:
     db.table("agenda_items").create_index(["meeting_id", "status"])
 
 
+@migrations()
+def m005_llm(db: Database) -> None:
+    db.table("rooms").add_column("model", str)
+    # Counters only: who asked when and how many tokens — never the prompt or the answer.
+    db.table("llm_usage").create(
+        {
+            "id": int,
+            "room_id": str,
+            "user_id": str,
+            "ts": float,
+            "prompt_tokens": int,
+            "completion_tokens": int,
+        },
+        pk="id",
+        not_null={"user_id", "ts"},
+    )
+    db.table("llm_usage").create_index(["user_id", "ts"])
+
+
 def open_db(data_dir: Path) -> Database:
     """Open (and create or upgrade) the bot's database in ``data_dir``."""
     data_dir.mkdir(parents=True, exist_ok=True)

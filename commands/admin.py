@@ -48,6 +48,9 @@ async def status(ctx: Context) -> None:
         (ctx.t("status.jobs"), Markdown(str(runtime.scheduled_jobs()))),
         (ctx.t("status.model"), model),
     ]
+    if ctx.services.llm.enabled:
+        questions, tokens = ctx.services.llm.stats()
+        rows.append((ctx.t("status.questions"), Markdown(f"{questions} ({tokens} Tokens)")))
     lines = [ctx.t("status.title")] + [Markdown(f"- {label}: {value}") for label, value in rows]
     await ctx.reply(join(lines))
 

@@ -16,8 +16,9 @@ from pydantic import SecretStr
 
 from bot.app import ROUTERS, App
 from bot.homeserver import EmbeddedHomeserver
+from bot.modelserver import ModelServer
 from bot.router import Router
-from bot.settings import BotSettings, MatrixSettings, Settings
+from bot.settings import BotSettings, LlmSettings, MatrixSettings, Settings
 from tests.chat import ChatClient
 
 PASSWORD = "test-passwort-123"
@@ -27,6 +28,15 @@ _world_numbers = itertools.count(1)
 @pytest.fixture(scope="session")
 def homeserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedHomeserver]:
     server = EmbeddedHomeserver(tmp_path_factory.mktemp("synapse"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def model_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModelServer]:
+    """The real llama.cpp server with the small Gemma 3 270M model, on a free loopback port."""
+    server = ModelServer(tmp_path_factory.mktemp("model") / "server.log")
     server.start()
     yield server
     server.stop()
@@ -102,6 +112,7 @@ async def build_world(
     homeserver: EmbeddedHomeserver,
     root: Path,
     routers: Sequence[Router] = ROUTERS,
+    llm: LlmSettings | None = None,
     **bot_options: object,
 ) -> World:
     number = next(_world_numbers)
@@ -128,6 +139,7 @@ async def build_world(
         allowed_inviters=[ids["vorsitz"]],
     )
     settings = Settings(
+        llm=llm or LlmSettings(),
         matrix=matrix,
         bot=BotSettings(chairs=[ids["vorsitz"]], data_dir=root / "bot", **bot_options),  # type: ignore[arg-type]
     )

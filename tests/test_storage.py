@@ -28,6 +28,7 @@ ALL_MIGRATIONS = [
     ("akbot", "m002_reminders_meetings"),
     ("akbot", "m003_polls"),
     ("akbot", "m004_agenda"),
+    ("akbot", "m005_llm"),
 ]
 
 
@@ -61,6 +62,7 @@ def test_open_db_creates_the_folder_and_akbot_db_in_wal_mode(tmp_path: Path) -> 
             "poll_options",
             "votes",
             "agenda_items",
+            "llm_usage",
             "_sqlite_migrations",
         }
     finally:
@@ -73,7 +75,7 @@ def test_open_db_schema(tmp_path: Path) -> None:
         assert {name: db.table(name).columns_dict for name in ("kv", "handled_events", "rooms")} == {
             "kv": {"key": str, "value": str},
             "handled_events": {"event_id": str, "room_id": str, "handled_at": float},
-            "rooms": {"room_id": str, "language": str, "joined_via": str, "joined_at": float},
+            "rooms": {"room_id": str, "language": str, "joined_via": str, "joined_at": float, "model": str},
         }
         assert db.table("kv").pks == ["key"]
         assert db.table("handled_events").pks == ["event_id"]

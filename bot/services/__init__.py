@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.services.agenda import AgendaService
+from bot.services.llm import LlmService
 from bot.services.meetings import MeetingService
 from bot.services.polls import PollService
 from bot.services.reminders import ReminderService
@@ -37,3 +38,4 @@ class Services:
     meetings: MeetingService
     polls: PollService
     agenda: AgendaService
+    llm: LlmService

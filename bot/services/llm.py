@@ -1,0 +1,407 @@
+"""Quick questions to the on-premises language model (OpenAI-compatible: Ollama, vLLM, llama.cpp).
+
+The endpoint must be on the premises: its host has to resolve to loopback, private or link-local
+addresses only, or be listed by the operator — else the bot does not start. Requests go without
+proxies and without redirects. Prompts and answers are not stored: only counters (who, when,
+how many tokens) for the rate limit and ``!status``; a thread's earlier turns live in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import json
+import logging
+import socket
+import time
+from collections import OrderedDict, deque
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import httpx
+from sqlite_utils import Database
+
+from bot.errors import ConfigError, UserError
+from bot.settings import LlmSettings
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_CHARS = 16_000
+"""Matrix events are limited to 64 KB and encryption adds a third: one message holds at most this."""
+MAX_QUESTION_CHARS = 4_000
+REMEMBERED_THREADS = 500
+ON_PREMISES = [
+    ipaddress.ip_network(net)
+    for net in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7", "169.254.0.0/16", "fe80::/10")
+]
+
+
+class LlmError(Exception):
+    """The model endpoint failed; ``kind`` picks the message the member sees."""
+
+    def __init__(self, kind: str, detail: str = "") -> None:
+        super().__init__(f"{kind}: {detail}" if detail else kind)
+        self.kind = kind  # refused | timeout | http | malformed | empty
+
+
+def on_premises(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    return ip.is_loopback or any(ip in network for network in ON_PREMISES)
+
+
+def check_on_premises(
+    base_url: str,
+    allowed_hosts: list[str],
+    allow_external: bool,
+    resolve: Callable[[str], list[str]] | None = None,
+) -> None:
+    """Refuse a model endpoint that is not on the premises (raises ConfigError with one line)."""
+    host = urlsplit(base_url).hostname or ""
+    if allow_external or host.lower() in (h.lower() for h in allowed_hosts):
+        return
+    try:
+        addresses = (resolve or _resolve)(host)
+    except OSError as error:
+        raise ConfigError(f"llm.base_url: host {host!r} cannot be resolved ({error})") from None
+    outside = sorted({address for address in addresses if not on_premises(address)})
+    if outside or not addresses:
+        raise ConfigError(
+            f"llm.base_url: {host!r} resolves to {', '.join(outside) or 'nothing'}, which is not on the premises "
+            "(loopback, RFC 1918, fc00::/7, link-local); list it in llm.allowed_hosts or set "
+            "llm.allow_external = true if that is intended"
+        )
+
+
+def _resolve(host: str) -> list[str]:
+    return [str(info[4][0]) for info in socket.getaddrinfo(host, None)]
+
+
+@dataclass(frozen=True)
+class Usage:
+    prompt_tokens: int
+    completion_tokens: int
+
+
+class LlmClient:
+    """Streams chat completions from an OpenAI-compatible endpoint."""
+
+    def __init__(self, settings: LlmSettings, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        assert settings.base_url is not None
+        headers = (
+            {"Authorization": f"Bearer {settings.api_key.get_secret_value()}"} if settings.api_key else {}
+        )
+        self.settings = settings
+        self._http = httpx.AsyncClient(
+            base_url=settings.base_url,
+            headers=headers,
+            timeout=httpx.Timeout(settings.timeout_s, connect=min(10.0, settings.timeout_s)),
+            trust_env=False,  # never through a proxy: the data stays on the premises
+            follow_redirects=False,
+            transport=transport,
+        )
+
+    async def models(self) -> list[str]:
+        try:
+            response = await self._http.get("/models")
+        except httpx.ConnectError as error:
+            raise LlmError("refused", str(error)) from error
+        except httpx.TimeoutException as error:
+            raise LlmError("timeout", str(error)) from error
+        if response.status_code >= 400:
+            raise LlmError("http", str(response.status_code))
+        try:
+            return [str(item["id"]) for item in response.json().get("data", [])]
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            raise LlmError("malformed", str(error)) from error
+
+    async def stream(self, messages: list[dict[str, str]], model: str | None) -> AsyncIterator[str | Usage]:
+        """Text pieces as the model writes them; a Usage at the end when the server reports one."""
+        payload: dict[str, Any] = {
+            "messages": messages,
+            "stream": True,
+            "max_tokens": self.settings.max_tokens,
+            "temperature": self.settings.temperature,
+        }
+        if model:
+            payload["model"] = model
+        try:
+            async with self._http.stream("POST", "/chat/completions", json=payload) as response:
+                if response.status_code >= 400:
+                    await response.aread()
+                    raise LlmError("http", f"{response.status_code} {response.text[:200]}")
+                async for line in response.aiter_lines():
+                    piece = _parse_sse_line(line)
+                    if piece is None:
+                        continue
+                    if piece == "[DONE]":
+                        return
+                    yield piece
+        except httpx.ConnectError as error:
+            raise LlmError("refused", str(error)) from error
+        except httpx.TimeoutException as error:
+            raise LlmError("timeout", str(error)) from error
+        except httpx.HTTPError as error:
+            raise LlmError("http", str(error)) from error
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+
+def _parse_sse_line(line: str) -> str | Usage | None:
+    line = line.strip()
+    if not line or line.startswith(":") or not line.startswith("data:"):
+        return None if not line or line.startswith((":", "event:", "id:", "retry:")) else _malformed(line)
+    data = line[5:].strip()
+    if data == "[DONE]":
+        return "[DONE]"
+    try:
+        chunk = json.loads(data)
+        if "error" in chunk:
+            raise LlmError("http", str(chunk["error"])[:200])
+        usage = chunk.get("usage")
+        choices = chunk.get("choices") or []
+        text = (choices[0].get("delta") or {}).get("content") if choices else None
+    except (ValueError, AttributeError, TypeError, IndexError) as error:
+        raise LlmError("malformed", data[:200]) from error
+    if text:
+        return str(text)
+    if isinstance(usage, dict):
+        return Usage(int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0))
+    return None
+
+
+def _malformed(line: str) -> str:
+    raise LlmError("malformed", line[:200])
+
+
+class AnswerSink(Protocol):
+    """Where one answer goes: a thread under the question. Implemented by the app."""
+
+    async def start(self, position: int) -> str:
+        """Post the first message in the thread: "…", or the place in the queue."""
+        ...
+
+    async def update(self, event_id: str, answer: str, *, final: bool) -> None: ...
+
+    async def follow_up(self, answer: str) -> str: ...
+
+    async def fail(self, event_id: str, key: str) -> None:
+        """Replace the message with a clear explanation of what went wrong."""
+        ...
+
+    async def typing(self, active: bool) -> None: ...
+
+
+@dataclass(frozen=True)
+class Question:
+    room_id: str
+    text: str
+    thread_root: str
+    sink: AnswerSink
+    usage_id: int
+
+
+class QueueFull(UserError):
+    def __init__(self) -> None:
+        super().__init__("llm.queue_full")
+
+
+class Gate:
+    """At most ``limit`` answers at once; up to ``queue_size`` more wait their turn."""
+
+    def __init__(self, limit: int, queue_size: int) -> None:
+        self._semaphore = asyncio.Semaphore(limit)
+        self.limit = limit
+        self.queue_size = queue_size
+        self.running = 0
+        self.waiting = 0
+
+    def position(self) -> int:
+        """0 when an answer can start at once, else the place in the queue it would take."""
+        if self.running < self.limit and self.waiting == 0:
+            return 0
+        if self.waiting >= self.queue_size:
+            raise QueueFull()
+        return self.waiting + 1
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        self.waiting += 1
+        try:
+            await self._semaphore.acquire()
+        finally:
+            self.waiting -= 1
+        self.running += 1
+        try:
+            yield
+        finally:
+            self.running -= 1
+            self._semaphore.release()
+
+
+class LlmService:
+    def __init__(self, db: Database, settings: LlmSettings, client: LlmClient | None) -> None:
+        self._db = db
+        self.settings = settings
+        self.client = client
+        self.gate = Gate(settings.max_concurrent, settings.queue_size)
+        self._threads: OrderedDict[str, deque[tuple[str, str]]] = OrderedDict()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def enabled(self) -> bool:
+        return self.client is not None
+
+    # ---- limits --------------------------------------------------------------------------------
+
+    def check_rate(self, user_id: str) -> None:
+        count, window = self.settings.rate
+        since = time.time() - window.total_seconds()
+        row = self._db.execute(
+            "SELECT count(*), min(ts) FROM llm_usage WHERE user_id = ? AND ts > ?", [user_id, since]
+        ).fetchone()
+        if int(row[0]) >= count:
+            wait_s = max(1, int(row[1] + window.total_seconds() - time.time()))
+            raise UserError("llm.rate_limited", count=count, minutes=max(1, round(wait_s / 60)))
+
+    def _count(self, room_id: str, user_id: str) -> int:
+        with self._db.conn:
+            cursor = self._db.execute(
+                "INSERT INTO llm_usage (room_id, user_id, ts, prompt_tokens, completion_tokens) VALUES (?, ?, ?, 0, 0)",
+                [room_id, user_id, time.time()],
+            )
+        return int(cursor.lastrowid or 0)
+
+    def _tokens(self, usage_id: int, usage: Usage) -> None:
+        with self._db.conn:
+            self._db.execute(
+                "UPDATE llm_usage SET prompt_tokens = ?, completion_tokens = ? WHERE id = ?",
+                [usage.prompt_tokens, usage.completion_tokens, usage_id],
+            )
+
+    def stats(self, hours: int = 24) -> tuple[int, int]:
+        """(questions, tokens) in the last ``hours``, for ``!status``."""
+        row = self._db.execute(
+            "SELECT count(*), coalesce(sum(prompt_tokens + completion_tokens), 0) FROM llm_usage WHERE ts > ?",
+            [time.time() - hours * 3600],
+        ).fetchone()
+        return int(row[0]), int(row[1])
+
+    # ---- models --------------------------------------------------------------------------------
+
+    def model_for(self, room_id: str) -> str | None:
+        row = self._db.execute("SELECT model FROM rooms WHERE room_id = ?", [room_id]).fetchone()
+        return str(row[0]) if row and row[0] else self.settings.model
+
+    def set_model(self, room_id: str, model: str) -> None:
+        with self._db.conn:
+            self._db.execute("UPDATE rooms SET model = ? WHERE room_id = ?", [model, room_id])
+
+    # ---- asking --------------------------------------------------------------------------------
+
+    def start(self, room_id: str, user_id: str, question: str, thread_root: str, sink: AnswerSink) -> int:
+        """Check the limits now (errors go straight back), then answer in the background.
+
+        Returns the queue position (0: starts at once). The answer never runs on the sync path.
+        """
+        if self.client is None:
+            raise UserError("llm.not_configured")
+        if len(question) > MAX_QUESTION_CHARS:
+            raise UserError("too_long", length=len(question), limit=MAX_QUESTION_CHARS)
+        self.check_rate(user_id)
+        position = self.gate.position()
+        asked = Question(room_id, question, thread_root, sink, self._count(room_id, user_id))
+        task = asyncio.get_running_loop().create_task(self._answer(asked, position))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return position
+
+    async def _answer(self, asked: Question, position: int) -> None:
+        try:
+            placeholder = await asked.sink.start(position)
+            async with self.gate.slot():
+                await self._stream_into(asked, placeholder)
+        except Exception:
+            log.exception("answering a question failed")
+
+    async def _stream_into(self, asked: Question, event_id: str) -> None:
+        client = self.client
+        assert client is not None
+        sink = asked.sink
+        messages = self._messages(asked.text, asked.thread_root)
+        if self.settings.log_prompts:
+            log.info("prompt in %s: %s", asked.room_id, asked.text)
+        answer = ""
+        written = 0  # characters already final in earlier messages
+        last_edit = time.monotonic()
+        await sink.typing(True)
+        try:
+            async for piece in client.stream(messages, self.model_for(asked.room_id)):
+                if isinstance(piece, Usage):
+                    self._tokens(asked.usage_id, piece)
+                    continue
+                answer += piece
+                current = answer[written:]
+                if len(current) > MAX_MESSAGE_CHARS:
+                    cut = _cut(current)
+                    await sink.update(event_id, current[:cut], final=True)
+                    written += cut
+                    event_id = await sink.follow_up(answer[written:])
+                    last_edit = time.monotonic()
+                elif time.monotonic() - last_edit >= self.settings.edit_interval:
+                    await sink.update(event_id, current, final=False)
+                    last_edit = time.monotonic()
+            if not answer.strip():
+                raise LlmError("empty")
+            await sink.update(event_id, answer[written:], final=True)
+            self._remember(asked.thread_root, asked.text, answer)
+        except LlmError as error:
+            log.warning("model error in %s: %s", asked.room_id, error)
+            await sink.fail(event_id, f"llm.error_{error.kind}")
+        finally:
+            await sink.typing(False)
+
+    def _messages(self, question: str, thread_root: str) -> list[dict[str, str]]:
+        messages = [{"role": "system", "content": self.settings.system_prompt}]
+        turns = (
+            list(self._threads.get(thread_root, ()))[-self.settings.context_turns :]
+            if self.settings.context_turns
+            else []
+        )
+        for asked, answered in turns:
+            messages.append({"role": "user", "content": asked})
+            messages.append({"role": "assistant", "content": answered})
+        messages.append({"role": "user", "content": question})
+        return messages
+
+    def _remember(self, thread_root: str, question: str, answer: str) -> None:
+        turns = self._threads.setdefault(thread_root, deque(maxlen=max(self.settings.context_turns, 1)))
+        turns.append((question, answer))
+        self._threads.move_to_end(thread_root)
+        while len(self._threads) > REMEMBERED_THREADS:
+            self._threads.popitem(last=False)
+
+    async def wait_idle(self) -> None:
+        """For shutdown and tests: let running answers finish."""
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await self.wait_idle()
+        if self.client is not None:
+            await self.client.close()
+
+
+def _cut(text: str) -> int:
+    """Where to split an over-long answer: the last paragraph or line break, else a space."""
+    window = text[:MAX_MESSAGE_CHARS]
+    for separator in ("\n\n", "\n", " "):
+        place = window.rfind(separator)
+        if place > MAX_MESSAGE_CHARS // 2:
+            return place + len(separator)
+    return MAX_MESSAGE_CHARS

@@ -1,0 +1,132 @@
+"""!frage against the REAL llama.cpp server (Gemma 3 270M), in the encrypted room, answered in a thread."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from bot.homeserver import EmbeddedHomeserver
+from bot.modelserver import MODEL_NAME, ModelServer
+from bot.settings import LlmSettings
+from tests.chat import Seen
+from tests.conftest import World, build_world, close_world
+
+LABEL = f"KI-generiert · lokales Modell {MODEL_NAME} · keine verbindliche Auskunft"
+
+
+@pytest.fixture(scope="module")
+async def world(
+    homeserver: EmbeddedHomeserver, model_server: ModelServer, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[World]:
+    llm = LlmSettings(base_url=model_server.base_url, model=MODEL_NAME, max_tokens=96, edit_interval=0.2)
+    built = await build_world(homeserver, tmp_path_factory.mktemp("ask"), llm=llm)
+    yield built
+    await close_world(built)
+
+
+def in_thread(seen: Seen, root: str) -> bool:
+    relates = seen.content.get("m.relates_to") or {}
+    return relates.get("rel_type") == "m.thread" and relates.get("event_id") == root
+
+
+def edit_of(seen: Seen, event_id: str) -> bool:
+    relates = seen.content.get("m.relates_to") or {}
+    return relates.get("rel_type") == "m.replace" and relates.get("event_id") == event_id
+
+
+async def final_answer(world: World, first: Seen) -> Seen:
+    return await world.member.wait_for(
+        lambda e: edit_of(e, first.event_id) and LABEL in e.content["m.new_content"]["body"], timeout=120
+    )
+
+
+async def test_question_is_answered_in_a_thread_streamed_and_labelled(world: World) -> None:
+    question = await world.member.send(world.room_id, "!frage Was ist Matrix? Antworte in einem Satz.")
+
+    first = await world.member.wait_for(
+        lambda e: e.sender == world.bot_id and in_thread(e, question), timeout=60
+    )
+    final = await final_answer(world, first)
+
+    assert first.encrypted and first.body == "…"
+    assert first.content["m.relates_to"]["m.in_reply_to"] == {"event_id": question}
+    new = final.content["m.new_content"]
+    answer = new["body"].removesuffix(LABEL).strip()
+    assert answer and answer != "…"
+    assert new["m.mentions"] == {"user_ids": []}
+    assert "<em>" + LABEL + "</em>" in new["formatted_body"]
+    edits = [e for e in world.member.seen if edit_of(e, first.event_id)]
+    assert edits[-1] is final  # the last edit is the complete one
+
+
+async def test_follow_up_in_the_thread_carries_the_earlier_turn(world: World) -> None:
+    app = world.bot.app
+    assert app is not None and app.llm.client is not None
+    sent: list[list[dict[str, str]]] = []
+    original = app.llm.client.stream
+
+    def recording(messages: list[dict[str, str]], model: str | None) -> Any:
+        sent.append(messages)
+        return original(messages, model)
+
+    app.llm.client.stream = recording  # type: ignore[method-assign]
+    try:
+        root = await world.member.send(world.room_id, "!frage Nenne eine Farbe.")
+        first = await world.member.wait_for(
+            lambda e: e.sender == world.bot_id and in_thread(e, root), timeout=60
+        )
+        earlier = (
+            (await final_answer(world, first)).content["m.new_content"]["body"].removesuffix(LABEL).strip()
+        )
+
+        follow = await world.member.send_event(
+            world.room_id,
+            "m.room.message",
+            {
+                "msgtype": "m.text",
+                "body": "!frage Und noch eine?",
+                "m.relates_to": {
+                    "rel_type": "m.thread",
+                    "event_id": root,
+                    "is_falling_back": True,
+                    "m.in_reply_to": {"event_id": root},
+                },
+            },
+        )
+        second = await world.member.wait_for(
+            lambda e: (
+                e.sender == world.bot_id
+                and in_thread(e, root)
+                and e.content["m.relates_to"]["m.in_reply_to"] == {"event_id": follow}
+            ),
+            timeout=60,
+        )
+        await final_answer(world, second)
+    finally:
+        app.llm.client.stream = original  # type: ignore[method-assign]
+
+    assert [m["role"] for m in sent[-1]] == ["system", "user", "assistant", "user"]
+    assert sent[-1][1]["content"] == "Nenne eine Farbe."
+    assert sent[-1][2]["content"].strip() == earlier
+    assert sent[-1][3]["content"] == "Und noch eine?"
+
+
+async def test_other_commands_stay_fast_while_an_answer_streams(world: World) -> None:
+    question = await world.member.send(world.room_id, "!frage Erkläre ausführlich, was ein Protokoll ist.")
+    first = await world.member.wait_for(
+        lambda e: e.sender == world.bot_id and in_thread(e, question), timeout=60
+    )
+
+    started = asyncio.get_running_loop().time()
+    assert (await world.ask(world.chair, "!ping")).startswith("pong")
+    assert asyncio.get_running_loop().time() - started < 5
+    await final_answer(world, first)
+
+
+async def test_models_are_listed(world: World) -> None:
+    listing = await world.ask(world.member, "!modelle")
+    assert listing.startswith("Modelle des lokalen Endpunkts")
+    assert f"{MODEL_NAME} ✓" in listing
