@@ -124,6 +124,7 @@ class LlmClient:
             "stream": True,
             "max_tokens": self.settings.max_tokens,
             "temperature": self.settings.temperature,
+            "stream_options": {"include_usage": True},
         }
         if model:
             payload["model"] = model
@@ -335,6 +336,7 @@ class LlmService:
         if self.settings.log_prompts:
             log.info("prompt in %s: %s", asked.room_id, asked.text)
         answer = ""
+        reported = False
         written = 0  # characters already final in earlier messages
         last_edit = time.monotonic()
         await sink.typing(True)
@@ -342,6 +344,7 @@ class LlmService:
             async for piece in client.stream(messages, self.model_for(asked.room_id)):
                 if isinstance(piece, Usage):
                     self._tokens(asked.usage_id, piece)
+                    reported = True
                     continue
                 answer += piece
                 current = answer[written:]
@@ -356,6 +359,10 @@ class LlmService:
                     last_edit = time.monotonic()
             if not answer.strip():
                 raise LlmError("empty")
+            if not reported:
+                # Not every server reports usage; a rough count (4 characters a token) keeps !status useful.
+                prompt = sum(len(m["content"]) for m in messages)
+                self._tokens(asked.usage_id, Usage(prompt // 4, len(answer) // 4))
             await sink.update(event_id, answer[written:], final=True)
             self._remember(asked.thread_root, asked.text, answer)
         except LlmError as error:
