@@ -338,7 +338,7 @@ class LlmService:
         answer = ""
         reported = False
         written = 0  # characters already final in earlier messages
-        last_edit = time.monotonic()
+        last_edit = float("-inf")  # the first tokens show at once; then at most one edit per interval
         await sink.typing(True)
         try:
             async for piece in client.stream(messages, self.model_for(asked.room_id)):
