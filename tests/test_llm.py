@@ -386,10 +386,10 @@ async def test_a_malformed_chunk_still_ends_the_answer(
     sink = await ask(service)
     await service.close()
 
-    assert errors_logged(caplog) == []
     assert sink.finals == [(PLACEHOLDER, "Am Dienstag.")] or sink.failures == [
         (PLACEHOLDER, "llm.error_malformed")
     ]
+    assert errors_logged(caplog) == []
 
 
 async def test_an_answer_arrives_as_one_final_update_and_usage_is_counted() -> None:
@@ -403,6 +403,19 @@ async def test_an_answer_arrives_as_one_final_update_and_usage_is_counted() -> N
     assert sink.failures == []
     assert sink.typing_states == [True, False]
     assert service.stats() == (1, 12 + 34)
+    await service.close()
+
+
+async def test_without_usage_from_the_server_tokens_are_estimated_from_characters() -> None:
+    async def no_usage(request: httpx.Request) -> httpx.Response:
+        return streamed(sse("Am ", "Dienstag ", "um ", "zehn."))
+
+    service, model = make_service(no_usage)
+
+    await ask(service)
+
+    prompt = sum(len(message["content"]) for message in model.bodies[0]["messages"])
+    assert service.stats() == (1, prompt // 4 + len("Am Dienstag um zehn.") // 4)
     await service.close()
 
 
@@ -556,6 +569,7 @@ async def test_interim_edits_come_at_most_once_per_edit_interval() -> None:
 
     interim = sink.interim
     gaps = [later.at - earlier.at for earlier, later in itertools.pairwise(interim)]
+    assert interim[0].answer == pieces[0]  # the first tokens show at once
     assert 2 <= len(interim) <= int(stream_time[0] / 0.2) + 1
     assert [gap for gap in gaps if gap < 0.2 - 0.01] == []
     assert all("".join(pieces).startswith(update.answer) for update in interim)
@@ -755,9 +769,15 @@ async def test_a_follow_up_question_carries_the_threads_earlier_turns() -> None:
         ],
         [system, {"role": "user", "content": elsewhere}],
     ]
-    assert {(body["model"], body["stream"], body["max_tokens"]) for body in model.bodies} == {
-        ("test", True, 512)
-    }
+    assert [{key: value for key, value in body.items() if key != "messages"} for body in model.bodies] == [
+        {
+            "model": "test",
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            "max_tokens": 512,
+            "temperature": 0.3,
+        }
+    ] * 3
     await service.close()
 
 
@@ -971,6 +991,10 @@ async def test_models_lists_the_ids_and_sends_the_api_key() -> None:
     await client.close()
 
 
+async def nameless(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, json={"data": [{"name": "ohne id"}]})
+
+
 @pytest.mark.parametrize(
     ("reply", "kind"),
     [
@@ -978,14 +1002,11 @@ async def test_models_lists_the_ids_and_sends_the_api_key() -> None:
         (read_timeout, "timeout"),
         (status_500, "http"),
         (html_page, "malformed"),
-        (None, "malformed"),
+        (nameless, "malformed"),
     ],
 )
-async def test_models_failures_have_a_kind(reply: Reply | None, kind: str) -> None:
-    async def unnamed(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, json={"data": [{"name": "ohne id"}]})
-
-    client = LlmClient(llm_settings(), transport=FakeModel(reply or unnamed).transport())
+async def test_models_failures_have_a_kind(reply: Reply, kind: str) -> None:
+    client = LlmClient(llm_settings(), transport=FakeModel(reply).transport())
 
     with pytest.raises(LlmError) as failed:
         await client.models()
