@@ -214,11 +214,20 @@ def edit_content(event_id: str, markdown: str, msgtype: str = "m.notice") -> dic
     return edit_html_content(event_id, body, html, msgtype)
 
 
+EDIT_FALLBACK_CHARS = 2_000
+
+
 def edit_html_content(event_id: str, body: str, html: str, msgtype: str = "m.notice") -> dict[str, Any]:
+    """An edit carries the new text in ``m.new_content``; the top-level fallback is for old clients
+    only, so a long one is cut short — the event must stay under 64 KB once encrypted."""
     new = html_content(body, html, msgtype=msgtype)
     content = dict(new)
-    content["body"] = "* " + body
-    content["formatted_body"] = "* " + html
+    if len(body) > EDIT_FALLBACK_CHARS:
+        content["body"] = "* " + body[:EDIT_FALLBACK_CHARS] + " …"
+        del content["format"], content["formatted_body"]
+    else:
+        content["body"] = "* " + body
+        content["formatted_body"] = "* " + html
     content["m.new_content"] = new
     content["m.relates_to"] = {"rel_type": "m.replace", "event_id": event_id}
     return content

@@ -241,7 +241,7 @@ class LlmSettings(Section):
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
     max_tokens: int = Field(default=512, ge=1, le=32768)
     temperature: float = Field(default=0.3, ge=0.0, le=2.0)
-    timeout_s: float = Field(default=60.0, gt=0, le=3600)
+    timeout_s: float = Field(default=120.0, gt=0, le=3600)  # the whole answer, not one read
     max_concurrent: int = Field(default=2, ge=1, le=64)
     queue_size: int = Field(default=8, ge=0, le=1000)
     user_rate: str = "5/10min"

@@ -340,11 +340,6 @@ async def test_an_endpoint_that_never_answers_times_out_after_timeout_s(
         await service.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: timeout_s bounds each read, not the request: a server trickling a token every "
-    "0.1 s holds the answer (and a gate slot) far past timeout_s = 0.3",
-)
 async def test_an_answer_that_trickles_on_past_timeout_s_times_out() -> None:
     async def trickle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)
@@ -371,12 +366,6 @@ async def bad_usage(request: httpx.Request) -> httpx.Response:
     return streamed(chunk("Am Dienstag.") + usage + b"data: [DONE]\n\n")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: _parse_sse_line lets some malformed chunks raise outside LlmError (int() of a "
-    "non-numeric usage counter: ValueError outside the try; 'choices' as an object: KeyError, not "
-    "caught); _answer only logs them, sink.fail is never called and the placeholder stays '…'",
-)
 @pytest.mark.parametrize("reply", [bad_usage, choices_not_a_list])
 async def test_a_malformed_chunk_still_ends_the_answer(
     reply: Reply, caplog: pytest.LogCaptureFixture
@@ -477,11 +466,6 @@ async def test_a_100_kb_answer_is_split_into_messages_that_each_fit() -> None:
     await service.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the split happens once per piece, so a piece longer than MAX_MESSAGE_CHARS (a "
-    "server that sends the whole answer in one chunk) ends up in one oversized message",
-)
 async def test_an_answer_sent_in_one_huge_piece_is_split_too() -> None:
     answer = long_answer(100_000)
 
@@ -522,12 +506,6 @@ def thread_answer(service: LlmService, adapter: RecordingAdapter) -> ThreadAnswe
     return ThreadAnswer(app, ROOM, "$frage", "$frage", "de")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: MAX_MESSAGE_CHARS allows for body + HTML once, but an edit (m.replace) carries both "
-    "twice (top level and m.new_content): the final edit of a full message is ~65.7 KB before "
-    "encryption and ~88 KB after, over Matrix's 65,536-byte event limit",
-)
 async def test_every_event_of_a_long_answer_fits_in_an_encrypted_matrix_event() -> None:
     answer = long_answer(40_000)
 
@@ -718,12 +696,6 @@ async def test_questions_beyond_the_queue_are_refused_and_the_queue_drains() -> 
     await service.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Gate.position() only sees answers that already entered gate.slot(); that happens "
-    "after 'await sink.start()', so while the placeholders are being sent every question gets "
-    "position 0 and queue_size is never enforced",
-)
 async def test_questions_count_in_the_queue_while_their_placeholder_is_being_sent() -> None:
     release = asyncio.Event()
 
@@ -943,11 +915,6 @@ async def test_a_redirect_is_not_followed() -> None:
     await service.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: only status >= 400 counts as an HTTP error; a 302 is read as an (empty) event "
-    "stream and reported as llm.error_empty ('rephrase the question') instead of llm.error_http",
-)
 async def test_a_redirect_is_reported_as_an_http_error() -> None:
     service, _ = make_service(redirect_away)
 
@@ -957,11 +924,6 @@ async def test_a_redirect_is_reported_as_an_http_error() -> None:
     assert sink.failures == [(PLACEHOLDER, "llm.error_http")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: models() treats a 302 like a 200 and fails on its body: LlmError('malformed') "
-    "instead of 'http'",
-)
 async def test_models_reports_a_redirect_as_an_http_error() -> None:
     settings = llm_settings()
     client = LlmClient(settings, transport=FakeModel(redirect_away).transport())

@@ -29,8 +29,9 @@ from bot.settings import LlmSettings
 
 log = logging.getLogger(__name__)
 
-MAX_MESSAGE_CHARS = 16_000
-"""Matrix events are limited to 64 KB and encryption adds a third: one message holds at most this."""
+MAX_MESSAGE_CHARS = 12_000
+"""Matrix events are limited to 64 KB, encryption adds a third, and an edit carries body and HTML of
+the new text: one message holds at most this much answer text."""
 MAX_QUESTION_CHARS = 4_000
 REMEMBERED_THREADS = 500
 ON_PREMISES = [
@@ -110,7 +111,7 @@ class LlmClient:
             raise LlmError("refused", str(error)) from error
         except httpx.TimeoutException as error:
             raise LlmError("timeout", str(error)) from error
-        if response.status_code >= 400:
+        if response.status_code >= 300:  # redirects are not followed: they are errors too
             raise LlmError("http", str(response.status_code))
         try:
             return [str(item["id"]) for item in response.json().get("data", [])]
@@ -130,7 +131,7 @@ class LlmClient:
             payload["model"] = model
         try:
             async with self._http.stream("POST", "/chat/completions", json=payload) as response:
-                if response.status_code >= 400:
+                if response.status_code >= 300:  # redirects are not followed: they are errors too
                     await response.aread()
                     raise LlmError("http", f"{response.status_code} {response.text[:200]}")
                 async for line in response.aiter_lines():
@@ -165,12 +166,15 @@ def _parse_sse_line(line: str) -> str | Usage | None:
         usage = chunk.get("usage")
         choices = chunk.get("choices") or []
         text = (choices[0].get("delta") or {}).get("content") if choices else None
-    except (ValueError, AttributeError, TypeError, IndexError) as error:
+        if text:
+            return str(text)
+        if isinstance(usage, dict):
+            return Usage(int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0))
+    except LlmError:
+        raise
+    except (ValueError, AttributeError, TypeError, IndexError, KeyError) as error:
+        # Whatever shape a broken server sends: the member gets a clear message, never a stuck "…".
         raise LlmError("malformed", data[:200]) from error
-    if text:
-        return str(text)
-    if isinstance(usage, dict):
-        return Usage(int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0))
     return None
 
 
@@ -211,26 +215,34 @@ class QueueFull(UserError):
 
 
 class Gate:
-    """At most ``limit`` answers at once; up to ``queue_size`` more wait their turn."""
+    """At most ``limit`` answers at once; up to ``queue_size`` more wait their turn.
+
+    A question counts from the moment it is admitted, not only once its placeholder is posted:
+    questions arriving meanwhile must see the queue as it really is.
+    """
 
     def __init__(self, limit: int, queue_size: int) -> None:
         self._semaphore = asyncio.Semaphore(limit)
         self.limit = limit
         self.queue_size = queue_size
         self.running = 0
-        self.waiting = 0
+        self.waiting = 0  # admitted, not running yet
 
-    def position(self) -> int:
-        """0 when an answer can start at once, else the place in the queue it would take."""
-        if self.running < self.limit and self.waiting == 0:
-            return 0
-        if self.waiting >= self.queue_size:
+    def admit(self) -> int:
+        """Take a place: 0 when the answer can start at once, else its number in the queue."""
+        position = max(0, self.running + self.waiting - self.limit + 1)
+        if position > self.queue_size:
             raise QueueFull()
-        return self.waiting + 1
+        self.waiting += 1
+        return position
+
+    def abandon(self) -> None:
+        """An admitted question that will not run after all."""
+        self.waiting -= 1
 
     @contextlib.asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
-        self.waiting += 1
+        """Run an admitted question (waits for a free place)."""
         try:
             await self._semaphore.acquire()
         finally:
@@ -313,7 +325,7 @@ class LlmService:
         if len(question) > MAX_QUESTION_CHARS:
             raise UserError("too_long", length=len(question), limit=MAX_QUESTION_CHARS)
         self.check_rate(user_id)
-        position = self.gate.position()
+        position = self.gate.admit()
         asked = Question(room_id, question, thread_root, sink, self._count(room_id, user_id))
         task = asyncio.get_running_loop().create_task(self._answer(asked, position))
         self._tasks.add(task)
@@ -323,10 +335,20 @@ class LlmService:
     async def _answer(self, asked: Question, position: int) -> None:
         try:
             placeholder = await asked.sink.start(position)
+        except BaseException:
+            self.gate.abandon()
+            log.exception("could not post the placeholder of an answer")
+            raise
+        try:
             async with self.gate.slot():
-                await self._stream_into(asked, placeholder)
+                async with asyncio.timeout(self.settings.timeout_s):
+                    await self._stream_into(asked, placeholder)
+        except TimeoutError:
+            log.warning("answer in %s took longer than %.0f s", asked.room_id, self.settings.timeout_s)
+            await asked.sink.fail(placeholder, "llm.error_timeout")
         except Exception:
             log.exception("answering a question failed")
+            await asked.sink.fail(placeholder, "llm.error_http")
 
     async def _stream_into(self, asked: Question, event_id: str) -> None:
         client = self.client
@@ -349,10 +371,12 @@ class LlmService:
                 answer += piece
                 current = answer[written:]
                 if len(current) > MAX_MESSAGE_CHARS:
-                    cut = _cut(current)
-                    await sink.update(event_id, current[:cut], final=True)
-                    written += cut
-                    event_id = await sink.follow_up(answer[written:])
+                    while len(current) > MAX_MESSAGE_CHARS:  # one piece may hold several messages
+                        cut = _cut(current)
+                        await sink.update(event_id, current[:cut], final=True)
+                        written += cut
+                        current = answer[written:]
+                        event_id = await sink.follow_up(current[:MAX_MESSAGE_CHARS])
                     last_edit = time.monotonic()
                 elif time.monotonic() - last_edit >= self.settings.edit_interval:
                     await sink.update(event_id, current, final=False)
