@@ -27,14 +27,16 @@ from bot.router import Context, Dispatcher, Router
 from bot.scheduler import Scheduler
 from bot.services import Services
 from bot.services.agenda import AgendaService
+from bot.services.audit import AuditLog
 from bot.services.llm import LlmClient, LlmService, check_on_premises
 from bot.services.meetings import MeetingService
 from bot.services.polls import PollService
+from bot.services.privacy import PrivacyService
 from bot.services.reminders import ReminderService
 from bot.services.rooms import RoomSettings
 from bot.settings import Settings
 from bot.storage import EventLedger, open_db
-from commands import admin, agenda, ask, help, meetings, polls, reminders
+from commands import admin, agenda, ask, help, meetings, polls, privacy, reminders
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,7 @@ ROUTERS: tuple[Router, ...] = (
     agenda.router,
     reminders.router,
     ask.router,
+    privacy.router,
     admin.router,
 )
 MODEL_CHECK_TIMEOUT_S = 3.0
@@ -114,6 +117,9 @@ class App:
         self.llm = LlmService(
             self.db, settings.llm, LlmClient(settings.llm) if settings.llm.base_url else None
         )
+        self.audit = AuditLog(self.db, tz)
+        self.privacy = PrivacyService(self.db, tz, settings.privacy.period)
+        self._background: set[asyncio.Task[None]] = set()
         self.services = Services(
             rooms=self.rooms,
             runtime=self,
@@ -122,6 +128,8 @@ class App:
             polls=self.polls,
             agenda=self.agenda,
             llm=self.llm,
+            audit=self.audit,
+            privacy=self.privacy,
         )
         self._started = time.monotonic()
         self.ready = asyncio.Event()
@@ -195,6 +203,27 @@ class App:
     def display_name(self, room_id: str, user_id: str) -> str:
         return self.adapter.display_name(room_id, user_id)
 
+    def purge_old_data(self) -> None:
+        """Retention: at start and daily, what is older than ``[privacy] retention`` goes."""
+        counts = self.privacy.purge()
+        if any(counts.values()):
+            log.info("retention purge: %s", counts)
+
+    def send_privately(self, user_id: str, filename: str, data: bytes, mimetype: str) -> None:
+        """Send a file to ``user_id`` alone, in a direct encrypted room, without holding up the sync."""
+        task = asyncio.get_running_loop().create_task(self._send_privately(user_id, filename, data, mimetype))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _send_privately(self, user_id: str, filename: str, data: bytes, mimetype: str) -> None:
+        try:
+            room_id = await self.adapter.direct_room(user_id)
+            lang = self.settings.bot.language
+            await self.adapter.send_message(room_id, t(lang, "privacy.private_note"))
+            await self.adapter.send_file(room_id, filename, data, mimetype)
+        except Exception:
+            log.exception("could not send %s to %s", filename, user_id)
+
     # ---- roles -------------------------------------------------------------------------------
 
     def is_chair(self, room_id: str, user_id: str) -> bool:
@@ -258,6 +287,8 @@ class App:
             # Before anything else: a bot that would send prompts off the premises must not start.
             await asyncio.to_thread(check_on_premises, llm.base_url, llm.allowed_hosts, llm.allow_external)
         EventLedger(self.db).prune()
+        self.purge_old_data()
+        self.scheduler.every("privacy:purge", 24 * 3600, self.purge_old_data)
         await self.adapter.connect()
         self.scheduler.start()
         self.ready.set()

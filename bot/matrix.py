@@ -904,6 +904,39 @@ class MatrixAdapter:
         self._served_since[room_id] = self._rooms.remember(room_id, "config")
         return str(room_id)
 
+    async def direct_room(self, user_id: str) -> str:
+        """The encrypted direct room with ``user_id`` (created once, then reused)."""
+        key = f"direct:{user_id}"
+        known = self._kv.get(key)
+        room = self.client.rooms.get(known) if known else None
+        if room is not None and user_id in room.users:
+            return str(known)
+        initial_state = []
+        if self.encryption:
+            initial_state.append(
+                {
+                    "type": "m.room.encryption",
+                    "state_key": "",
+                    "content": {"algorithm": "m.megolm.v1.aes-sha2"},
+                }
+            )
+        response = await self.client.room_create(
+            is_direct=True, invite=[user_id], initial_state=initial_state
+        )
+        self._raise_for_token(response)
+        room_id = getattr(response, "room_id", None)
+        if not room_id:
+            raise SendError(
+                f"cannot create a direct room with {user_id}: {getattr(response, 'message', response)}"
+            )
+        self._kv.set(key, room_id)
+        # Sending needs the room in our state: wait for the sync that brings it (bounded).
+        for _ in range(100):
+            if room_id in self.client.rooms:
+                break
+            await asyncio.wait_for(self.synced.wait(), timeout=30)
+        return str(room_id)
+
     async def join(self, room: str) -> str:
         response = await self.client.join(room)
         self._raise_for_token(response)

@@ -233,6 +233,19 @@ DEFAULT_SYSTEM_PROMPT = (
 )
 
 
+class PrivacySettings(Section):
+    retention: str = "365d"
+
+    @field_validator("retention")
+    @classmethod
+    def _retention_is_duration(cls, value: str) -> str:
+        return _valid_duration(value)
+
+    @property
+    def period(self) -> timedelta:
+        return parse_duration(self.retention)
+
+
 class LlmSettings(Section):
     base_url: str | None = None
     model: str | None = None
@@ -293,6 +306,7 @@ class Settings(BaseSettings):
     meetings: MeetingSettings = Field(default_factory=MeetingSettings)
     polls: PollSettings = Field(default_factory=PollSettings)
     agenda: AgendaSettings = Field(default_factory=AgendaSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)
 
     @classmethod

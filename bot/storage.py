@@ -182,6 +182,16 @@ def m005_llm(db: Database) -> None:
     db.table("llm_usage").create_index(["user_id", "ts"])
 
 
+@migrations()
+def m006_audit(db: Database) -> None:
+    db.table("audit").create(
+        {"id": int, "ts": float, "room_id": str, "actor": str, "action": str, "detail": str},
+        pk="id",
+        not_null={"ts", "actor", "action"},
+    )
+    db.table("audit").create_index(["room_id", "ts"])
+
+
 def open_db(data_dir: Path) -> Database:
     """Open (and create or upgrade) the bot's database in ``data_dir``."""
     data_dir.mkdir(parents=True, exist_ok=True)

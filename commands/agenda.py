@@ -92,6 +92,7 @@ async def _tell_submitter(ctx: Context, key: str, item: Item, **params: object) 
 )
 async def accept(ctx: Context, id: int) -> None:
     item = ctx.services.agenda.accept(ctx.room_id, id, ctx.sender)
+    ctx.services.audit.record(ctx.room_id, ctx.sender, "top angenommen", f"#{item.id}")
     await _tell_submitter(ctx, "agenda.accepted", item, position=item.position)
 
 
@@ -106,6 +107,7 @@ async def accept(ctx: Context, id: int) -> None:
 )
 async def reject(ctx: Context, id: int, grund: Rest | None = None) -> None:
     item = ctx.services.agenda.reject(ctx.room_id, id, ctx.sender, grund)
+    ctx.services.audit.record(ctx.room_id, ctx.sender, "top abgelehnt", f"#{item.id}")
     if grund:
         await _tell_submitter(ctx, "agenda.rejected_reason", item, reason=grund)
     else:
@@ -124,6 +126,7 @@ async def reject(ctx: Context, id: int, grund: Rest | None = None) -> None:
 )
 async def defer(ctx: Context, id: int, sitzung: int | None = None) -> None:
     item, meeting = ctx.services.agenda.defer(ctx.room_id, id, ctx.sender, sitzung)
+    ctx.services.audit.record(ctx.room_id, ctx.sender, "top vertagt", f"#{item.id} auf Sitzung #{meeting.id}")
     await _tell_submitter(
         ctx, "agenda.deferred", item, meeting=meeting.id, when=format_datetime(meeting.start, ctx.lang)
     )
@@ -141,6 +144,9 @@ async def defer(ctx: Context, id: int, sitzung: int | None = None) -> None:
 )
 async def position(ctx: Context, id: int, platz: int) -> None:
     item = ctx.services.agenda.move_to(ctx.room_id, id, platz)
+    ctx.services.audit.record(
+        ctx.room_id, ctx.sender, "top verschoben", f"#{item.id} auf Platz {item.position}"
+    )
     await ctx.say("agenda.moved", id=item.id, title=item.title, position=item.position)
 
 

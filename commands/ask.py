@@ -72,4 +72,5 @@ async def model(ctx: Context, name: str) -> None:
     if name not in available:
         raise UserError("llm.unknown_model", name=name, available=", ".join(available))
     llm.set_model(ctx.room_id, name)
+    ctx.services.audit.record(ctx.room_id, ctx.sender, "modell gewechselt", name)
     await ctx.say("llm.model_set", name=name)

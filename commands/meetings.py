@@ -43,6 +43,9 @@ async def create(ctx: Context, wann_titel_ort: Rest) -> None:
     service = ctx.services.meetings
     when = parse_when(when_text, now=service.now(), tz=service.tz, lang=ctx.lang)
     found = service.create(ctx.room_id, ctx.sender, when, title.strip(), location.strip() or None)
+    ctx.services.audit.record(
+        ctx.room_id, ctx.sender, "sitzung angelegt", f"#{found.id} {found.start.isoformat()}"
+    )
     await ctx.reply(_announce(ctx, "meeting.created", found))
     await _send_ics(ctx, found)
 
@@ -61,6 +64,9 @@ async def move(ctx: Context, id: int, wann: Rest) -> None:
     service = ctx.services.meetings
     when = parse_when(wann, now=service.now(), tz=service.tz, lang=ctx.lang)
     found = service.reschedule(ctx.room_id, id, when)
+    ctx.services.audit.record(
+        ctx.room_id, ctx.sender, "sitzung verschoben", f"#{found.id} {found.start.isoformat()}"
+    )
     await ctx.reply(_announce(ctx, "meeting.moved", found))
     await _send_ics(ctx, found)
 
@@ -77,6 +83,7 @@ async def move(ctx: Context, id: int, wann: Rest) -> None:
 )
 async def cancel(ctx: Context, id: int) -> None:
     found = ctx.services.meetings.cancel(ctx.room_id, id)
+    ctx.services.audit.record(ctx.room_id, ctx.sender, "sitzung abgesagt", f"#{found.id}")
     await ctx.say(
         "meeting.cancelled", id=found.id, title=found.title, when=format_datetime(found.start, ctx.lang)
     )

@@ -28,6 +28,7 @@ poll = router.group(
 @poll.default(chair=True)
 async def create(ctx: Context, frage_optionen: Rest) -> None:
     created = await ctx.services.polls.create(ctx.room_id, ctx.sender, frage_optionen, ctx.lang)
+    ctx.services.audit.record(ctx.room_id, ctx.sender, "umfrage gestartet", f"#{created.id}")
     await ctx.say("poll.created", id=created.id)
 
 
@@ -76,6 +77,9 @@ async def nudge(ctx: Context, id: int) -> None:
 )
 async def close(ctx: Context, id: int, option: int | None = None) -> None:
     closed, meeting = await ctx.services.polls.close(ctx.room_id, id, by=ctx.sender, pick=option)
+    ctx.services.audit.record(
+        ctx.room_id, ctx.sender, "umfrage geschlossen", f"#{closed.id} Sieger {closed.winner}"
+    )
     if meeting is not None:
         await ctx.say("poll.meeting_created", id=meeting.id)
     else:
@@ -91,6 +95,7 @@ async def close(ctx: Context, id: int, option: int | None = None) -> None:
 )
 async def withdraw(ctx: Context, id: int) -> None:
     withdrawn = await ctx.services.polls.withdraw(ctx.room_id, id)
+    ctx.services.audit.record(ctx.room_id, ctx.sender, "umfrage zurückgezogen", f"#{withdrawn.id}")
     await ctx.say("poll.withdrawn", id=withdrawn.id)
 
 

@@ -29,6 +29,7 @@ ALL_MIGRATIONS = [
     ("akbot", "m003_polls"),
     ("akbot", "m004_agenda"),
     ("akbot", "m005_llm"),
+    ("akbot", "m006_audit"),
 ]
 
 
@@ -63,6 +64,7 @@ def test_open_db_creates_the_folder_and_akbot_db_in_wal_mode(tmp_path: Path) -> 
             "votes",
             "agenda_items",
             "llm_usage",
+            "audit",
             "_sqlite_migrations",
         }
     finally:

@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.services.agenda import AgendaService
+from bot.services.audit import AuditLog
 from bot.services.llm import LlmService
 from bot.services.meetings import MeetingService
 from bot.services.polls import PollService
+from bot.services.privacy import PrivacyService
 from bot.services.reminders import ReminderService
 from bot.services.rooms import RoomSettings
 
@@ -29,6 +31,8 @@ class Runtime(Protocol):
 
     def display_name(self, room_id: str, user_id: str) -> str: ...
 
+    def send_privately(self, user_id: str, filename: str, data: bytes, mimetype: str) -> None: ...
+
 
 @dataclass
 class Services:
@@ -39,3 +43,5 @@ class Services:
     polls: PollService
     agenda: AgendaService
     llm: LlmService
+    audit: AuditLog
+    privacy: PrivacyService

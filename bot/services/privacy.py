@@ -1,0 +1,149 @@
+"""Data protection: what a member's data is, their copy of it, forgetting them, and retention.
+
+Forgetting deletes a member's reminders and usage counters, and replaces their name in votes and
+agenda items by "ehemaliges Mitglied" — so that tallies and agendas stay right. Retention purges
+ended polls, past meetings, sent reminders, counters and audit entries older than the period.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlite_utils import Database
+
+FORMER_MEMBER = "ehemaliges Mitglied"
+CONFIRM_WITHIN_S = 600
+
+
+class PrivacyService:
+    def __init__(self, db: Database, tz: ZoneInfo, retention: timedelta) -> None:
+        self._db = db
+        self.tz = tz
+        self.retention = retention
+        self._asked: dict[str, float] = {}
+
+    # ---- a member's own data -------------------------------------------------------------------
+
+    def export(self, user_id: str) -> dict[str, Any]:
+        """Everything stored about ``user_id``, as JSON-ready data."""
+
+        def rows(sql: str, params: list[Any]) -> list[dict[str, Any]]:
+            return [dict(row) for row in self._db.query(sql, params)]
+
+        return {
+            "user_id": user_id,
+            "exported_at": datetime.now(self.tz).isoformat(),
+            "reminders": rows(
+                "SELECT id, room_id, kind, text, first_at, rrule, next_ts, state, created_at FROM reminders"
+                " WHERE creator = ? AND meeting_id IS NULL",
+                [user_id],
+            ),
+            "votes": rows(
+                "SELECT p.room_id, p.id AS poll_id, p.question, v.choices, v.channel, v.cast_ts FROM votes v"
+                " JOIN polls p ON p.id = v.poll_id WHERE v.voter = ?",
+                [user_id],
+            ),
+            "polls_created": rows(
+                "SELECT id, room_id, question, state FROM polls WHERE created_by = ?", [user_id]
+            ),
+            "meetings_created": rows(
+                "SELECT id, room_id, title, start_at, status FROM meetings WHERE created_by = ?", [user_id]
+            ),
+            "agenda_items": rows(
+                "SELECT id, room_id, meeting_id, title, description, duration_min, submitter_name, organisation,"
+                " submitted_at, status FROM agenda_items WHERE submitter = ?",
+                [user_id],
+            ),
+            "model_usage": rows(
+                "SELECT room_id, ts, prompt_tokens, completion_tokens FROM llm_usage WHERE user_id = ?",
+                [user_id],
+            ),
+            "audit": rows("SELECT ts, room_id, action, detail FROM audit WHERE actor = ?", [user_id]),
+        }
+
+    def export_json(self, user_id: str) -> bytes:
+        return json.dumps(self.export(user_id), ensure_ascii=False, indent=2).encode()
+
+    # ---- forgetting ----------------------------------------------------------------------------
+
+    def ask_to_forget(self, user_id: str) -> None:
+        self._asked[user_id] = time.monotonic()
+
+    def confirmed(self, user_id: str) -> bool:
+        asked = self._asked.pop(user_id, None)
+        return asked is not None and time.monotonic() - asked <= CONFIRM_WITHIN_S
+
+    def forget(self, user_id: str) -> dict[str, int]:
+        """Delete and anonymise; returns how many records of each kind were touched."""
+        counts: dict[str, int] = {}
+        with self._db.conn:
+            execute = self._db.execute
+            execute(
+                "DELETE FROM deliveries WHERE reminder_id IN"
+                " (SELECT id FROM reminders WHERE creator = ? AND meeting_id IS NULL)",
+                [user_id],
+            )
+            counts["reminders"] = execute(
+                "DELETE FROM reminders WHERE creator = ? AND meeting_id IS NULL", [user_id]
+            ).rowcount
+            # A vote keeps counting, under a name that points to nobody (one per poll, so the
+            # vote stays one vote).
+            counts["votes"] = execute(
+                "UPDATE votes SET voter = ? || ' ' || (SELECT count(*) FROM votes v2 WHERE v2.poll_id = votes.poll_id"
+                " AND v2.voter LIKE ? || '%') + 1, event_id = NULL WHERE voter = ?",
+                [FORMER_MEMBER, FORMER_MEMBER, user_id],
+            ).rowcount
+            counts["agenda_items"] = execute(
+                "UPDATE agenda_items SET submitter = ?, submitter_name = ? WHERE submitter = ?",
+                [FORMER_MEMBER, FORMER_MEMBER, user_id],
+            ).rowcount
+            for table, column in (
+                ("polls", "created_by"),
+                ("meetings", "created_by"),
+                ("agenda_items", "decided_by"),
+            ):
+                execute(
+                    f"UPDATE {table} SET {column} = ? WHERE {column} = ?",  # noqa: S608 — our own names
+                    [FORMER_MEMBER, user_id],
+                )
+            counts["model_usage"] = execute("DELETE FROM llm_usage WHERE user_id = ?", [user_id]).rowcount
+            execute("UPDATE audit SET actor = ? WHERE actor = ?", [FORMER_MEMBER, user_id])
+        return counts
+
+    # ---- retention -----------------------------------------------------------------------------
+
+    def purge(self, now: float | None = None) -> dict[str, int]:
+        """Remove what is older than the retention period; returns counts per kind."""
+        cutoff = (time.time() if now is None else now) - self.retention.total_seconds()
+        counts: dict[str, int] = {}
+        with self._db.conn:
+            execute = self._db.execute
+            ended = "SELECT id FROM polls WHERE state != 'offen' AND closed_at < ?"
+            execute(f"DELETE FROM votes WHERE poll_id IN ({ended})", [cutoff])  # noqa: S608
+            execute(f"DELETE FROM poll_options WHERE poll_id IN ({ended})", [cutoff])  # noqa: S608
+            counts["polls"] = execute(
+                "DELETE FROM polls WHERE state != 'offen' AND closed_at < ?", [cutoff]
+            ).rowcount
+            past = "SELECT id FROM meetings WHERE start_ts + coalesce(duration_min, 120) * 60 < ?"
+            execute(f"DELETE FROM agenda_items WHERE meeting_id IN ({past})", [cutoff])  # noqa: S608
+            execute(
+                f"DELETE FROM deliveries WHERE reminder_id IN (SELECT id FROM reminders WHERE meeting_id IN ({past}))",  # noqa: S608
+                [cutoff],
+            )
+            execute(f"DELETE FROM reminders WHERE meeting_id IN ({past})", [cutoff])  # noqa: S608
+            execute("UPDATE polls SET meeting_id = NULL WHERE meeting_id IN (" + past + ")", [cutoff])  # noqa: S608
+            counts["meetings"] = execute(
+                "DELETE FROM meetings WHERE start_ts + coalesce(duration_min, 120) * 60 < ?", [cutoff]
+            ).rowcount
+            finished = "SELECT id FROM reminders WHERE state != 'active' AND created_at < ?"
+            execute(f"DELETE FROM deliveries WHERE reminder_id IN ({finished})", [cutoff])  # noqa: S608
+            counts["reminders"] = execute(
+                "DELETE FROM reminders WHERE state != 'active' AND created_at < ?", [cutoff]
+            ).rowcount
+            counts["model_usage"] = execute("DELETE FROM llm_usage WHERE ts < ?", [cutoff]).rowcount
+            counts["audit"] = execute("DELETE FROM audit WHERE ts < ?", [cutoff]).rowcount
+        return counts
