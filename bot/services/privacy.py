@@ -71,11 +71,11 @@ class PrivacyService:
     # ---- forgetting ----------------------------------------------------------------------------
 
     def ask_to_forget(self, user_id: str) -> None:
-        self._asked[user_id] = time.monotonic()
+        self._asked[user_id] = time.time()
 
     def confirmed(self, user_id: str) -> bool:
         asked = self._asked.pop(user_id, None)
-        return asked is not None and time.monotonic() - asked <= CONFIRM_WITHIN_S
+        return asked is not None and time.time() - asked <= CONFIRM_WITHIN_S
 
     def forget(self, user_id: str) -> dict[str, int]:
         """Delete and anonymise; returns how many records of each kind were touched."""
@@ -93,8 +93,8 @@ class PrivacyService:
             # A vote keeps counting, under a name that points to nobody (one per poll, so the
             # vote stays one vote).
             counts["votes"] = execute(
-                "UPDATE votes SET voter = ? || ' ' || (SELECT count(*) FROM votes v2 WHERE v2.poll_id = votes.poll_id"
-                " AND v2.voter LIKE ? || '%') + 1, event_id = NULL WHERE voter = ?",
+                "UPDATE votes SET voter = ? || ' ' || ((SELECT count(*) FROM votes v2 WHERE v2.poll_id = votes.poll_id"
+                " AND v2.voter LIKE ? || '%') + 1), event_id = NULL WHERE voter = ?",
                 [FORMER_MEMBER, FORMER_MEMBER, user_id],
             ).rowcount
             counts["agenda_items"] = execute(

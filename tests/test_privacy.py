@@ -1,0 +1,147 @@
+"""Data protection rules: a member's copy, forgetting without breaking tallies, retention."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+import time_machine
+
+from bot.scheduler import Scheduler
+from bot.services.agenda import AgendaService
+from bot.services.meetings import MeetingService
+from bot.services.polls import PollService
+from bot.services.privacy import FORMER_MEMBER, PrivacyService
+from bot.services.reminders import ReminderService
+from bot.storage import open_memory_db
+from tests.clock import BERLIN, at, frozen, once
+from tests.test_polls import Outbox, Roster
+from tests.test_reminders_service import RecordingNotifier
+
+ROOM = "!raum:lvr.de"
+CHAIR, ANNA, BEN = "@vorsitz:lvr.de", "@anna:lvr.de", "@ben:lwl.org"
+
+
+@pytest.fixture
+def clock() -> Iterator[time_machine.Coordinates]:
+    yield from frozen("2026-06-01T10:00:00")
+
+
+class Everything:
+    def __init__(self) -> None:
+        self.db = open_memory_db()
+        scheduler = Scheduler(BERLIN)
+        self.reminders = ReminderService(self.db, BERLIN, late_grace=timedelta(hours=24))
+        self.reminders.attach(scheduler, RecordingNotifier())
+        self.meetings = MeetingService(
+            self.db, BERLIN, self.reminders, offsets=[timedelta(days=1)], duration=timedelta(hours=2)
+        )
+        self.agenda = AgendaService(
+            self.db,
+            BERLIN,
+            self.meetings,
+            self.reminders,
+            organisations={"lvr.de": "LVR"},
+            fixed_items=[],
+            submission_deadline=timedelta(days=7),
+            deadline_reminder=timedelta(days=2),
+            publish_before=timedelta(days=3),
+        )
+        self.polls = PollService(self.db, BERLIN, self.meetings, nudge_before=timedelta(hours=24))
+        self.polls.attach(scheduler, Outbox(), Roster())
+        self.privacy = PrivacyService(self.db, BERLIN, retention=timedelta(days=365))
+
+
+@pytest.fixture
+def world(clock: time_machine.Coordinates) -> Everything:
+    return Everything()
+
+
+async def test_forgetting_keeps_the_tally_and_the_agenda_right(world: Everything) -> None:
+    poll = await world.polls.create(ROOM, CHAIR, "Termin; A; B", "de")
+    world.polls.vote_text(ROOM, ANNA, None, "1 2?", cast_ts=1.0)
+    world.polls.vote_text(ROOM, BEN, None, "1", cast_ts=2.0)
+    meeting = world.meetings.create(ROOM, CHAIR, once(at("2026-06-20T10:00:00")), "Sitzung", None)
+    item = world.agenda.submit(
+        ROOM, ANNA, "Anna", title="Mein TOP", description=None, duration_min=10, meeting_id=None
+    )
+    world.agenda.accept(ROOM, item.id, CHAIR)
+    world.reminders.create(ROOM, ANNA, once(at("2026-06-02T09:00:00")), "Geheimes Vorhaben")
+    before = {o.option.position: (len(o.yes), len(o.maybe)) for o in world.polls.tally(poll).options}
+
+    counts = world.privacy.forget(ANNA)
+
+    assert counts == {"reminders": 1, "votes": 1, "agenda_items": 1, "model_usage": 0}
+    after = {o.option.position: (len(o.yes), len(o.maybe)) for o in world.polls.tally(poll).options}
+    assert after == before
+    assert [v.voter for v in world.polls.votes(poll.id)] == [f"{FORMER_MEMBER} 1", BEN]
+    shown = world.agenda.agenda(ROOM, meeting.id).items[0]
+    assert (shown.title, shown.submitter, shown.submitter_name) == ("Mein TOP", FORMER_MEMBER, FORMER_MEMBER)
+    dump = json.dumps([list(world.db[t].rows) for t in world.db.table_names()], default=str)
+    assert ANNA not in dump and "Geheimes Vorhaben" not in dump
+
+
+async def test_two_forgotten_voters_on_one_poll_stay_two_votes(world: Everything) -> None:
+    poll = await world.polls.create(ROOM, CHAIR, "Termin; A; B", "de")
+    world.polls.vote_text(ROOM, ANNA, None, "1", cast_ts=1.0)
+    world.polls.vote_text(ROOM, BEN, None, "1", cast_ts=2.0)
+
+    world.privacy.forget(ANNA)
+    world.privacy.forget(BEN)
+
+    assert len(world.polls.tally(poll).options[0].yes) == 2
+
+
+async def test_the_export_holds_what_is_stored_about_the_member(world: Everything) -> None:
+    await world.polls.create(ROOM, CHAIR, "Termin; A; B", "de")
+    world.polls.vote_text(ROOM, ANNA, None, "2?", cast_ts=1.0)
+    world.reminders.create(ROOM, ANNA, once(at("2026-06-02T09:00:00")), "Akten")
+    world.reminders.create(ROOM, BEN, once(at("2026-06-02T09:00:00")), "Bens Sache")
+
+    exported = json.loads(world.privacy.export_json(ANNA))
+
+    assert exported["user_id"] == ANNA
+    assert [r["text"] for r in exported["reminders"]] == ["Akten"]
+    assert [(v["question"], json.loads(v["choices"])) for v in exported["votes"]] == [
+        ("Termin", {"2": "wenn_nötig"})
+    ]
+    assert "Bens Sache" not in json.dumps(exported)
+
+
+def test_forgetting_needs_a_confirmation_within_ten_minutes(
+    world: Everything, clock: time_machine.Coordinates
+) -> None:
+    assert not world.privacy.confirmed(ANNA)
+    world.privacy.ask_to_forget(ANNA)
+    assert world.privacy.confirmed(ANNA)
+    assert not world.privacy.confirmed(ANNA)  # one confirmation per request
+
+    world.privacy.ask_to_forget(BEN)
+    clock.shift(timedelta(minutes=11))
+    assert not world.privacy.confirmed(BEN)
+
+
+async def test_retention_purges_what_is_old_and_keeps_what_is_current(
+    world: Everything, clock: time_machine.Coordinates
+) -> None:
+    old_poll = await world.polls.create(ROOM, CHAIR, "Alt; A; B", "de")
+    world.polls.vote_text(ROOM, ANNA, None, "1", cast_ts=1.0)
+    await world.polls.close(ROOM, old_poll.id, by=CHAIR, pick=None)
+    old_meeting = world.meetings.create(ROOM, CHAIR, once(at("2026-06-05T10:00:00")), "Alt", None)
+    done = world.reminders.create(ROOM, ANNA, once(at("2026-06-01T10:30:00")), "Erledigt")
+    world.reminders._finish(done.id, "done")
+
+    clock.move_to(at("2027-07-01T10:00:00"))  # more than 365 days later
+    current_poll = await world.polls.create(ROOM, CHAIR, "Neu; A; B", "de")
+    current_meeting = world.meetings.create(ROOM, CHAIR, once(at("2027-07-20T10:00:00")), "Neu", None)
+
+    counts = world.privacy.purge(now=time.time())
+
+    assert counts["polls"] == 1 and counts["meetings"] == 1 and counts["reminders"] >= 1
+    assert [p.id for p in world.polls.open_polls(ROOM)] == [current_poll.id]
+    assert world.db.execute("SELECT count(*) FROM votes WHERE poll_id = ?", [old_poll.id]).fetchone()[0] == 0
+    assert [m.id for m in world.meetings.upcoming(ROOM)] == [current_meeting.id]
+    assert world.db.execute("SELECT count(*) FROM meetings WHERE id = ?", [old_meeting.id]).fetchone()[0] == 0
