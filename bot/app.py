@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Sequence
 
 import httpx
@@ -61,6 +62,31 @@ async def model_endpoint_reachable(base_url: str) -> bool:
     except httpx.HTTPError:
         return False
     return response.status_code < 500
+
+
+class FloodGuard:
+    """Per member: at most LIMIT commands in WINDOW_S seconds. One friendly warning, then silence
+    until the window has passed — a flood must not slow the room down for everyone else."""
+
+    LIMIT = 10
+    WINDOW_S = 10.0
+
+    def __init__(self) -> None:
+        self._recent: dict[str, deque[float]] = {}
+        self._warned: dict[str, float] = {}
+
+    def check(self, user_id: str, now: float) -> str:
+        """ "ok", "warn" (first command over the limit) or "ignore"."""
+        recent = self._recent.setdefault(user_id, deque())
+        while recent and now - recent[0] > self.WINDOW_S:
+            recent.popleft()
+        if len(recent) < self.LIMIT:
+            recent.append(now)
+            return "ok"
+        if now - self._warned.get(user_id, float("-inf")) > self.WINDOW_S:
+            self._warned[user_id] = now
+            return "warn"
+        return "ignore"
 
 
 def strip_reply_fallback(body: str) -> str:
@@ -120,6 +146,7 @@ class App:
         self.audit = AuditLog(self.db, tz)
         self.privacy = PrivacyService(self.db, tz, settings.privacy.period)
         self._background: set[asyncio.Task[None]] = set()
+        self.flood = FloodGuard()
         self.services = Services(
             rooms=self.rooms,
             runtime=self,
@@ -248,6 +275,9 @@ class App:
         body = strip_reply_fallback(event.body)
         if not self.dispatcher.is_command(body):
             return
+        verdict = self.flood.check(sender, time.monotonic())
+        if verdict == "ignore":
+            return
         room_id, event_id = event.room_id, event.event_id
         relation = event.relation
         thread_root = relation.get("event_id") if relation.get("rel_type") == "m.thread" else None
@@ -277,6 +307,9 @@ class App:
             if self.llm.enabled
             else None,
         )
+        if verdict == "warn":
+            await ctx.say("flood.slow_down", seconds=int(FloodGuard.WINDOW_S))
+            return
         await self.dispatcher.dispatch(ctx)
 
     # ---- life cycle --------------------------------------------------------------------------

@@ -220,3 +220,23 @@ async def test_command_buried_under_a_long_chat_while_down_is_still_answered(
         assert "backfilled" in caplog.text
     finally:
         await close_world(world)
+
+
+async def test_a_flood_from_one_member_is_held_and_the_others_still_get_answers(
+    homeserver: EmbeddedHomeserver, tmp_path: Path
+) -> None:
+    world = await build_world(homeserver, tmp_path)
+    try:
+        started = time.monotonic()
+        flood = [await world.member.send(world.room_id, f"!ping {n}") for n in range(50)]
+        sending_took = time.monotonic() - started
+        answer = await world.ask(world.chair, "!ping", timeout=20)
+        assert answer.startswith("pong")
+        await world.ask(world.power_chair, "!ping")  # after the flood was handled
+        replies = [r for e in flood for r in world.member.replies_to(e, world.bot_id)]
+        warnings = [r for r in replies if r.body.startswith("Bitte etwas langsamer")]
+        assert sending_took < 10
+        assert len(warnings) == 1
+        assert len(replies) == 11  # ten commands inside the limit, then one warning, then silence
+    finally:
+        await close_world(world)

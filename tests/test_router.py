@@ -605,3 +605,14 @@ def test_parameters_are_read_from_the_signature() -> None:
         ("nr", "int", False, None, ()),
         ("art", "choice", False, "kurz", ("kurz", "lang")),
     ]
+
+
+def test_flood_guard_allows_ten_warns_once_then_ignores_until_the_window_passed() -> None:
+    from bot.app import FloodGuard
+
+    guard = FloodGuard()
+    verdicts = [guard.check("@a:b", 100.0 + n * 0.1) for n in range(13)]
+
+    assert verdicts == ["ok"] * 10 + ["warn", "ignore", "ignore"]
+    assert guard.check("@other:b", 101.0) == "ok"
+    assert guard.check("@a:b", 111.0) == "ok"
