@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import re
 import sys
@@ -82,6 +83,24 @@ def command_demo(args: argparse.Namespace) -> int:
             script.close()
 
 
+def command_backup(args: argparse.Namespace) -> int:
+    from bot.operations import backup
+
+    settings = _load(args)
+    manifest = backup(settings.bot.data_dir, Path(args.path))
+    print(f"Sicherung in {args.path}: {len(manifest['files'])} Dateien (manifest.json)")
+    return 0
+
+
+def command_export(args: argparse.Namespace) -> int:
+    from bot.operations import export_all
+
+    settings = _load(args)
+    json.dump(export_all(settings.bot.data_dir), sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="akbot", description="Matrix-Bot des Facharbeitskreises KI (LVR/LWL)"
@@ -99,6 +118,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--config", help="TOML-Datei (sonst $AKBOT_CONFIG oder ./config.toml)")
     check.set_defaults(func=command_check)
+
+    backup = sub.add_parser(
+        "backup", help="Daten sichern, auch im laufenden Betrieb / back up, also while running"
+    )
+    backup.add_argument("path", help="leerer Zielordner / empty target folder")
+    backup.add_argument("--config", help="TOML-Datei (sonst $AKBOT_CONFIG oder ./config.toml)")
+    backup.set_defaults(func=command_backup)
+
+    export = sub.add_parser("export", help="alle Daten als JSON (für den Betrieb) / all state as JSON")
+    export.add_argument("--json", action="store_true", required=True, help="als JSON auf die Standardausgabe")
+    export.add_argument("--config", help="TOML-Datei (sonst $AKBOT_CONFIG oder ./config.toml)")
+    export.set_defaults(func=command_export)
 
     demo = sub.add_parser("demo", help="Demo auf eingebettetem Synapse / demo on an embedded Synapse")
     demo.add_argument("--dir", default="demo-data", help="Ordner für die Demo (default: demo-data)")
