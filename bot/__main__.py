@@ -30,13 +30,30 @@ class RedactTokens(logging.Filter):
         return True
 
 
-def _configure_logging(level: str) -> None:
+class JsonLines(logging.Formatter):
+    """One JSON object per line, for log collectors."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def _configure_logging(level: str, log_format: str = "text") -> None:
     logging.basicConfig(
         level=getattr(logging, level.upper(), logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     for handler in logging.getLogger().handlers:
         handler.addFilter(RedactTokens())
+        if log_format == "json":
+            handler.setFormatter(JsonLines())
     # nio logs every undecryptable event and key share at INFO; keep the operator's log readable.
     for noisy in ("nio", "peewee", "apscheduler.scheduler", "apscheduler.executors.default"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
@@ -50,7 +67,7 @@ def command_run(args: argparse.Namespace) -> int:
     from bot.app import App, run_until_signalled
 
     settings = _load(args)
-    _configure_logging(args.log_level)
+    _configure_logging(args.log_level, settings.bot.log_format)
     try:
         asyncio.run(run_until_signalled(App(settings)))
     except FatalMatrixError as error:

@@ -23,6 +23,7 @@ from bot.matrix import (
     poll_response,
     poll_start_content,
 )
+from bot.metrics import Metrics
 from bot.render import Markdown, render, render_untrusted
 from bot.router import Context, Dispatcher, Router
 from bot.scheduler import Scheduler
@@ -147,6 +148,7 @@ class App:
         self.privacy = PrivacyService(self.db, tz, settings.privacy.period)
         self._background: set[asyncio.Task[None]] = set()
         self.flood = FloodGuard()
+        self.metrics = Metrics(self.scheduler.job_count, lambda: self.llm.gate.waiting)
         self.services = Services(
             rooms=self.rooms,
             runtime=self,
@@ -311,6 +313,9 @@ class App:
             await ctx.say("flood.slow_down", seconds=int(FloodGuard.WINDOW_S))
             return
         await self.dispatcher.dispatch(ctx)
+        self.metrics.observe(
+            ctx.command.display("de") if ctx.command else "unbekannt", time.monotonic() - ctx.received_at
+        )
 
     # ---- life cycle --------------------------------------------------------------------------
 
@@ -322,6 +327,8 @@ class App:
         EventLedger(self.db).prune()
         self.purge_old_data()
         self.scheduler.every("privacy:purge", 24 * 3600, self.purge_old_data)
+        if self.settings.metrics.port is not None:
+            self.metrics.serve(self.settings.metrics.port, self.settings.metrics.host)
         await self.adapter.connect()
         self.scheduler.start()
         self.ready.set()

@@ -115,6 +115,7 @@ class BotSettings(Section):
     chairs: list[str] = Field(default_factory=list)
     chair_power_level: int = Field(default=50, ge=0, le=100)
     data_dir: Path = Path("data")
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("prefix")
     @classmethod
@@ -246,6 +247,11 @@ class PrivacySettings(Section):
         return parse_duration(self.retention)
 
 
+class MetricsSettings(Section):
+    port: int | None = Field(default=None, ge=1, le=65535)
+    host: str = "127.0.0.1"
+
+
 class LlmSettings(Section):
     base_url: str | None = None
     model: str | None = None
@@ -307,6 +313,7 @@ class Settings(BaseSettings):
     polls: PollSettings = Field(default_factory=PollSettings)
     agenda: AgendaSettings = Field(default_factory=AgendaSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)
 
     @classmethod

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
+import httpx
+
+from bot.homeserver import EmbeddedHomeserver
 from tests.conftest import PASSWORD, World
 
 
@@ -58,3 +64,38 @@ async def test_export_lists_all_state_but_no_secrets(world: World, tmp_path: Pat
     assert "Export prüfen" in [r["text"] for r in exported["tables"]["reminders"]]
     credentials = json.loads((world.bot.settings.bot.data_dir / "credentials.json").read_text())
     assert credentials["access_token"] not in result.stdout
+
+
+def test_json_logs_and_prometheus_metrics(homeserver: EmbeddedHomeserver, tmp_path: Path) -> None:
+    bot_id = homeserver.register("akbot-metrik", PASSWORD)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[matrix]\nhomeserver = "{homeserver.url}"\nuser_id = "{bot_id}"\npassword = "{PASSWORD}"\n'
+        f'[bot]\ndata_dir = "data"\nlog_format = "json"\n[metrics]\nport = {port}\n'
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run", "--config", str(config)],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert process.stderr is not None
+        lines = []
+        while not any("serving" in line for line in lines):
+            line = process.stderr.readline()
+            assert line, "".join(lines)
+            lines.append(line)
+        records = [json.loads(line) for line in lines]
+        assert {"ts", "level", "logger", "message"} <= set(records[-1])
+        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", trust_env=False, timeout=5).text
+        assert "akbot_scheduled_jobs" in metrics and "akbot_model_queue 0.0" in metrics
+        assert "akbot_command_seconds_bucket" in metrics
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
