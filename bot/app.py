@@ -66,25 +66,24 @@ async def model_endpoint_reachable(base_url: str) -> bool:
 
 
 class FloodGuard:
-    """Per member: at most LIMIT commands in WINDOW_S seconds. One friendly warning, then silence
-    until the window has passed — a flood must not slow the room down for everyone else."""
+    """Per member: at most ``limit`` commands in ``window_s`` seconds. One friendly warning, then
+    silence until the window has passed — a flood must not slow the room down for everyone else."""
 
-    LIMIT = 10
-    WINDOW_S = 10.0
-
-    def __init__(self) -> None:
+    def __init__(self, limit: int = 20, window_s: float = 10.0) -> None:
+        self.limit = limit
+        self.window_s = window_s
         self._recent: dict[str, deque[float]] = {}
         self._warned: dict[str, float] = {}
 
     def check(self, user_id: str, now: float) -> str:
         """ "ok", "warn" (first command over the limit) or "ignore"."""
         recent = self._recent.setdefault(user_id, deque())
-        while recent and now - recent[0] > self.WINDOW_S:
+        while recent and now - recent[0] > self.window_s:
             recent.popleft()
-        if len(recent) < self.LIMIT:
+        if len(recent) < self.limit:
             recent.append(now)
             return "ok"
-        if now - self._warned.get(user_id, float("-inf")) > self.WINDOW_S:
+        if now - self._warned.get(user_id, float("-inf")) > self.window_s:
             self._warned[user_id] = now
             return "warn"
         return "ignore"
@@ -147,7 +146,8 @@ class App:
         self.audit = AuditLog(self.db, tz)
         self.privacy = PrivacyService(self.db, tz, settings.privacy.period)
         self._background: set[asyncio.Task[None]] = set()
-        self.flood = FloodGuard()
+        limit, window = settings.bot.rate
+        self.flood = FloodGuard(limit, window.total_seconds())
         self.metrics = Metrics(self.scheduler.job_count, lambda: self.llm.gate.waiting)
         self.services = Services(
             rooms=self.rooms,
@@ -310,7 +310,7 @@ class App:
             else None,
         )
         if verdict == "warn":
-            await ctx.say("flood.slow_down", seconds=int(FloodGuard.WINDOW_S))
+            await ctx.say("flood.slow_down", seconds=int(self.flood.window_s))
             return
         await self.dispatcher.dispatch(ctx)
         self.metrics.observe(

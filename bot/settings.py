@@ -116,6 +116,16 @@ class BotSettings(Section):
     chair_power_level: int = Field(default=50, ge=0, le=100)
     data_dir: Path = Path("data")
     log_format: Literal["text", "json"] = "text"
+    command_rate: str = "20/10s"
+
+    @field_validator("command_rate")
+    @classmethod
+    def _command_rate_is_count_per_duration(cls, value: str) -> str:
+        return _valid_rate(value)
+
+    @property
+    def rate(self) -> tuple[int, timedelta]:
+        return _rate(self.command_rate)
 
     @field_validator("prefix")
     @classmethod
@@ -144,6 +154,19 @@ class BotSettings(Section):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+
+def _valid_rate(value: str) -> str:
+    count, slash, window = value.partition("/")
+    if not slash or not count.strip().isdecimal() or int(count) < 1:
+        raise ValueError(f"{value!r} must look like '5/10min' (a number per duration)")
+    _valid_duration(window.strip())
+    return value
+
+
+def _rate(value: str) -> tuple[int, timedelta]:
+    count, _, window = value.partition("/")
+    return int(count), parse_duration(window.strip())
 
 
 def _valid_duration(value: str) -> str:
@@ -280,11 +303,7 @@ class LlmSettings(Section):
     @field_validator("user_rate")
     @classmethod
     def _rate_is_count_per_duration(cls, value: str) -> str:
-        count, slash, window = value.partition("/")
-        if not slash or not count.strip().isdecimal() or int(count) < 1:
-            raise ValueError(f"{value!r} must look like '5/10min' (questions per duration)")
-        _valid_duration(window.strip())
-        return value
+        return _valid_rate(value)
 
     @model_validator(mode="after")
     def _api_key_from_file(self) -> LlmSettings:
@@ -294,8 +313,7 @@ class LlmSettings(Section):
 
     @property
     def rate(self) -> tuple[int, timedelta]:
-        count, _, window = self.user_rate.partition("/")
-        return int(count), parse_duration(window.strip())
+        return _rate(self.user_rate)
 
 
 class Settings(BaseSettings):

@@ -145,4 +145,4 @@ async def test_status_reports_version_encryption_and_rooms(world: World) -> None
     assert "Version: 0.1.0" in body
     assert "Verschlüsselung: an" in body
     assert "Sprachmodell: nicht eingerichtet" in body
-    assert "Geplante Aufgaben: 0" in body
+    assert "Geplante Aufgaben: 1" in body  # the daily retention purge

@@ -237,6 +237,6 @@ async def test_a_flood_from_one_member_is_held_and_the_others_still_get_answers(
         warnings = [r for r in replies if r.body.startswith("Bitte etwas langsamer")]
         assert sending_took < 10
         assert len(warnings) == 1
-        assert len(replies) == 11  # ten commands inside the limit, then one warning, then silence
+        assert len(replies) == 21  # twenty commands inside the limit, then one warning, then silence
     finally:
         await close_world(world)

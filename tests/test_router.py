@@ -610,7 +610,7 @@ def test_parameters_are_read_from_the_signature() -> None:
 def test_flood_guard_allows_ten_warns_once_then_ignores_until_the_window_passed() -> None:
     from bot.app import FloodGuard
 
-    guard = FloodGuard()
+    guard = FloodGuard(limit=10, window_s=10.0)
     verdicts = [guard.check("@a:b", 100.0 + n * 0.1) for n in range(13)]
 
     assert verdicts == ["ok"] * 10 + ["warn", "ignore", "ignore"]

@@ -1,0 +1,361 @@
+"""Faults end to end: the bot as its own process in an encrypted room on the real Synapse, killed
+with SIGKILL mid-burst, cut off from its homeserver, its token revoked, its sending rate-limited.
+
+What counts is what the homeserver keeps: answers and reminders are counted in the room's history.
+Known bugs are strict xfails that fail only on their own exception (``raises=``), so everything
+else a story checks must still hold.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.homeserver import EmbeddedHomeserver
+from tests.chat import ChatClient, Seen
+from tests.resilience.harness import (
+    BotRoom,
+    Exchange,
+    answered_ping,
+    event_id_of,
+    history,
+    open_bot_room,
+    reminders_in,
+    replies_in,
+    undecryptable,
+    until,
+)
+
+
+class RepeatedConfirmation(AssertionError):
+    """A command was answered twice (known bug, see the xfail)."""
+
+
+class NotMarkedLate(AssertionError):
+    """A reminder that fell due while the homeserver was away came without the late mark."""
+
+
+# ---- kill -9 in the middle of a burst of votes and due reminders ---------------------------------
+
+CHOICES = ["1", "2 3?", "3", "1 2", "2?", "1? 3", "2", "1 3", "3?", "1 2 3"]
+VOTES = 20
+KILL_AT = 10  # votes sent before the bot dies; the rest arrive while it is dead
+REMINDERS = {"Lüften A": 4, "Lüften B": 4, "Lüften C": 4, "Lüften D": 5, "Lüften E": 5}
+OPTION_LINE = re.compile(r"Option (\d+): [^\n]*? – (\d+) ja, (\d+) wenn nötig")
+
+
+def vote_plan() -> list[tuple[int, str]]:
+    """(member index, selection): three members take turns and keep changing their minds."""
+    return [(number % 3, CHOICES[number % len(CHOICES)]) for number in range(VOTES)]
+
+
+def expected_standing(plan: list[tuple[int, str]]) -> dict[int, tuple[int, int]]:
+    """Option → (ja, wenn nötig), counting only each member's last vote."""
+    last = dict(plan)
+    counts = {position: [0, 0] for position in (1, 2, 3)}
+    for selection in last.values():
+        for token in selection.split():
+            counts[int(token.rstrip("?"))][token.endswith("?")] += 1
+    return {position: (yes, maybe) for position, (yes, maybe) in counts.items()}
+
+
+def standing_counts(body: str) -> dict[int, tuple[int, int]]:
+    return {int(o): (int(y), int(m)) for o, y, m in OPTION_LINE.findall(body)}
+
+
+@dataclass
+class AfterTheKill:
+    room: BotRoom
+    poll_id: str
+    vote_ids: list[str]
+    events: list[Seen]
+    standing: str
+    killed_during: str  # what the bot was doing, as far as the proxy could tell
+
+
+def freeze_and_kill(room: BotRoom) -> None:
+    """One synchronous step: nothing the dying bot still had on the wire reaches Synapse."""
+    assert room.proxy is not None
+    room.proxy.freeze()
+    room.bot.kill()
+
+
+async def kill_between_confirmations(room: BotRoom) -> str:
+    """Kill at a moment when no answer is on its way: nothing in flight with a random
+    transaction id, the last one answered 0.1 s ago or longer (the bot has recorded it by then).
+    Reminder sends may be in flight; they are meant to survive that."""
+    assert room.proxy is not None
+    deadline = time.monotonic() + 20
+    while not room.proxy.quiet_for(0.1, Exchange.is_other_send):
+        assert time.monotonic() < deadline, "the bot never paused between two answers"
+        await asyncio.sleep(0.005)
+    busy = [e.path.rsplit("/", 3)[-2] for e in room.proxy._in_flight if e.is_reminder_send]
+    freeze_and_kill(room)
+    return f"between answers, {len(busy)} reminder send(s) in flight"
+
+
+def kill_when(room: BotRoom, matches: Callable[[Exchange, bytes], object]) -> asyncio.Event:
+    """Arm the proxy: the first answer of the homeserver that ``matches`` is not passed on —
+    the bot is killed right after the homeserver did the work and before the bot heard of it."""
+    assert room.proxy is not None
+    killed = asyncio.Event()
+
+    async def intercept(exchange: Exchange, payload: bytes) -> bool:
+        if killed.is_set() or exchange.status != 200:
+            return False
+        found = matches(exchange, payload)
+        if asyncio.iscoroutine(found):
+            found = await found
+        if not found or killed.is_set():
+            return False
+        freeze_and_kill(room)
+        killed.set()
+        return True
+
+    room.proxy.intercept = intercept
+    return killed
+
+
+async def kill_story(homeserver: EmbeddedHomeserver, root: Path, kill: str) -> AfterTheKill:
+    """A poll, five reminders falling due around the kill, twenty votes, SIGKILL, restart."""
+    room = await open_bot_room(homeserver, root, members=3, behind_proxy=True)
+    assert room.proxy is not None
+    created = (await room.ask(room.chair, "!umfrage Welche Farbe?; Rot; Grün; Blau")).body
+    poll_id = re.search(r"Umfrage #(\d+) ist gestartet", created).group(1)  # type: ignore[union-attr]
+    for number, (text, seconds) in enumerate(REMINDERS.items()):
+        member = room.members[number % 3]
+        confirmed = await room.ask(member, f"!erinnerung in {seconds} Sekunden; {text}")
+        assert confirmed.body.startswith("Ich erinnere Sie am "), confirmed.body
+
+    vote_ids: list[str] = []
+    killed: asyncio.Event | None = None
+    killed_during = ""
+    if kill == "reminder_in_flight":
+        killed = kill_when(room, lambda exchange, _: exchange.is_reminder_send)
+        killed_during = "a reminder accepted by the homeserver, not yet by the bot"
+
+    async def is_vote_confirmation(exchange: Exchange, payload: bytes) -> bool:
+        event_id = event_id_of(payload)
+        if not exchange.is_other_send or event_id is None:
+            return False
+        try:
+            sent = await room.chair.wait_for(lambda e: e.event_id == event_id, timeout=10)
+        except AssertionError:
+            return False
+        return sent.in_reply_to in vote_ids
+
+    for number, (member, selection) in enumerate(vote_plan()):
+        if kill == "confirmation_in_flight" and number == KILL_AT - 1:
+            killed = kill_when(room, is_vote_confirmation)
+            killed_during = "a vote confirmation accepted by the homeserver, not yet by the bot"
+        if number == KILL_AT:
+            if kill == "between_confirmations":
+                killed_during = await kill_between_confirmations(room)
+            else:
+                assert killed is not None
+                await asyncio.wait_for(killed.wait(), 30)
+        vote_ids.append(await room.members[member].send(room.room_id, f"!abstimmen #{poll_id} {selection}"))
+        await asyncio.sleep(0.1)
+    assert not room.bot.running
+
+    await asyncio.sleep(0.5)  # whatever the dead bot left in its sockets is dropped, not forwarded
+    room.proxy.intercept = None
+    room.proxy.thaw()
+    room.bot.start()
+    await room.bot.serving()
+    # The bot handles a room's events in order: once this is answered, every vote was handled.
+    await room.ask(room.members[0], "!ping", timeout=60)
+
+    async def every_reminder_arrived() -> bool:
+        events = await history(room.chair, room.room_id)
+        return all(reminders_in(events, room.bot_id, text) for text in REMINDERS)
+
+    await until(every_reminder_arrived, 30, "all five reminders")
+    standing = (await room.ask(room.chair, f"!umfrage stand {poll_id}")).body
+    events = await history(room.chair, room.room_id)
+    return AfterTheKill(room, poll_id, vote_ids, events, standing, killed_during)
+
+
+def check_reminders_and_standing(after: AfterTheKill) -> None:
+    room, events = after.room, after.events
+    assert undecryptable(events, room.bot_id) == []
+    for text in REMINDERS:
+        arrived = reminders_in(events, room.bot_id, text)
+        assert len(arrived) == 1, (text, [e.body for e in arrived], after.killed_during)
+    assert standing_counts(after.standing) == expected_standing(vote_plan()), after.standing
+    assert "Alle haben abgestimmt." not in after.standing  # the chair did not vote
+
+
+def check_one_confirmation_per_vote(after: AfterTheKill) -> None:
+    room, events = after.room, after.events
+    for event_id in after.vote_ids:
+        answers = replies_in(events, room.bot_id, event_id)
+        assert answers, f"vote {event_id} got no confirmation ({after.killed_during})"
+        assert all(a.body.startswith(f"Ihre Stimme zu Umfrage #{after.poll_id}: ") for a in answers)
+        if len(answers) != 1:
+            raise RepeatedConfirmation(
+                f"vote {event_id} confirmed {len(answers)} times; killed during {after.killed_during}"
+            )
+
+
+@pytest.mark.parametrize("kill", ["between_confirmations", "reminder_in_flight"])
+async def test_sigkill_mid_burst_loses_no_vote_and_repeats_no_answer_or_reminder(
+    homeserver: EmbeddedHomeserver, tmp_path: Path, kill: str
+) -> None:
+    after = await kill_story(homeserver, tmp_path, kill)
+    try:
+        check_reminders_and_standing(after)
+        check_one_confirmation_per_vote(after)
+    finally:
+        await after.room.close()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=RepeatedConfirmation,
+    reason="bot/app.py:230-231 sends a command's answer with a random transaction id "
+    "(bot/matrix.py:266) and bot/matrix.py:656 records the event as handled only after the "
+    "answer came back: a crash in between replays the command and answers it a second time",
+)
+async def test_sigkill_after_the_homeserver_took_a_vote_confirmation_does_not_repeat_it(
+    homeserver: EmbeddedHomeserver, tmp_path: Path
+) -> None:
+    after = await kill_story(homeserver, tmp_path, "confirmation_in_flight")
+    try:
+        check_reminders_and_standing(after)
+        check_one_confirmation_per_vote(after)
+    finally:
+        await after.room.close()
+
+
+# ---- the homeserver away for 30 s ---------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=NotMarkedLate,
+    reason="bot/services/reminders.py:260 decides 'late' once, when the job fires, by a fixed "
+    "60 s (LATE_AFTER, line 35); the send then retries for ~31 s (bot/matrix.py:838-867) and "
+    "delivers the text composed before the outage, without '(verspätet – fällig war …)'",
+)
+async def test_bot_rides_out_a_30_s_homeserver_outage_and_delivers_overdue_reminders_marked_late(
+    homeserver: EmbeddedHomeserver, tmp_path: Path
+) -> None:
+    room = await open_bot_room(homeserver, tmp_path, members=1)
+    member = room.members[0]
+    texts = ("Während des Ausfalls A", "Während des Ausfalls B")
+    try:
+        for text in texts:
+            await room.ask(member, f"!erinnerung in 10 Sekunden; {text}")
+        due = time.monotonic() + 10
+        try:
+            await asyncio.to_thread(homeserver.stop)
+            assert time.monotonic() < due - 2, "the homeserver took too long to stop"
+            await asyncio.sleep(30)
+        finally:
+            await asyncio.to_thread(homeserver.start)
+
+        pong = await room.ask(member, "!ping", timeout=60)
+        assert pong.body.startswith("pong")
+        assert room.bot.running, room.bot.log
+
+        async def both_arrived() -> bool:
+            events = await history(member, room.room_id)
+            return all(reminders_in(events, room.bot_id, text) for text in texts)
+
+        # Usually within seconds; a reminder whose send gave up is tried again after 60 s.
+        await until(both_arrived, 100, "both reminders after the outage")
+        await room.ask(member, "!ping")
+        events = await history(member, room.room_id)
+        arrived = {text: reminders_in(events, room.bot_id, text) for text in texts}
+        assert all(len(found) == 1 for found in arrived.values()), arrived
+        unmarked = [f[0].body for f in arrived.values() if "(verspätet – fällig war " not in f[0].body]
+        if unmarked:
+            raise NotMarkedLate(f"delivered without the late mark: {unmarked}")
+    finally:
+        await room.close()
+
+
+# ---- the access token revoked -------------------------------------------------------------------
+
+
+async def test_revoked_token_stops_the_process_at_once_with_few_requests_and_a_clear_line(
+    homeserver: EmbeddedHomeserver, admin_token: str, tmp_path: Path
+) -> None:
+    room = await open_bot_room(homeserver, tmp_path, members=1, behind_proxy=True)
+    assert room.proxy is not None
+    try:
+        async with httpx.AsyncClient(
+            base_url=homeserver.url, headers={"Authorization": f"Bearer {admin_token}"}, trust_env=False
+        ) as admin:
+            listed = await admin.get(f"/_synapse/admin/v2/users/{room.bot_id}/devices")
+            devices = listed.raise_for_status().json()["devices"]
+            revoked_at = time.monotonic()
+            for device in devices:
+                deleted = await admin.delete(
+                    f"/_synapse/admin/v2/users/{room.bot_id}/devices/{device['device_id']}"
+                )
+                deleted.raise_for_status()
+        code = await room.bot.exited(timeout=15)
+        elapsed = time.monotonic() - revoked_at
+        after = room.proxy.requests_since(revoked_at)
+        log = room.bot.log
+        assert code == 1, (code, log)
+        assert elapsed < 10, elapsed
+        made = [f"{e.method} {e.path} → {e.status}" for e in after]
+        assert len(after) <= 10, made
+        assert any(e.status == 401 for e in after), made
+        assert [line for line in log.splitlines() if "ERROR" in line and "M_UNKNOWN_TOKEN" in line], log
+        assert "Traceback" not in log, log
+    finally:
+        await room.close()
+
+
+# ---- 1 message per second, ten reminders due at once --------------------------------------------
+
+
+async def test_ten_reminders_due_at_once_all_arrive_once_at_one_message_per_second(
+    homeserver: EmbeddedHomeserver, admin_token: str, tmp_path: Path
+) -> None:
+    room = await open_bot_room(homeserver, tmp_path, members=2)
+    texts = [f"Stapel {letter}" for letter in "ABCDEFGHIJ"]
+    limit_url = f"/_synapse/admin/v1/users/{room.bot_id}/override_ratelimit"
+    admin = httpx.AsyncClient(
+        base_url=homeserver.url, headers={"Authorization": f"Bearer {admin_token}"}, trust_env=False
+    )
+    try:
+        commands = []
+        for number, text in enumerate(texts):
+            member = room.members[number % 2]
+            commands.append((member, await member.send(room.room_id, f"!erinnerung in 6 Sekunden; {text}")))
+        sent = time.monotonic()
+        for member, event_id in commands:
+            confirmed = await member.reply_to(event_id, room.bot_id)
+            assert confirmed.body.startswith("Ich erinnere Sie am "), confirmed.body
+        limited = await admin.post(limit_url, json={"messages_per_second": 1, "burst_count": 1})
+        limited.raise_for_status()
+        assert time.monotonic() - sent < 5, "the reminders were not all set before they fell due"
+
+        async def all_arrived() -> bool:
+            events = await history(room.chair, room.room_id)
+            return all(reminders_in(events, room.bot_id, text) for text in texts)
+
+        await until(all_arrived, 40, "ten reminders at one message per second")
+        delivered = time.monotonic() - sent
+        await answered_ping(room, room.members[0])
+        events = await history(room.chair, room.room_id)
+        for text in texts:
+            assert len(reminders_in(events, room.bot_id, text)) == 1, text
+        assert delivered > 6 + 5, f"the rate limit did not hold the bot back ({delivered:.1f} s)"
+        assert room.bot.running, room.bot.log
+    finally:
+        await admin.delete(limit_url)
+        await admin.aclose()
+        await room.close()
