@@ -464,7 +464,9 @@ class BotProcess:
             "encryption = true\n"
             "\n[bot]\n"
             f"data_dir = {json.dumps(str(root / 'data'))}\n"
-            f"chairs = {_toml_list([chair])}\n",
+            f"chairs = {_toml_list([chair])}\n"
+            # A benchmark floods on purpose: lift the per-member command limit.
+            'command_rate = "1000000/1s"\n',
             encoding="utf-8",
         )
         self._proc: subprocess.Popen[bytes] | None = None
@@ -519,7 +521,9 @@ class BotInProcess:
         matrix = MatrixSettings(
             homeserver=homeserver, user_id=user_id, password=SecretStr(PASSWORD), rooms=rooms
         )
-        self.settings = Settings(matrix=matrix, bot=BotSettings(chairs=[chair], data_dir=root / "data"))
+        self.settings = Settings(
+            matrix=matrix, bot=BotSettings(chairs=[chair], data_dir=root / "data", command_rate="1000000/1s")
+        )
         self.app: App | None = None
         self.task: asyncio.Task[None] | None = None
 
