@@ -41,6 +41,11 @@ async def test_my_data_arrive_as_a_file_in_an_encrypted_direct_room(world: World
     assert exported["user_id"] == world.member.user_id
     assert "Meine Akte" in [r["text"] for r in exported["reminders"]]
 
+    # The direct room is not a room the bot serves: commands there are ignored.
+    unserved = await world.member.send(direct, "!ping")
+    assert (await world.ask(world.member, "!ping")).startswith("pong")
+    assert world.member.replies_to(unserved, world.bot_id) == []
+
 
 async def test_forgetting_after_confirmation_and_the_chair_log(world: World) -> None:
     await world.ask(world.chair, f"!sitzung {in_days(20, 10)}; Protokollierte Sitzung")
