@@ -235,6 +235,7 @@ class App:
     def purge_old_data(self) -> None:
         """Retention: at start and daily, what is older than ``[privacy] retention`` goes."""
         counts = self.privacy.purge()
+        counts["handled_events"] = EventLedger(self.db).prune()
         if any(counts.values()):
             log.info("retention purge: %s", counts)
 
@@ -324,7 +325,8 @@ class App:
         if llm.base_url is not None:
             # Before anything else: a bot that would send prompts off the premises must not start.
             await asyncio.to_thread(check_on_premises, llm.base_url, llm.allowed_hosts, llm.allow_external)
-        EventLedger(self.db).prune()
+        if self.settings.matrix.encryption and self.settings.matrix.pickle_key is None:
+            log.warning("matrix.pickle_key is not set: the E2EE store is protected by a fixed default only")
         self.purge_old_data()
         self.scheduler.every("privacy:purge", 24 * 3600, self.purge_old_data)
         if self.settings.metrics.port is not None:

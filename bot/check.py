@@ -8,6 +8,7 @@ from typing import TextIO
 from bot.app import model_endpoint_reachable
 from bot.errors import AkbotError
 from bot.matrix import MatrixAdapter
+from bot.services.llm import check_on_premises
 from bot.services.rooms import RoomSettings
 from bot.settings import Settings
 from bot.storage import open_memory_db
@@ -44,6 +45,12 @@ async def run_check(settings: Settings, out: TextIO) -> int:
     if settings.llm.base_url is None:
         report(True, "Sprachmodell: nicht eingerichtet")
     else:
+        llm = settings.llm
+        try:
+            check_on_premises(settings.llm.base_url, llm.allowed_hosts, llm.allow_external)
+            report(True, f"Sprachmodell {llm.base_url}: im Haus (Loopback/privat) oder ausdrücklich erlaubt")
+        except AkbotError as error:
+            report(False, str(error))
         reachable = await model_endpoint_reachable(settings.llm.base_url)
         report(
             reachable,

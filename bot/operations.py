@@ -14,8 +14,6 @@ from bot import __version__
 from bot.errors import ConfigError
 from bot.storage import DB_FILENAME
 
-SECRET_FILES = ("credentials.json",)
-
 
 def _sqlite_copy(source: Path, target: Path) -> None:
     """SQLite's online backup: a consistent copy even while the bot writes (WAL)."""
@@ -34,7 +32,10 @@ def backup(data_dir: Path, target: Path) -> dict[str, Any]:
         raise ConfigError(f"bot.data_dir: no {DB_FILENAME} in {data_dir} — nothing to back up")
     if target.exists() and any(target.iterdir()):
         raise ConfigError(f"backup target {target} is not empty")
+    if target.resolve().is_relative_to(data_dir.resolve()):
+        raise ConfigError(f"backup target {target} lies inside bot.data_dir; choose a folder outside it")
     target.mkdir(parents=True, exist_ok=True)
+    target.chmod(0o700)  # keys and personal data: for the operator's eyes only
     files: dict[str, str] = {}
     for source in sorted(data_dir.rglob("*")):
         relative = source.relative_to(data_dir)
@@ -46,8 +47,7 @@ def backup(data_dir: Path, target: Path) -> dict[str, Any]:
             _sqlite_copy(source, destination)
         else:
             shutil.copy2(source, destination)
-        if source.name in SECRET_FILES:
-            destination.chmod(0o600)
+        destination.chmod(0o600)
         files[str(relative)] = hashlib.sha256(destination.read_bytes()).hexdigest()
     manifest = {"akbot": __version__, "created": datetime.now(UTC).isoformat(), "files": files}
     (target / "manifest.json").write_text(json.dumps(manifest, indent=2))

@@ -101,7 +101,7 @@ class MatrixSettings(Section):
     def _secrets_from_files(self) -> MatrixSettings:
         for key in SECRET_KEYS:
             path = getattr(self, f"{key}_file")
-            if path is not None and getattr(self, key) is None:
+            if path is not None:  # an explicit file wins over a value (e.g. a copied placeholder)
                 setattr(self, key, _read_secret_file(path, key))
         if self.password is None and self.access_token is None:
             raise ValueError("set password (or password_file) or access_token (or access_token_file)")
@@ -307,7 +307,7 @@ class LlmSettings(Section):
 
     @model_validator(mode="after")
     def _api_key_from_file(self) -> LlmSettings:
-        if self.api_key_file is not None and self.api_key is None:
+        if self.api_key_file is not None:
             self.api_key = _read_secret_file(self.api_key_file, "api_key")
         return self
 

@@ -451,3 +451,19 @@ def test_a_bad_duration_names_its_key(tmp_path: Path) -> None:
 
     assert message.startswith(f"{path}: reminders.late_grace: ")
     assert "\n" not in message
+
+
+def test_a_secret_file_wins_over_a_copied_placeholder(tmp_path: Path) -> None:
+    (tmp_path / "pw").write_text("aus-der-datei\n", encoding="utf-8")
+    path = write_config(
+        tmp_path,
+        f"""[matrix]
+homeserver = "https://matrix.lvr.de"
+user_id = "@akbot:lvr.de"
+password = "bitte-ändern"
+password_file = "{tmp_path / "pw"}"
+""",
+    )
+
+    password = load_settings(path).matrix.password
+    assert password is not None and password.get_secret_value() == "aus-der-datei"

@@ -112,6 +112,7 @@ class PrivacyService:
                 )
             counts["model_usage"] = execute("DELETE FROM llm_usage WHERE user_id = ?", [user_id]).rowcount
             execute("UPDATE audit SET actor = ? WHERE actor = ?", [FORMER_MEMBER, user_id])
+            execute("DELETE FROM kv WHERE key = ?", [f"direct:{user_id}"])
         return counts
 
     # ---- retention -----------------------------------------------------------------------------
