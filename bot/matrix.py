@@ -65,7 +65,7 @@ BACKFILL_MAX_PAGES = 5
 # Enough timeline per room to catch up after a short outage without paging.
 SYNC_FILTER: dict[str, Any] = {
     "presence": {"not_types": ["*"]},
-    "room": {"timeline": {"limit": 100}, "ephemeral": {"not_types": ["*"]}},
+    "room": {"timeline": {"limit": 250}, "ephemeral": {"not_types": ["*"]}},
 }
 CREATOR_POWER_LEVEL = 2**31  # "infinite": above any power level a room can set
 TOKEN_ERRORS = frozenset({"M_UNKNOWN_TOKEN", "M_MISSING_TOKEN"})
@@ -608,8 +608,14 @@ class MatrixAdapter:
             if not chunk:
                 break
             collected.extend(chunk)
-            oldest = chunk[-1]
-            if oldest.server_timestamp < since or self._ledger.seen(oldest.event_id):
+            # Stop at the first page that reaches what we know: our own messages, handled events,
+            # or the time before the bot served the room.
+            if any(
+                event.server_timestamp < since
+                or getattr(event, "sender", None) == self.user_id
+                or self._ledger.seen(event.event_id)
+                for event in chunk
+            ):
                 break
             token = response.end
         collected.reverse()

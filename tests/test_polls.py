@@ -302,3 +302,33 @@ async def test_withdrawing_ends_the_native_poll(
     assert withdrawn.state == "zurückgezogen"
     assert outbox.ended == [("$start1", "Diese Umfrage wurde zurückgezogen.")]
     assert scheduler.job_ids() == []
+
+
+async def test_summary_edits_never_come_closer_than_the_interval(
+    polls: PollService, outbox: Outbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+    import itertools
+    import time as clock_time
+
+    import bot.services.polls as polls_module
+
+    monkeypatch.setattr(polls_module, "SUMMARY_EDIT_INTERVAL_S", 0.2)
+    sent_at: list[float] = []
+
+    async def slow_edit(room_id: str, event_id: str, markdown: Markdown) -> None:
+        await asyncio.sleep(0.05)  # the homeserver takes its time
+        sent_at.append(clock_time.monotonic())
+        outbox.edits.append(render(markdown)[0])
+
+    outbox.edit = slow_edit  # type: ignore[method-assign]
+    poll = await polls.create(ROOM, CHAIR, QUESTION, "de")
+    voters = [f"@m{n}:lvr.de" for n in range(40)]
+    for n, voter in enumerate(voters):
+        polls.vote_text(ROOM, voter, poll.id, "1", cast_ts=float(n))
+        await asyncio.sleep(0.025)
+    await asyncio.sleep(0.6)
+
+    gaps = [b - a for a, b in itertools.pairwise(sent_at)]
+    assert gaps and min(gaps) >= 0.2 - 0.01
+    assert "40 ja" in outbox.edits[-1]  # the last edit shows every vote

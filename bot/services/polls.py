@@ -189,6 +189,7 @@ class PollService:
         self._roster: Roster | None = None
         self._last_edit: dict[int, float] = {}
         self._edit_pending: dict[int, asyncio.Task[None]] = {}
+        self._dirty: set[int] = set()
 
     def now(self) -> datetime:
         return self._clock().astimezone(self.tz)
@@ -322,19 +323,11 @@ class PollService:
 
     def votes(self, poll_id: int) -> list[Vote]:
         rows = self._db.query("SELECT * FROM votes WHERE poll_id = ? ORDER BY cast_ts", [poll_id])
-        return [
-            Vote(
-                voter=row["voter"],
-                choices={int(k): v for k, v in json.loads(row["choices"]).items()},
-                spoiled=bool(row["spoiled"]),
-                channel=row["channel"],
-                cast_ts=row["cast_ts"],
-            )
-            for row in rows
-        ]
+        return [_vote(row) for row in rows]
 
     def vote_of(self, poll_id: int, voter: str) -> Vote | None:
-        return next((vote for vote in self.votes(poll_id) if vote.voter == voter), None)
+        rows = list(self._db.query("SELECT * FROM votes WHERE poll_id = ? AND voter = ?", [poll_id, voter]))
+        return _vote(rows[0]) if rows else None
 
     def tally(self, poll: Poll) -> Tally:
         members = self._roster.members(poll.room_id) if self._roster else []
@@ -406,10 +399,19 @@ class PollService:
     # ---- the live summary ----------------------------------------------------------------------
 
     def refresh_summary(self, poll_id: int, room_id: str) -> None:
-        """Edit the summary soon: at once when the last edit is 2 s ago, else once when it is."""
-        if self._outbox is None or poll_id in self._edit_pending:
+        """Edit the summary soon: at once when the last edit is 2 s ago, else once when it is.
+
+        A change while an edit is planned or on its way marks the poll dirty; the planned edit
+        picks it up, or one more edit follows 2 s after the one being sent.
+        """
+        if self._outbox is None:
             return
-        wait = max(0.0, self._last_edit.get(poll_id, 0.0) + SUMMARY_EDIT_INTERVAL_S - time.monotonic())
+        if poll_id in self._edit_pending:
+            self._dirty.add(poll_id)
+            return
+        wait = max(
+            0.0, self._last_edit.get(poll_id, float("-inf")) + SUMMARY_EDIT_INTERVAL_S - time.monotonic()
+        )
         self._edit_pending[poll_id] = asyncio.get_running_loop().create_task(
             self._edit_later(poll_id, room_id, wait)
         )
@@ -417,8 +419,7 @@ class PollService:
     async def _edit_later(self, poll_id: int, room_id: str, wait: float) -> None:
         try:
             await asyncio.sleep(wait)
-            self._edit_pending.pop(poll_id, None)
-            self._last_edit[poll_id] = time.monotonic()
+            self._dirty.discard(poll_id)  # the edit below shows everything up to now
             poll = self.get(room_id, poll_id)
             if poll.summary_event_id and self._outbox is not None:
                 await self._outbox.edit(
@@ -427,7 +428,12 @@ class PollService:
         except Exception:
             log.exception("could not update the summary of poll %d", poll_id)
         finally:
+            # Counted from when the edit was out, so that edits never come closer than 2 s.
+            self._last_edit[poll_id] = time.monotonic()
             self._edit_pending.pop(poll_id, None)
+            if poll_id in self._dirty:
+                self._dirty.discard(poll_id)
+                self.refresh_summary(poll_id, room_id)
 
     def summary(self, poll: Poll, lang: str) -> Markdown:
         """The poll's live message: options with counts, who voted (unless anonymous), how to vote."""
@@ -648,6 +654,16 @@ class PollService:
             meeting_id=row["meeting_id"],
             nudged=bool(row["nudged"]),
         )
+
+
+def _vote(row: dict[str, Any]) -> Vote:
+    return Vote(
+        voter=row["voter"],
+        choices={int(k): v for k, v in json.loads(row["choices"]).items()},
+        spoiled=bool(row["spoiled"]),
+        channel=row["channel"],
+        cast_ts=row["cast_ts"],
+    )
 
 
 def result_line(poll: Poll, winner: Option | None, lang: str) -> Markdown:
