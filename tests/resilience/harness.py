@@ -135,6 +135,7 @@ class Exchange:
     started: float
     method: str
     path: str
+    size: int = 0
     status: int | None = None
     finished: float | None = None
 
@@ -156,24 +157,26 @@ class Exchange:
         return self.is_send and not self.is_reminder_send
 
 
-Intercept = Callable[[Exchange, bytes], Awaitable[bool]]
-"""Called with the homeserver's answer before it is passed on; True: the bot was killed, drop it."""
+Watch = Callable[[str, "Exchange", bytes], Awaitable[bool]]
+"""Sees every request three times: ``"request"`` before it is forwarded, ``"answer"`` once the
+homeserver answered (before the bot gets the answer), ``"relayed"`` after the bot got it. True at
+"request" or "answer" means the bot was killed: the request, or the answer, is dropped."""
 
 
 class HomeserverProxy:
     """Forwards every request of the bot to Synapse and notes it, with timestamps.
 
-    ``intercept`` sees each answer before the bot does, so a test can kill the bot at the exact
-    moment the homeserver has done something and the bot does not know yet. ``freeze`` stops all
-    forwarding at once: whatever a killed bot still had in its sockets never reaches Synapse.
+    ``watch`` lets a test kill the bot at an exact moment: before a request reaches the homeserver,
+    after the homeserver acted on it but before the bot heard back, or right after the bot got an
+    answer. ``freeze`` stops all forwarding at once: what a killed bot still had in its sockets
+    never reaches Synapse (as if the machine had lost power).
     """
 
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream.rstrip("/")
         self.exchanges: list[Exchange] = []
-        self.intercept: Intercept | None = None
+        self.watch: Watch | None = None
         self.frozen = False
-        self._in_flight: set[Exchange] = set()
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
         self.url = ""
@@ -184,7 +187,7 @@ class HomeserverProxy:
         )
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -209,48 +212,43 @@ class HomeserverProxy:
     def requests_since(self, moment: float) -> list[Exchange]:
         return [e for e in self.exchanges if e.started >= moment]
 
-    def quiet_for(self, seconds: float, kind: Callable[[Exchange], bool]) -> bool:
-        """No request of ``kind`` in flight, and the last one answered ``seconds`` ago or longer."""
-        if any(kind(e) for e in self._in_flight):
-            return False
-        now = time.monotonic()
-        return all(e.finished is None or now - e.finished >= seconds for e in self.exchanges if kind(e))
-
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         exchange = Exchange(time.monotonic(), request.method, request.path)
         self.exchanges.append(exchange)
         body = await request.read()
-        if self.frozen:
+        exchange.size = len(body)
+        if self.frozen or await self._watch("request", exchange, body):
             return self._sever(request)
         assert self._session is not None
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
-        self._in_flight.add(exchange)
         try:
-            try:
-                async with self._session.request(
-                    request.method,
-                    URL(self.upstream + request.raw_path, encoded=True),
-                    headers=headers,
-                    data=body,
-                    allow_redirects=False,
-                ) as answer:
-                    payload = await answer.read()
-                    status = answer.status
-                    answer_headers = {k: v for k, v in answer.headers.items() if k.lower() not in HOP_BY_HOP}
-                    if encoding := answer.headers.get("Content-Encoding"):
-                        answer_headers["Content-Encoding"] = encoding
-            except (aiohttp.ClientError, OSError) as error:
-                exchange.status = 502
-                return web.Response(status=502, text=f"proxy: {error}")
-            exchange.status = status
-            if self.intercept is not None and await self.intercept(exchange, payload):
-                return self._sever(request)
-            if self.frozen:
-                return self._sever(request)
-            return web.Response(status=status, body=payload, headers=answer_headers)
-        finally:
-            exchange.finished = time.monotonic()
-            self._in_flight.discard(exchange)
+            async with self._session.request(
+                request.method,
+                URL(self.upstream + request.raw_path, encoded=True),
+                headers=headers,
+                data=body,
+                allow_redirects=False,
+            ) as answer:
+                payload = await answer.read()
+                exchange.status = answer.status
+                answer_headers = {k: v for k, v in answer.headers.items() if k.lower() not in HOP_BY_HOP}
+                if encoding := answer.headers.get("Content-Encoding"):
+                    answer_headers["Content-Encoding"] = encoding
+        except (aiohttp.ClientError, OSError) as error:
+            exchange.status = 502
+            return web.Response(status=502, text=f"proxy: {error}")
+        if await self._watch("answer", exchange, payload) or self.frozen:
+            return self._sever(request)
+        response = web.Response(status=exchange.status, body=payload, headers=answer_headers)
+        with contextlib.suppress(ConnectionError):
+            await response.prepare(request)
+            await response.write_eof()
+        exchange.finished = time.monotonic()
+        await self._watch("relayed", exchange, payload)
+        return response
+
+    async def _watch(self, stage: str, exchange: Exchange, payload: bytes) -> bool:
+        return self.watch is not None and await self.watch(stage, exchange, payload)
 
     @staticmethod
     def _sever(request: web.Request) -> web.StreamResponse:
@@ -402,6 +400,20 @@ def reminders_in(events: list[Seen], bot_id: str, text: str) -> list[Seen]:
 
 def replies_in(events: list[Seen], bot_id: str, event_id: str) -> list[Seen]:
     return [e for e in events if e.sender == bot_id and e.in_reply_to == event_id]
+
+
+async def ask_on_record(room: BotRoom, who: ChatClient, text: str, timeout: float = 60.0) -> Seen:
+    """Send ``text``; the bot's answer as the homeserver keeps it (a burst of messages may leave a
+    gap in ``who``'s own sync)."""
+    event_id = await who.send(room.room_id, text)
+    found: list[Seen] = []
+
+    async def answered() -> bool:
+        found[:] = replies_in(await history(who, room.room_id), room.bot_id, event_id)
+        return bool(found)
+
+    await until(answered, timeout, f"an answer to {text!r}", interval=0.3)
+    return found[0]
 
 
 async def until(

@@ -9,9 +9,10 @@ else a story checks must still hold.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,11 +20,11 @@ import httpx
 import pytest
 
 from bot.homeserver import EmbeddedHomeserver
-from tests.chat import ChatClient, Seen
+from tests.chat import Seen
 from tests.resilience.harness import (
     BotRoom,
     Exchange,
-    answered_ping,
+    ask_on_record,
     event_id_of,
     history,
     open_bot_room,
@@ -47,6 +48,7 @@ class NotMarkedLate(AssertionError):
 CHOICES = ["1", "2 3?", "3", "1 2", "2?", "1? 3", "2", "1 3", "3?", "1 2 3"]
 VOTES = 20
 KILL_AT = 10  # votes sent before the bot dies; the rest arrive while it is dead
+ANSWER_MAX_BYTES = 2000
 REMINDERS = {"Lüften A": 4, "Lüften B": 4, "Lüften C": 4, "Lüften D": 5, "Lüften E": 5}
 OPTION_LINE = re.compile(r"Option (\d+): [^\n]*? – (\d+) ja, (\d+) wenn nötig")
 
@@ -77,110 +79,142 @@ class AfterTheKill:
     vote_ids: list[str]
     events: list[Seen]
     standing: str
-    killed_during: str  # what the bot was doing, as far as the proxy could tell
+    moment: str
 
 
-def freeze_and_kill(room: BotRoom) -> None:
-    """One synchronous step: nothing the dying bot still had on the wire reaches Synapse."""
-    assert room.proxy is not None
-    room.proxy.freeze()
-    room.bot.kill()
+Matches = Callable[[Exchange, bytes], Awaitable[bool]]
 
 
-async def kill_between_confirmations(room: BotRoom) -> str:
-    """Kill at a moment when no answer is on its way: nothing in flight with a random
-    transaction id, the last one answered 0.1 s ago or longer (the bot has recorded it by then).
-    Reminder sends may be in flight; they are meant to survive that."""
-    assert room.proxy is not None
-    deadline = time.monotonic() + 20
-    while not room.proxy.quiet_for(0.1, Exchange.is_other_send):
-        assert time.monotonic() < deadline, "the bot never paused between two answers"
-        await asyncio.sleep(0.005)
-    busy = [e.path.rsplit("/", 3)[-2] for e in room.proxy._in_flight if e.is_reminder_send]
-    freeze_and_kill(room)
-    return f"between answers, {len(busy)} reminder send(s) in flight"
+@dataclass(frozen=True)
+class KillPoint:
+    """When the bot dies: at the first exchange the proxy sees at ``stage`` that ``matches``."""
+
+    moment: str
+    stage: str  # "request" (not yet forwarded) | "answer" (done by Synapse, not yet relayed) | "relayed"
+    matches: Callable[[BotRoom, list[str]], Matches]
+    armed_at_vote: int = KILL_AT - 1  # just before the last vote the bot is meant to see
 
 
-def kill_when(room: BotRoom, matches: Callable[[Exchange, bytes], object]) -> asyncio.Event:
-    """Arm the proxy: the first answer of the homeserver that ``matches`` is not passed on —
-    the bot is killed right after the homeserver did the work and before the bot heard of it."""
-    assert room.proxy is not None
-    killed = asyncio.Event()
-
-    async def intercept(exchange: Exchange, payload: bytes) -> bool:
-        if killed.is_set() or exchange.status != 200:
+def sync_bringing_a_vote(room: BotRoom, _: list[str]) -> Matches:
+    async def matches(exchange: Exchange, payload: bytes) -> bool:
+        if exchange.method != "GET" or not exchange.path.endswith("/sync") or exchange.status != 200:
             return False
-        found = matches(exchange, payload)
-        if asyncio.iscoroutine(found):
-            found = await found
-        if not found or killed.is_set():
-            return False
-        freeze_and_kill(room)
-        killed.set()
-        return True
+        joined = json.loads(payload).get("rooms", {}).get("join", {}).get(room.room_id, {})
+        return any(e.get("sender") != room.bot_id for e in joined.get("timeline", {}).get("events", []))
 
-    room.proxy.intercept = intercept
-    return killed
+    return matches
 
 
-async def kill_story(homeserver: EmbeddedHomeserver, root: Path, kill: str) -> AfterTheKill:
-    """A poll, five reminders falling due around the kill, twenty votes, SIGKILL, restart."""
-    room = await open_bot_room(homeserver, root, members=3, behind_proxy=True)
-    assert room.proxy is not None
-    created = (await room.ask(room.chair, "!umfrage Welche Farbe?; Rot; Grün; Blau")).body
-    poll_id = re.search(r"Umfrage #(\d+) ist gestartet", created).group(1)  # type: ignore[union-attr]
-    for number, (text, seconds) in enumerate(REMINDERS.items()):
-        member = room.members[number % 3]
-        confirmed = await room.ask(member, f"!erinnerung in {seconds} Sekunden; {text}")
-        assert confirmed.body.startswith("Ich erinnere Sie am "), confirmed.body
+def answer_leaving(_: BotRoom, __: list[str]) -> Matches:
+    async def matches(exchange: Exchange, _: bytes) -> bool:
+        # An answer to a vote is about 1 KB encrypted; the poll summary's edits, the only other
+        # sends with random transaction ids now, carry the whole summary twice (3.5 KB).
+        return exchange.is_other_send and exchange.size < ANSWER_MAX_BYTES
 
-    vote_ids: list[str] = []
-    killed: asyncio.Event | None = None
-    killed_during = ""
-    if kill == "reminder_in_flight":
-        killed = kill_when(room, lambda exchange, _: exchange.is_reminder_send)
-        killed_during = "a reminder accepted by the homeserver, not yet by the bot"
+    return matches
 
-    async def is_vote_confirmation(exchange: Exchange, payload: bytes) -> bool:
+
+def reminder_taken(_: BotRoom, __: list[str]) -> Matches:
+    async def matches(exchange: Exchange, _: bytes) -> bool:
+        return exchange.is_reminder_send and exchange.status == 200
+
+    return matches
+
+
+def vote_confirmation_taken(room: BotRoom, vote_ids: list[str]) -> Matches:
+    async def matches(exchange: Exchange, payload: bytes) -> bool:
         event_id = event_id_of(payload)
-        if not exchange.is_other_send or event_id is None:
+        if not exchange.is_other_send or exchange.status != 200 or event_id is None:
             return False
-        try:
+        try:  # which message it was, the chair's client can tell once Synapse shows it
             sent = await room.chair.wait_for(lambda e: e.event_id == event_id, timeout=10)
         except AssertionError:
             return False
         return sent.in_reply_to in vote_ids
 
+    return matches
+
+
+KILL_POINTS = {
+    "as_votes_arrive": KillPoint(
+        "right after a sync brought it votes, before it could answer them", "relayed", sync_bringing_a_vote
+    ),
+    "answer_on_the_wire": KillPoint(
+        "with its answer to a vote on the wire, not yet at the homeserver", "request", answer_leaving
+    ),
+    "reminder_taken": KillPoint(
+        "after the homeserver took a due reminder, before the bot heard back",
+        "answer",
+        reminder_taken,
+        armed_at_vote=0,  # the reminders fall due around the middle of the burst
+    ),
+    "confirmation_taken": KillPoint(
+        "after the homeserver took a vote confirmation, before the bot heard back",
+        "answer",
+        vote_confirmation_taken,
+    ),
+}
+
+
+def arm(room: BotRoom, point: KillPoint, vote_ids: list[str]) -> asyncio.Event:
+    """SIGKILL the bot at ``point``, in the same step as freezing the proxy: nothing the dying bot
+    still had on the wire reaches Synapse, and no answer reaches the bot."""
+    assert room.proxy is not None
+    proxy, matches = room.proxy, point.matches(room, vote_ids)
+    killed = asyncio.Event()
+
+    async def watch(stage: str, exchange: Exchange, payload: bytes) -> bool:
+        if stage != point.stage or killed.is_set() or not await matches(exchange, payload):
+            return False
+        if not killed.is_set():  # another exchange may have matched while this one was checked
+            proxy.freeze()
+            room.bot.kill()
+            killed.set()
+        return True
+
+    proxy.watch = watch
+    return killed
+
+
+async def kill_story(homeserver: EmbeddedHomeserver, root: Path, kill: str) -> AfterTheKill:
+    """A poll, five reminders falling due around the kill, three members casting twenty votes;
+    SIGKILL after ten, the other ten while the bot is dead; restart with the same data."""
+    point = KILL_POINTS[kill]
+    room = await open_bot_room(homeserver, root, members=3, behind_proxy=True)
+    assert room.proxy is not None
+    created = (await room.ask(room.chair, "!umfrage Welche Farbe?; Rot; Grün; Blau")).body
+    poll_id = re.search(r"Umfrage #(\d+) ist gestartet", created).group(1)  # type: ignore[union-attr]
+    for number, (text, seconds) in enumerate(REMINDERS.items()):
+        confirmed = await room.ask(room.members[number % 3], f"!erinnerung in {seconds} Sekunden; {text}")
+        assert confirmed.body.startswith("Ich erinnere Sie am "), confirmed.body
+
+    vote_ids: list[str] = []
+    killed = asyncio.Event()
     for number, (member, selection) in enumerate(vote_plan()):
-        if kill == "confirmation_in_flight" and number == KILL_AT - 1:
-            killed = kill_when(room, is_vote_confirmation)
-            killed_during = "a vote confirmation accepted by the homeserver, not yet by the bot"
+        if number == point.armed_at_vote:
+            killed = arm(room, point, vote_ids)
         if number == KILL_AT:
-            if kill == "between_confirmations":
-                killed_during = await kill_between_confirmations(room)
-            else:
-                assert killed is not None
-                await asyncio.wait_for(killed.wait(), 30)
+            await asyncio.wait_for(killed.wait(), 30)
         vote_ids.append(await room.members[member].send(room.room_id, f"!abstimmen #{poll_id} {selection}"))
         await asyncio.sleep(0.1)
     assert not room.bot.running
 
-    await asyncio.sleep(0.5)  # whatever the dead bot left in its sockets is dropped, not forwarded
-    room.proxy.intercept = None
+    await asyncio.sleep(0.5)  # what the dead bot left in its sockets is dropped while frozen
+    room.proxy.watch = None
     room.proxy.thaw()
     room.bot.start()
     await room.bot.serving()
     # The bot handles a room's events in order: once this is answered, every vote was handled.
-    await room.ask(room.members[0], "!ping", timeout=60)
+    await ask_on_record(room, room.members[0], "!ping")
 
     async def every_reminder_arrived() -> bool:
         events = await history(room.chair, room.room_id)
         return all(reminders_in(events, room.bot_id, text) for text in REMINDERS)
 
     await until(every_reminder_arrived, 30, "all five reminders")
-    standing = (await room.ask(room.chair, f"!umfrage stand {poll_id}")).body
+    standing = (await ask_on_record(room, room.chair, f"!umfrage stand {poll_id}")).body
     events = await history(room.chair, room.room_id)
-    return AfterTheKill(room, poll_id, vote_ids, events, standing, killed_during)
+    return AfterTheKill(room, poll_id, vote_ids, events, standing, point.moment)
 
 
 def check_reminders_and_standing(after: AfterTheKill) -> None:
@@ -188,7 +222,7 @@ def check_reminders_and_standing(after: AfterTheKill) -> None:
     assert undecryptable(events, room.bot_id) == []
     for text in REMINDERS:
         arrived = reminders_in(events, room.bot_id, text)
-        assert len(arrived) == 1, (text, [e.body for e in arrived], after.killed_during)
+        assert len(arrived) == 1, (text, [e.body for e in arrived], after.moment)
     assert standing_counts(after.standing) == expected_standing(vote_plan()), after.standing
     assert "Alle haben abgestimmt." not in after.standing  # the chair did not vote
 
@@ -197,15 +231,15 @@ def check_one_confirmation_per_vote(after: AfterTheKill) -> None:
     room, events = after.room, after.events
     for event_id in after.vote_ids:
         answers = replies_in(events, room.bot_id, event_id)
-        assert answers, f"vote {event_id} got no confirmation ({after.killed_during})"
+        assert answers, f"vote {event_id} got no confirmation ({after.moment})"
         assert all(a.body.startswith(f"Ihre Stimme zu Umfrage #{after.poll_id}: ") for a in answers)
         if len(answers) != 1:
             raise RepeatedConfirmation(
-                f"vote {event_id} confirmed {len(answers)} times; killed during {after.killed_during}"
+                f"vote {event_id} confirmed {len(answers)} times; killed during {after.moment}"
             )
 
 
-@pytest.mark.parametrize("kill", ["between_confirmations", "reminder_in_flight"])
+@pytest.mark.parametrize("kill", ["as_votes_arrive", "answer_on_the_wire", "reminder_taken"])
 async def test_sigkill_mid_burst_loses_no_vote_and_repeats_no_answer_or_reminder(
     homeserver: EmbeddedHomeserver, tmp_path: Path, kill: str
 ) -> None:
@@ -227,7 +261,7 @@ async def test_sigkill_mid_burst_loses_no_vote_and_repeats_no_answer_or_reminder
 async def test_sigkill_after_the_homeserver_took_a_vote_confirmation_does_not_repeat_it(
     homeserver: EmbeddedHomeserver, tmp_path: Path
 ) -> None:
-    after = await kill_story(homeserver, tmp_path, "confirmation_in_flight")
+    after = await kill_story(homeserver, tmp_path, "confirmation_taken")
     try:
         check_reminders_and_standing(after)
         check_one_confirmation_per_vote(after)
@@ -262,7 +296,7 @@ async def test_bot_rides_out_a_30_s_homeserver_outage_and_delivers_overdue_remin
         finally:
             await asyncio.to_thread(homeserver.start)
 
-        pong = await room.ask(member, "!ping", timeout=60)
+        pong = await ask_on_record(room, member, "!ping", timeout=60)
         assert pong.body.startswith("pong")
         assert room.bot.running, room.bot.log
 
@@ -272,7 +306,7 @@ async def test_bot_rides_out_a_30_s_homeserver_outage_and_delivers_overdue_remin
 
         # Usually within seconds; a reminder whose send gave up is tried again after 60 s.
         await until(both_arrived, 100, "both reminders after the outage")
-        await room.ask(member, "!ping")
+        await ask_on_record(room, member, "!ping")
         events = await history(member, room.room_id)
         arrived = {text: reminders_in(events, room.bot_id, text) for text in texts}
         assert all(len(found) == 1 for found in arrived.values()), arrived
@@ -334,14 +368,21 @@ async def test_ten_reminders_due_at_once_all_arrive_once_at_one_message_per_seco
         commands = []
         for number, text in enumerate(texts):
             member = room.members[number % 2]
-            commands.append((member, await member.send(room.room_id, f"!erinnerung in 6 Sekunden; {text}")))
+            commands.append(await member.send(room.room_id, f"!erinnerung in 6 Sekunden; {text}"))
         sent = time.monotonic()
-        for member, event_id in commands:
-            confirmed = await member.reply_to(event_id, room.bot_id)
-            assert confirmed.body.startswith("Ich erinnere Sie am "), confirmed.body
+
+        async def all_confirmed() -> bool:
+            events = await history(room.chair, room.room_id)
+            return all(replies_in(events, room.bot_id, event_id) for event_id in commands)
+
+        await until(all_confirmed, 20, "ten confirmations", interval=0.2)
         limited = await admin.post(limit_url, json={"messages_per_second": 1, "burst_count": 1})
         limited.raise_for_status()
         assert time.monotonic() - sent < 5, "the reminders were not all set before they fell due"
+        events = await history(room.chair, room.room_id)
+        confirmations = [replies_in(events, room.bot_id, event_id)[0].body for event_id in commands]
+        due = {re.search(r"(\d\d:\d\d:\d\d) Uhr", body).group(1) for body in confirmations}  # type: ignore[union-attr]
+        assert len(due) <= 2, f"not due at (about) the same second: {confirmations}"
 
         async def all_arrived() -> bool:
             events = await history(room.chair, room.room_id)
@@ -349,7 +390,7 @@ async def test_ten_reminders_due_at_once_all_arrive_once_at_one_message_per_seco
 
         await until(all_arrived, 40, "ten reminders at one message per second")
         delivered = time.monotonic() - sent
-        await answered_ping(room, room.members[0])
+        await ask_on_record(room, room.members[0], "!ping")
         events = await history(room.chair, room.room_id)
         for text in texts:
             assert len(reminders_in(events, room.bot_id, text)) == 1, text
