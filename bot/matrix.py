@@ -60,6 +60,7 @@ SYNC_TIMEOUT_MS = 8_000
 BACKOFF_START_S = 1.0
 BACKOFF_CAP_S = 30.0
 SEND_ATTEMPTS = 6
+SEND_WORKERS = 4
 UNDECRYPTED_KEEP_S = 600.0
 BACKFILL_MAX_PAGES = 5
 # Enough timeline per room to catch up after a short outage without paging.
@@ -307,7 +308,7 @@ class MatrixAdapter:
         self._configured_ids: set[str] = set()
         self._served_since: dict[str, float] = {}
         self._queue: asyncio.Queue[_Outgoing] = asyncio.Queue()
-        self._sender: asyncio.Task[None] | None = None
+        self._senders: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
         self._fatal: FatalMatrixError | None = None
         self._undecrypted: list[_Undecrypted] = []
@@ -420,7 +421,11 @@ class MatrixAdapter:
                     return
         for room_id in self._rooms.invited_rooms():
             self._served_since[room_id] = self._rooms.remember(room_id, "invite")
-        self._sender = asyncio.create_task(self._send_loop(), name="matrix-send")
+        # A few sends in flight at once; each caller still waits for its own, so one handler's
+        # messages keep their order.
+        self._senders = [
+            asyncio.create_task(self._send_loop(), name=f"matrix-send-{n}") for n in range(SEND_WORKERS)
+        ]
         await self._first_sync()
         if not self._stopping.is_set():
             await self._join_configured_rooms()
@@ -578,6 +583,14 @@ class MatrixAdapter:
         events = list(timeline.events)
         if timeline.limited and timeline.prev_batch:
             events = await self._backfill(room_id, timeline.prev_batch) + events
+        # Members are independent of each other: one member's commands run in order, while
+        # different members' commands (a burst of 200 votes) are handled side by side.
+        by_sender: dict[str, list[Any]] = {}
+        for event in events:
+            by_sender.setdefault(str(getattr(event, "sender", "")), []).append(event)
+        await asyncio.gather(*(self._dispatch_in_order(room_id, own) for own in by_sender.values()))
+
+    async def _dispatch_in_order(self, room_id: str, events: list[Any]) -> None:
         for event in events:
             await self._dispatch(room_id, event)
 
@@ -963,11 +976,12 @@ class MatrixAdapter:
 
     async def close(self, drain_timeout: float = 10.0) -> None:
         """Send what is queued (bounded wait), then close the connection."""
-        if self._sender is not None:
+        if self._senders:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._queue.join(), timeout=drain_timeout)
-            self._sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sender
+            for sender in self._senders:
+                sender.cancel()
+            await asyncio.gather(*self._senders, return_exceptions=True)
+            self._senders = []
         if self._client is not None:
             await self._client.close()
