@@ -182,7 +182,13 @@ class Demo:
         self.print("Starte lokales Sprachmodell (Gemma 3 270M, llama.cpp) …")
         self.model_server = modelserver.ModelServer(self.root / "model-server.log")
         await asyncio.to_thread(self.model_server.start)
-        return LlmSettings(base_url=self.model_server.base_url, model=modelserver.MODEL_NAME, max_tokens=256)
+        return LlmSettings(
+            base_url=self.model_server.base_url,
+            model=modelserver.MODEL_NAME,
+            max_tokens=256,
+            max_concurrent=1,  # this server computes one answer at a time: show the queue instead
+            fold_system_prompt=True,  # llama.cpp's gemma chat format drops system messages
+        )
 
     def _member_adapter(
         self, url: str, mxid: str, password: str, rooms: list[str], handler: EventHandler

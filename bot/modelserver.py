@@ -70,6 +70,9 @@ class ModelServer:
             str(self.port),
             "--chat_format",
             "gemma",
+            # By default a new request cuts off the stream of a running one; answers must finish.
+            "--interrupt_requests",
+            "False",
             "--n_ctx",
             "4096",
         ]

@@ -292,6 +292,9 @@ class LlmSettings(Section):
     allowed_hosts: list[str] = Field(default_factory=list)
     allow_external: bool = False
     log_prompts: bool = False
+    fold_system_prompt: bool = False
+    """Send the system prompt inside the first user message — for servers whose chat format drops
+    system messages (llama.cpp with ``--chat_format gemma``)."""
 
     @field_validator("base_url")
     @classmethod

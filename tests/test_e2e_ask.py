@@ -21,7 +21,13 @@ LABEL = f"KI-generiert · lokales Modell {MODEL_NAME} · keine verbindliche Ausk
 async def world(
     homeserver: EmbeddedHomeserver, model_server: ModelServer, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[World]:
-    llm = LlmSettings(base_url=model_server.base_url, model=MODEL_NAME, max_tokens=96, edit_interval=0.2)
+    llm = LlmSettings(
+        base_url=model_server.base_url,
+        model=MODEL_NAME,
+        max_tokens=96,
+        edit_interval=0.2,
+        fold_system_prompt=True,
+    )
     built = await build_world(homeserver, tmp_path_factory.mktemp("ask"), llm=llm)
     yield built
     await close_world(built)
@@ -108,10 +114,12 @@ async def test_follow_up_in_the_thread_carries_the_earlier_turn(world: World) ->
     finally:
         app.llm.client.stream = original  # type: ignore[method-assign]
 
-    assert [m["role"] for m in sent[-1]] == ["system", "user", "assistant", "user"]
-    assert sent[-1][1]["content"] == "Nenne eine Farbe."
-    assert sent[-1][2]["content"].strip() == earlier
-    assert sent[-1][3]["content"] == "Und noch eine?"
+    # The system prompt rides in the first user message (this server's chat format drops system roles).
+    assert [m["role"] for m in sent[-1]] == ["user", "assistant", "user"]
+    assert sent[-1][0]["content"].endswith("\n\nNenne eine Farbe.")
+    assert sent[-1][0]["content"].startswith("Sie sind der KI-Assistent")
+    assert sent[-1][1]["content"].strip() == earlier
+    assert sent[-1][2]["content"] == "Und noch eine?"
 
 
 async def test_other_commands_stay_fast_while_an_answer_streams(world: World) -> None:

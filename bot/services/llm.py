@@ -406,6 +406,9 @@ class LlmService:
             messages.append({"role": "user", "content": asked})
             messages.append({"role": "assistant", "content": answered})
         messages.append({"role": "user", "content": question})
+        if self.settings.fold_system_prompt:
+            system = messages.pop(0)["content"]
+            messages[0] = {"role": "user", "content": f"{system}\n\n{messages[0]['content']}"}
         return messages
 
     def _remember(self, thread_root: str, question: str, answer: str) -> None:
