@@ -160,7 +160,7 @@ class Exchange:
 Watch = Callable[[str, "Exchange", bytes], Awaitable[bool]]
 """Sees every request three times: ``"request"`` before it is forwarded, ``"answer"`` once the
 homeserver answered (before the bot gets the answer), ``"relayed"`` after the bot got it. True at
-"request" or "answer" means the bot was killed: the request, or the answer, is dropped."""
+"request" or "answer": drop the request, or the answer (the watch has killed the bot)."""
 
 
 class HomeserverProxy:
@@ -168,15 +168,18 @@ class HomeserverProxy:
 
     ``watch`` lets a test kill the bot at an exact moment: before a request reaches the homeserver,
     after the homeserver acted on it but before the bot heard back, or right after the bot got an
-    answer. ``freeze`` stops all forwarding at once: what a killed bot still had in its sockets
-    never reaches Synapse (as if the machine had lost power).
+    answer. ``hold`` keeps new requests from the homeserver; ``cut`` (right after a kill) drops
+    whatever the dead bot left, held or in flight — as if the machine had lost power.
     """
 
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream.rstrip("/")
         self.exchanges: list[Exchange] = []
         self.watch: Watch | None = None
-        self.frozen = False
+        self._open = asyncio.Event()
+        self._open.set()
+        self._generation = 0
+        self._upstream: set[Exchange] = set()
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
         self.url = ""
@@ -198,16 +201,25 @@ class HomeserverProxy:
         return self.url
 
     async def close(self) -> None:
+        self.cut()
+        self.release()
         if self._runner is not None:
             await self._runner.cleanup()
         if self._session is not None:
             await self._session.close()
 
-    def freeze(self) -> None:
-        self.frozen = True
+    def hold(self) -> None:
+        self._open.clear()
 
-    def thaw(self) -> None:
-        self.frozen = False
+    def cut(self) -> None:
+        self._generation += 1
+
+    def release(self) -> None:
+        self._open.set()
+
+    def sends_outstanding(self, but: Exchange | None = None) -> list[Exchange]:
+        """Room sends the homeserver may have acted on while the bot has not had the answer."""
+        return [e for e in self._upstream if e.is_send and e is not but]
 
     def requests_since(self, moment: float) -> list[Exchange]:
         return [e for e in self.exchanges if e.started >= moment]
@@ -215,37 +227,48 @@ class HomeserverProxy:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         exchange = Exchange(time.monotonic(), request.method, request.path)
         self.exchanges.append(exchange)
+        generation = self._generation
         body = await request.read()
         exchange.size = len(body)
-        if self.frozen or await self._watch("request", exchange, body):
+        await self._open.wait()
+        if self._gone(request, generation) or await self._watch("request", exchange, body):
             return self._sever(request)
         assert self._session is not None
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
+        self._upstream.add(exchange)
         try:
-            async with self._session.request(
-                request.method,
-                URL(self.upstream + request.raw_path, encoded=True),
-                headers=headers,
-                data=body,
-                allow_redirects=False,
-            ) as answer:
-                payload = await answer.read()
-                exchange.status = answer.status
-                answer_headers = {k: v for k, v in answer.headers.items() if k.lower() not in HOP_BY_HOP}
-                if encoding := answer.headers.get("Content-Encoding"):
-                    answer_headers["Content-Encoding"] = encoding
-        except (aiohttp.ClientError, OSError) as error:
-            exchange.status = 502
-            return web.Response(status=502, text=f"proxy: {error}")
-        if await self._watch("answer", exchange, payload) or self.frozen:
-            return self._sever(request)
-        response = web.Response(status=exchange.status, body=payload, headers=answer_headers)
-        with contextlib.suppress(ConnectionError):
-            await response.prepare(request)
-            await response.write_eof()
-        exchange.finished = time.monotonic()
+            try:
+                async with self._session.request(
+                    request.method,
+                    URL(self.upstream + request.raw_path, encoded=True),
+                    headers=headers,
+                    data=body,
+                    allow_redirects=False,
+                ) as answer:
+                    payload = await answer.read()
+                    exchange.status = answer.status
+                    answer_headers = {k: v for k, v in answer.headers.items() if k.lower() not in HOP_BY_HOP}
+                    if encoding := answer.headers.get("Content-Encoding"):
+                        answer_headers["Content-Encoding"] = encoding
+            except (aiohttp.ClientError, OSError) as error:
+                exchange.status = 502
+                return web.Response(status=502, text=f"proxy: {error}")
+            if await self._watch("answer", exchange, payload) or self._gone(request, generation):
+                return self._sever(request)
+            response = web.Response(status=exchange.status, body=payload, headers=answer_headers)
+            with contextlib.suppress(ConnectionError):
+                await response.prepare(request)
+                await response.write_eof()
+            exchange.finished = time.monotonic()
+        finally:
+            self._upstream.discard(exchange)
         await self._watch("relayed", exchange, payload)
         return response
+
+    def _gone(self, request: web.Request, generation: int) -> bool:
+        """Did the bot that sent this die (cut since, or its connection closed)?"""
+        transport = request.transport
+        return generation != self._generation or transport is None or transport.is_closing()
 
     async def _watch(self, stage: str, exchange: Exchange, payload: bytes) -> bool:
         return self.watch is not None and await self.watch(stage, exchange, payload)
