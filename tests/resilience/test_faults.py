@@ -2,7 +2,9 @@
 with SIGKILL mid-burst, cut off from its homeserver, its token revoked, its sending rate-limited.
 
 What counts is what the homeserver keeps: answers and reminders are counted in the room's history.
-Known bugs are strict xfails that fail only on their own exception (``raises=``), so everything
+The kills go through a proxy between bot and Synapse, so each story dies at a named moment (a sync
+just relayed, an answer on the wire, a reminder taken by Synapse but not yet acknowledged) instead
+of wherever the scheduler of the day puts a random kill. Known bugs are strict xfails that fail only on their own exception (``raises=``), so everything
 else a story checks must still hold.
 """
 
