@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from collections import deque
@@ -22,6 +23,7 @@ from bot.matrix import (
     poll_end_content,
     poll_response,
     poll_start_content,
+    transaction_for,
 )
 from bot.metrics import Metrics
 from bot.render import Markdown, render, render_untrusted
@@ -190,7 +192,8 @@ class App:
         room_mention: bool = False,
         transaction_id: str | None = None,
     ) -> str:
-        # m.text, not m.notice: push rules silence notices, and a reminder must ring.
+        # m.text, not m.notice: push rules silence notices, and a reminder must ring. Few attempts:
+        # the reminders service retries itself, so that a retry after an outage says it is late.
         return await self.adapter.send_message(
             room_id,
             markdown,
@@ -198,6 +201,7 @@ class App:
             room_mention=room_mention,
             msgtype="m.text",
             transaction_id=transaction_id,
+            attempts=2,
         )
 
     # ---- PollOutbox and Roster (what the polls service posts and asks) --------------------------
@@ -286,11 +290,20 @@ class App:
         thread_root = relation.get("event_id") if relation.get("rel_type") == "m.thread" else None
         lang = self.rooms.language(room_id)
 
+        sent = itertools.count()  # a handler's n-th message: the same n when a crash replays it
+
         async def upload(filename: str, data: bytes, mimetype: str) -> str:
-            return await self.adapter.send_file(room_id, filename, data, mimetype, reply_to=event_id)
+            transaction_id = transaction_for(event_id, str(next(sent)))
+            return await self.adapter.send_file(
+                room_id, filename, data, mimetype, reply_to=event_id, transaction_id=transaction_id
+            )
 
         async def reply(markdown: Markdown, *, mentions: Sequence[str] = ()) -> str:
-            return await self.adapter.send_message(room_id, markdown, reply_to=event_id, mentions=mentions)
+            # Derived from the command: answering it again after a crash returns the first answer.
+            transaction_id = transaction_for(event_id, str(next(sent)))
+            return await self.adapter.send_message(
+                room_id, markdown, reply_to=event_id, mentions=mentions, transaction_id=transaction_id
+            )
 
         ctx = Context(
             room_id=room_id,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fnmatch
+import hashlib
 import io
 import json
 import logging
@@ -106,6 +107,11 @@ class IncomingEvent:
 
 
 EventHandler = Callable[[IncomingEvent], Awaitable[None]]
+
+
+def transaction_for(*parts: str) -> str:
+    """A transaction id that is the same whenever the same thing is sent again (after a crash)."""
+    return "akbot-" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:40]
 
 
 class SendError(Exception):
@@ -265,6 +271,7 @@ class _Outgoing:
     content: dict[str, Any]
     future: asyncio.Future[str]
     transaction_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    attempts: int = SEND_ATTEMPTS
 
 
 @dataclass
@@ -790,14 +797,23 @@ class MatrixAdapter:
         room_mention: bool = False,
         msgtype: str = "m.notice",
         transaction_id: str | None = None,
+        attempts: int = SEND_ATTEMPTS,
     ) -> str:
         content = message_content(
             markdown, reply_to=reply_to, mentions=mentions, room_mention=room_mention, msgtype=msgtype
         )
-        return await self.send_event(room_id, "m.room.message", content, transaction_id=transaction_id)
+        return await self.send_event(
+            room_id, "m.room.message", content, transaction_id=transaction_id, attempts=attempts
+        )
 
     async def send_event(
-        self, room_id: str, event_type: str, content: dict[str, Any], *, transaction_id: str | None = None
+        self,
+        room_id: str,
+        event_type: str,
+        content: dict[str, Any],
+        *,
+        transaction_id: str | None = None,
+        attempts: int = SEND_ATTEMPTS,
     ) -> str:
         """Queue an event; returns its event id once the homeserver accepted it.
 
@@ -807,7 +823,7 @@ class MatrixAdapter:
         if self._fatal is not None:
             raise self._fatal
         future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        item = _Outgoing(room_id, event_type, content, future)
+        item = _Outgoing(room_id, event_type, content, future, attempts=attempts)
         if transaction_id is not None:
             item.transaction_id = transaction_id
         await self._queue.put(item)
@@ -817,7 +833,14 @@ class MatrixAdapter:
         return await self.send_event(room_id, "m.room.message", edit_content(event_id, markdown))
 
     async def send_file(
-        self, room_id: str, filename: str, data: bytes, mimetype: str, *, reply_to: str | None = None
+        self,
+        room_id: str,
+        filename: str,
+        data: bytes,
+        mimetype: str,
+        *,
+        reply_to: str | None = None,
+        transaction_id: str | None = None,
     ) -> str:
         """Upload ``data`` (encrypted in encrypted rooms) and post it as an ``m.file``."""
         encrypted = self.encryption and self.is_encrypted(room_id)
@@ -841,7 +864,7 @@ class MatrixAdapter:
             content["url"] = uri
         if reply_to is not None:
             content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
-        return await self.send_event(room_id, "m.room.message", content)
+        return await self.send_event(room_id, "m.room.message", content, transaction_id=transaction_id)
 
     async def _send_loop(self) -> None:
         while True:
@@ -867,7 +890,7 @@ class MatrixAdapter:
                 )
             except (aiohttp.ClientError, TimeoutError, OSError) as error:
                 failures += 1
-                if failures >= SEND_ATTEMPTS:
+                if failures >= item.attempts:
                     raise SendError(f"homeserver unreachable: {error}") from error
                 await asyncio.sleep(_backoff(failures - 1))
                 continue
@@ -881,7 +904,7 @@ class MatrixAdapter:
                 await asyncio.sleep(wait_ms / 1000)
                 continue
             failures += 1
-            if failures >= SEND_ATTEMPTS or (response.status_code or "").startswith("M_"):
+            if failures >= item.attempts or (response.status_code or "").startswith("M_"):
                 raise SendError(f"{response.status_code}: {response.message}")
             await asyncio.sleep(_backoff(failures - 1))
 

@@ -32,8 +32,10 @@ from bot.timeparse import When, describe_rrule, format_datetime, next_occurrence
 
 log = logging.getLogger(__name__)
 
-LATE_AFTER = timedelta(seconds=60)
+LATE_AFTER = timedelta(seconds=15)
 """A delivery this much after its time is marked late (the job itself fires within a second)."""
+RETRY_AFTER = timedelta(seconds=10)
+"""After a failed send (homeserver away) the reminder is tried again this much later."""
 MAX_ACTIVE_PER_USER = 200
 
 
@@ -329,10 +331,10 @@ class ReminderService:
             )
         except Exception:
             # Stays pending and due: the next start (or the retry job) sends it with the same id.
-            log.exception("reminder %d could not be delivered; retrying in 60 s", reminder.id)
+            log.warning("reminder %d could not be delivered; retrying in %s", reminder.id, RETRY_AFTER)
             if self._scheduler is not None:
                 self._scheduler.at(
-                    f"reminder:{reminder.id}", self.now() + timedelta(seconds=60), self.deliver, reminder.id
+                    f"reminder:{reminder.id}", self.now() + RETRY_AFTER, self.deliver, reminder.id
                 )
             return
         self._advance(reminder, outcome="sent", event_id=event_id)

@@ -4,8 +4,7 @@ with SIGKILL mid-burst, cut off from its homeserver, its token revoked, its send
 What counts is what the homeserver keeps: answers and reminders are counted in the room's history.
 The kills go through a proxy between bot and Synapse, so each story dies at a named moment (a sync
 just relayed, an answer on the wire, a reminder taken by Synapse but not yet acknowledged) instead
-of wherever the scheduler of the day puts a random kill. Known bugs are strict xfails that fail only on their own exception (``raises=``), so everything
-else a story checks must still hold.
+of wherever the scheduler of the day puts a random kill.
 """
 
 from __future__ import annotations
@@ -45,7 +44,7 @@ BERLIN = ZoneInfo("Europe/Berlin")  # the bot's default time zone
 
 
 class RepeatedConfirmation(AssertionError):
-    """A command was answered twice (known bug, see the xfail)."""
+    """A command was answered twice."""
 
 
 class NotMarkedLate(AssertionError):
@@ -178,7 +177,7 @@ async def kill_cleanly(room: BotRoom, but: Exchange | None = None) -> None:
     """SIGKILL at a moment when no command is answered on the homeserver without the bot knowing:
     hold new requests, let the sends the homeserver already has come back, wait until the bot
     has recorded every command the room shows an answer to — then kill. (Killing inside that
-    window repeats answers: see the xfail below.)"""
+    window is a test of its own below.)"""
     assert room.proxy is not None
     proxy = room.proxy
     proxy.hold()
@@ -305,13 +304,6 @@ async def test_sigkill_mid_burst_loses_no_vote_and_repeats_no_answer_or_reminder
         await after.room.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RepeatedConfirmation,
-    reason="a command's answer goes out with a random transaction id (App.on_event's reply → "
-    "_Outgoing.transaction_id = uuid4) and MatrixAdapter._dispatch records the event as handled "
-    "only after the answer came back: a crash in between replays the command, answered anew",
-)
 async def test_sigkill_after_the_homeserver_took_a_vote_confirmation_does_not_repeat_it(
     homeserver: EmbeddedHomeserver, tmp_path: Path
 ) -> None:
@@ -326,13 +318,6 @@ async def test_sigkill_after_the_homeserver_took_a_vote_confirmation_does_not_re
 # ---- the homeserver away for 30 s ---------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=NotMarkedLate,
-    reason="ReminderService.deliver decides 'late' once, when the job fires (late only when over "
-    "LATE_AFTER = 60 s); MatrixAdapter._deliver then retries for ~31 s and posts the text composed "
-    "before the outage, without '(verspätet – fällig war …)'",
-)
 async def test_bot_rides_out_a_30_s_homeserver_outage_and_delivers_overdue_reminders_marked_late(
     homeserver: EmbeddedHomeserver, tmp_path: Path
 ) -> None:
@@ -358,7 +343,7 @@ async def test_bot_rides_out_a_30_s_homeserver_outage_and_delivers_overdue_remin
             events = await history(member, room.room_id)
             return all(reminders_in(events, room.bot_id, text) for text in texts)
 
-        # Usually within seconds; a reminder whose send gave up is tried again after 60 s.
+        # Usually within seconds; a reminder whose send gave up is tried again after 10 s.
         await until(both_arrived, 100, "both reminders after the outage")
         await ask_on_record(room, member, "!ping")
         events = await history(member, room.room_id)
