@@ -362,6 +362,7 @@ class App:
         finally:
             self.scheduler.shutdown()
             await self.llm.close()
+            await self.polls.shutdown()
             await self.adapter.close()
             self.db.close()
 

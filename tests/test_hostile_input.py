@@ -7,7 +7,7 @@ into a Matrix event, and what members typed is never markup in the message the b
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +52,7 @@ class Recorder:
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+async def app(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[App]:
     settings = Settings(
         matrix=MatrixSettings(
             homeserver="http://127.0.0.1:9", user_id="@akbot:lvr.de", password=SecretStr("x")
@@ -70,6 +70,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
     adapter.display_name = lambda room_id, user_id: user_id  # type: ignore[method-assign]
     built.recorder = recorder  # type: ignore[attr-defined]
     yield built
+    await built.polls.shutdown()
     built.db.close()
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -85,14 +85,17 @@ def scheduler() -> Scheduler:
 
 
 @pytest.fixture
-def polls(clock: time_machine.Coordinates, outbox: Outbox, scheduler: Scheduler) -> PollService:
+async def polls(
+    clock: time_machine.Coordinates, outbox: Outbox, scheduler: Scheduler
+) -> AsyncIterator[PollService]:
     db = open_memory_db()
     reminders = ReminderService(db, BERLIN, late_grace=timedelta(hours=24))
     reminders.attach(scheduler, RecordingNotifier())
     meetings = MeetingService(db, BERLIN, reminders, offsets=[timedelta(days=1)], duration=timedelta(hours=2))
     service = PollService(db, BERLIN, meetings, nudge_before=timedelta(hours=24))
     service.attach(scheduler, outbox, Roster())
-    return service
+    yield service
+    await service.shutdown()
 
 
 QUESTION = "Sitzung im Juni; Di 16.06. 10 Uhr; Mi 17.06. 14:00; lieber im Juli"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 
 import pytest
@@ -56,8 +56,10 @@ class Everything:
 
 
 @pytest.fixture
-def world(clock: time_machine.Coordinates) -> Everything:
-    return Everything()
+async def world(clock: time_machine.Coordinates) -> AsyncIterator[Everything]:
+    everything = Everything()
+    yield everything
+    await everything.polls.shutdown()
 
 
 async def test_forgetting_keeps_the_tally_and_the_agenda_right(world: Everything) -> None:

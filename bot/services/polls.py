@@ -435,6 +435,13 @@ class PollService:
                 self._dirty.discard(poll_id)
                 self.refresh_summary(poll_id, room_id)
 
+    async def shutdown(self) -> None:
+        """Stop planned summary edits (at shutdown)."""
+        pending = list(self._edit_pending.values())
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
     def summary(self, poll: Poll, lang: str) -> Markdown:
         """The poll's live message: options with counts, who voted (unless anonymous), how to vote."""
         tally = self.tally(poll)
