@@ -360,11 +360,18 @@ class App:
             await self.start()
             await self.adapter.run()
         finally:
-            self.scheduler.shutdown()
-            await self.llm.close()
-            await self.polls.shutdown()
-            await self.adapter.close()
-            self.db.close()
+            await self.close()
+
+    async def close(self) -> None:
+        """Stop the background work first (it would reopen connections), then the connection."""
+        self.scheduler.shutdown()
+        await self.llm.close()
+        await self.polls.shutdown()
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        await self.adapter.close()
+        self.db.close()
 
     def stop(self) -> None:
         self.adapter.stop()

@@ -271,8 +271,7 @@ class Demo:
             self.app.stop()
             if self.bot_task is not None:
                 await self.bot_task
-            self.app.scheduler.shutdown()
-            await self.app.adapter.close()
+            await self.app.close()
         await asyncio.to_thread(self.homeserver.stop)
         if self.model_server is not None:
             await asyncio.to_thread(self.model_server.stop)
