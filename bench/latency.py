@@ -295,22 +295,22 @@ async def serve_ponger(base_url: str, user_id: str, room_id: str, pinger: str) -
         await client.close()
 
 
-class PongerProcess:
-    """Client B as a child process, so that, like the bot, it has its own CPU and event loop."""
+class HelperProcess:
+    """A raw client in a child process (``python -m <module> <argv>``), so that, like the bot, it
+    has its own CPU and event loop. It prints "ready" and ends at end of its standard input."""
 
-    def __init__(self, base_url: str, user_id: str, token: str, room_id: str, pinger: str) -> None:
-        self._argv = ["--ponger", base_url, user_id, room_id, pinger]
+    def __init__(self, name: str, module: str, argv: list[str], token_env: str, token: str) -> None:
+        self.name = name
+        self._command = [sys.executable, "-m", module, *argv]
+        self._token_env = token_env
         self._token = token
         self._proc: asyncio.subprocess.Process | None = None
 
     async def start(self, timeout: float = 30.0) -> None:
         # The token goes through the environment, not the command line (ps shows that).
-        env = {**os.environ, PONGER_TOKEN_ENV: self._token}
+        env = {**os.environ, self._token_env: self._token}
         self._proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bench.latency",
-            *self._argv,
+            *self._command,
             cwd=PROJECT,
             env=env,
             stdin=asyncio.subprocess.PIPE,
@@ -320,7 +320,7 @@ class PongerProcess:
         assert self._proc.stdout is not None
         line = await asyncio.wait_for(self._proc.stdout.readline(), timeout)
         if line.strip() != b"ready":
-            raise RuntimeError(f"the ponger did not start (said {line!r})")
+            raise RuntimeError(f"the {self.name} did not start (said {line!r})")
 
     @property
     def pid(self) -> int | None:
@@ -328,19 +328,27 @@ class PongerProcess:
 
     def check_alive(self) -> None:
         if self._proc is not None and self._proc.returncode is not None:
-            raise RuntimeError(f"the ponger exited with code {self._proc.returncode}")
+            raise RuntimeError(f"the {self.name} exited with code {self._proc.returncode}")
 
     async def stop(self) -> None:
         proc, self._proc = self._proc, None
         if proc is None or proc.returncode is not None:
             return
         if proc.stdin is not None:
-            proc.stdin.close()  # the polite way: the ponger ends at end of input
+            proc.stdin.close()  # the polite way: the helper ends at end of input
         try:
             await asyncio.wait_for(proc.wait(), 10)
         except TimeoutError:
             proc.kill()
             await proc.wait()
+
+
+class PongerProcess(HelperProcess):
+    """Client B of the floor as a child process."""
+
+    def __init__(self, base_url: str, user_id: str, token: str, room_id: str, pinger: str) -> None:
+        argv = ["--ponger", base_url, user_id, room_id, pinger]
+        super().__init__("ponger", "bench.latency", argv, PONGER_TOKEN_ENV, token)
 
 
 # ---- the nio user (encrypted room) -------------------------------------------------------------

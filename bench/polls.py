@@ -111,6 +111,7 @@ from bench.latency import (
     SELF_REPORTED,
     BotProcess,
     CpuMeter,
+    HelperProcess,
     RawClient,
     Seen,
     percentile,
@@ -435,52 +436,12 @@ async def serve_responder(base_url: str, user_id: str, room_id: str) -> None:
         await client.close()
 
 
-class ResponderProcess:
-    """The floor's responder as a child process: like the bot, its own CPU and event loop."""
+class ResponderProcess(HelperProcess):
+    """The floor's responder as a child process."""
 
     def __init__(self, base_url: str, user_id: str, token: str, room_id: str) -> None:
-        self._argv = ["--responder", base_url, user_id, room_id]
-        self._token = token
-        self._proc: asyncio.subprocess.Process | None = None
-
-    async def start(self, timeout: float = 30.0) -> None:
-        # The token goes through the environment, not the command line (ps shows that).
-        env = {**os.environ, RESPONDER_TOKEN_ENV: self._token}
-        self._proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bench.polls",
-            *self._argv,
-            cwd=PROJECT,
-            env=env,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            start_new_session=True,
-        )
-        assert self._proc.stdout is not None
-        line = await asyncio.wait_for(self._proc.stdout.readline(), timeout)
-        if line.strip() != b"ready":
-            raise RuntimeError(f"the responder did not start (said {line!r})")
-
-    @property
-    def pid(self) -> int | None:
-        return self._proc.pid if self._proc else None
-
-    def check_alive(self) -> None:
-        if self._proc is not None and self._proc.returncode is not None:
-            raise RuntimeError(f"the responder exited with code {self._proc.returncode}")
-
-    async def stop(self) -> None:
-        proc, self._proc = self._proc, None
-        if proc is None or proc.returncode is not None:
-            return
-        if proc.stdin is not None:
-            proc.stdin.close()  # the polite way: the responder ends at end of input
-        try:
-            await asyncio.wait_for(proc.wait(), 10)
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
+        argv = ["--responder", base_url, user_id, room_id]
+        super().__init__("responder", "bench.polls", argv, RESPONDER_TOKEN_ENV, token)
 
 
 class PySpy:
