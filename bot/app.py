@@ -7,7 +7,8 @@ import itertools
 import logging
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
+from typing import Any
 
 import httpx
 
@@ -18,6 +19,7 @@ from bot.matrix import (
     POLL_START,
     IncomingEvent,
     MatrixAdapter,
+    PrivateHint,
     edit_html_content,
     html_content,
     poll_end_content,
@@ -26,7 +28,7 @@ from bot.matrix import (
     transaction_for,
 )
 from bot.metrics import Metrics
-from bot.render import Markdown, render, render_untrusted
+from bot.render import Markdown, code, render, render_untrusted
 from bot.router import Context, Dispatcher, Router
 from bot.scheduler import Scheduler
 from bot.services import Services
@@ -112,7 +114,7 @@ class App:
         self.rooms = RoomSettings(self.db, settings.bot.language)
         self.scheduler = Scheduler(settings.bot.tz)
         self.adapter = MatrixAdapter(
-            settings.matrix, settings.bot.data_dir, self.db, self.rooms, self.on_event
+            settings.matrix, settings.bot.data_dir, self.db, self.rooms, self.on_event, on_hint=self.on_hint
         )
         self.dispatcher = Dispatcher(routers, settings.bot.prefix)
         tz = settings.bot.tz
@@ -173,6 +175,10 @@ class App:
 
     def served_rooms(self) -> list[str]:
         return self.adapter.served_rooms()
+
+    @property
+    def cross_signed(self) -> bool:
+        return self.adapter.cross_signed
 
     def scheduled_jobs(self) -> int:
         return self.scheduler.job_count()
@@ -245,7 +251,23 @@ class App:
 
     def send_privately(self, user_id: str, filename: str, data: bytes, mimetype: str) -> None:
         """Send a file to ``user_id`` alone, in a direct encrypted room, without holding up the sync."""
-        task = asyncio.get_running_loop().create_task(self._send_privately(user_id, filename, data, mimetype))
+        self._in_background(self._send_privately(user_id, filename, data, mimetype))
+
+    async def on_hint(self, hint: PrivateHint) -> None:
+        """Tell a member about their device in the direct room, beside the sync (it waits for one)."""
+        lang = self.rooms.language(hint.room_id)
+        text = t(lang, f"trust.{hint.kind}", device=code(hint.device_id or "?"))
+        self._in_background(self._send_note_privately(hint.user_id, text))
+
+    async def _send_note_privately(self, user_id: str, text: Markdown) -> None:
+        try:
+            room_id = await self.adapter.direct_room(user_id)
+            await self.adapter.send_message(room_id, text, mentions=[user_id])
+        except Exception:
+            log.exception("could not send a private note to %s", user_id)
+
+    def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 

@@ -26,6 +26,7 @@ from bot import modelserver
 from bot.app import App
 from bot.errors import AkbotError
 from bot.matrix import EventHandler, IncomingEvent, MatrixAdapter
+from bot.matrix.demo_support import create_room
 from bot.render import escape
 from bot.services.rooms import RoomSettings
 from bot.settings import BotSettings, LlmSettings, MatrixSettings, Settings
@@ -145,7 +146,8 @@ class Demo:
 
         if state.room_id is None:
             chair = self.members["vorsitz"].adapter
-            state.room_id = await chair.create_room(
+            state.room_id = await create_room(
+                chair,
                 ROOM_NAME,
                 invite=[ids["akbot"], ids["mitglied"]],
                 encrypted=True,

@@ -187,6 +187,20 @@ DE: dict[str, str] = {
     "llm.models_title": "**Modelle des lokalen Endpunkts** (✓ = in diesem Raum)",
     "llm.unknown_model": "Das Modell „{name}“ gibt es am Endpunkt nicht. Verfügbar: {available}",
     "llm.model_set": "In diesem Raum antwortet jetzt das Modell „{name}“.",
+    "status.cross_signed": "Gerät quer-signiert",
+    "status.yes": "ja",
+    "status.no": "nein",
+    "trust.unsigned_device": (
+        "Ich habe Ihren Befehl im Raum nicht ausgeführt: Er kam von einem Gerät, das Sie nicht "
+        "verifiziert haben ({device}). Bitte bestätigen Sie dieses Gerät von einem Ihrer anderen Geräte "
+        "aus oder mit Ihrem Wiederherstellungsschlüssel (in Element: Einstellungen → Sitzungen). Danach "
+        "nehme ich Ihre Befehle von dort wieder an."
+    ),
+    "trust.undecryptable": (
+        "Ihre Nachricht im Raum konnte nicht entschlüsselt werden, deshalb habe ich sie nicht "
+        "bearbeitet. Bitte senden Sie sie noch einmal. Wenn das wieder geschieht, prüfen Sie, ob Ihr Gerät "
+        "verifiziert ist (in Element: Einstellungen → Sitzungen)."
+    ),
     "status.questions": "KI-Fragen (24 Std.)",
     "privacy.notice": (
         "**Datenschutz bei akbot**  \n"
@@ -243,6 +257,18 @@ EN: dict[str, str] = {
     "help.alias": "German",
     "help.subcommands": "Subcommands",
     "help.chair_only": "chair only",
+    "status.cross_signed": "Device cross-signed",
+    "status.yes": "yes",
+    "status.no": "no",
+    "trust.unsigned_device": (
+        "I did not carry out your command in the room: it came from a device you have not verified "
+        "({device}). Please verify this device from one of your other devices or with your recovery key "
+        "(in Element: Settings → Sessions). After that I will accept your commands from it again."
+    ),
+    "trust.undecryptable": (
+        "Your message in the room could not be decrypted, so I did not act on it. Please send it again. "
+        "If that happens again, check that your device is verified (in Element: Settings → Sessions)."
+    ),
     "status.title": "**akbot status**",
     "status.version": "Version",
     "status.uptime": "Uptime",

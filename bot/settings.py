@@ -69,7 +69,13 @@ class MatrixSettings(Section):
     device_name: str = "akbot"
     rooms: list[str] = Field(default_factory=list)
     allowed_inviters: list[str] = Field(default_factory=list)
+    allowed_servers: list[str] = Field(default_factory=list)
+    """When set, the bot follows invitations only from users of these servers, into rooms created
+    on them (the two organisations' homeservers)."""
     encryption: bool = True
+    exclude_insecure_devices: bool = True
+    """As Element does by default: no room keys for, and no commands from, devices that their
+    owner has not cross-signed."""
     pickle_key: SecretStr | None = None
     pickle_key_file: Path | None = None
 

@@ -192,6 +192,12 @@ def m006_audit(db: Database) -> None:
     db.table("audit").create_index(["room_id", "ts"])
 
 
+@migrations()
+def m007_room_inviter(db: Database) -> None:
+    # Who invited the bot, from the invite event the homeserver validated (not the stripped state).
+    db.table("rooms").add_column("inviter", str)
+
+
 def open_db(data_dir: Path) -> Database:
     """Open (and create or upgrade) the bot's database in ``data_dir``."""
     data_dir.mkdir(parents=True, exist_ok=True)

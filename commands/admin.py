@@ -44,6 +44,7 @@ async def status(ctx: Context) -> None:
         (ctx.t("status.version"), code(runtime.version)),
         (ctx.t("status.uptime"), format_duration(ctx.lang, runtime.uptime_seconds())),
         (ctx.t("status.encryption"), ctx.t("status.on" if runtime.encryption else "status.off")),
+        (ctx.t("status.cross_signed"), ctx.t("status.yes" if runtime.cross_signed else "status.no")),
         (ctx.t("status.rooms"), Markdown(str(len(runtime.served_rooms())))),
         (ctx.t("status.jobs"), Markdown(str(runtime.scheduled_jobs()))),
         (ctx.t("status.model"), model),

@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from nio import (
+    Api,
     AsyncClient,
     AsyncClientConfig,
     LoginResponse,
@@ -24,6 +26,8 @@ from nio import (
     SyncResponse,
 )
 from nio.crypto.attachments import decrypt_attachment
+
+from bot.matrix.identity import CROSS_SIGNING_FILE, MatrixApi, ensure
 
 
 @dataclass
@@ -45,8 +49,16 @@ class Seen:
 
 
 class ChatClient:
-    def __init__(self, homeserver: str, user_id: str, password: str, store: Path) -> None:
+    """A member on matrix-nio. ``cross_signed`` gives it a cross-signing identity, as Element
+    makes one for every new account (an old client without one: ``cross_signed=False``)."""
+
+    def __init__(
+        self, homeserver: str, user_id: str, password: str, store: Path, *, cross_signed: bool = True
+    ) -> None:
         store.mkdir(parents=True, exist_ok=True)
+        self.homeserver = homeserver
+        self.store = store
+        self.cross_signed = cross_signed
         config = AsyncClientConfig(encryption_enabled=True, store_sync_tokens=False, max_limit_exceeded=0)
         self.user_id = user_id
         self.password = password
@@ -61,7 +73,17 @@ class ChatClient:
         response = await self.client.login(self.password, device_name="test")
         assert isinstance(response, LoginResponse), response
         await self._sync_once(timeout=0)
+        if self.cross_signed:
+            await self.cross_sign()
         self._task = asyncio.create_task(self._loop())
+
+    async def cross_sign(self) -> None:
+        """Create (or reuse) this user's cross-signing identity and sign the current device."""
+        async with MatrixApi(self.homeserver, self.client.access_token) as api:
+            status = await ensure(
+                api, self.user_id, self.client.device_id, self.store / CROSS_SIGNING_FILE, self.password
+            )
+        assert status.cross_signed, status
 
     async def _loop(self) -> None:
         while True:
@@ -85,8 +107,10 @@ class ChatClient:
         if client.should_claim_keys:
             await client.keys_claim(client.get_users_for_key_claiming())
         await client.send_to_device_messages()
-        for invited in response.rooms.invite:
-            self.invites.add(invited)
+        if response.rooms.invite:
+            async with self._changed:
+                self.invites.update(response.rooms.invite)
+                self._changed.notify_all()
         fresh = []
         for room_id, room in response.rooms.join.items():
             for event in room.timeline.events:
@@ -127,6 +151,18 @@ class ChatClient:
                 return str(response.event_id)
             await asyncio.sleep((getattr(response, "retry_after_ms", None) or 200) / 1000)
         raise AssertionError(f"could not send to {room_id}: {response}")
+
+    async def send_forged(self, room_id: str, payload: dict[str, Any]) -> str:
+        """An encrypted event whose hidden payload is ``payload`` — what a hostile client can send.
+
+        The room key must have been shared already (send an ordinary message first)."""
+        encrypted = self.client.olm.group_encrypt(room_id, dict(payload))
+        method, path, data = Api.room_send(
+            self.client.access_token, room_id, "m.room.encrypted", encrypted, uuid.uuid4().hex
+        )
+        response = await self.client._send(RoomSendResponse, method, path, data, (room_id,))
+        assert isinstance(response, RoomSendResponse), response
+        return str(response.event_id)
 
     async def send(self, room_id: str, text: str) -> str:
         return await self.send_event(room_id, "m.room.message", {"msgtype": "m.text", "body": text})
@@ -198,6 +234,18 @@ class ChatClient:
         """Send ``text`` and return the bot's reply to it."""
         event_id = await self.send(room_id, text)
         return await self.reply_to(event_id, bot, timeout)
+
+    async def wait_for_invite(self, known: set[str], timeout: float = 30.0) -> str:
+        """The first room this user is invited to that is not in ``known``."""
+        deadline = time.monotonic() + timeout
+        async with self._changed:
+            while not (self.invites - known):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"{self.user_id}: no invitation within {timeout} s")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), remaining)
+            return sorted(self.invites - known)[0]
 
     def sees_member(self, room_id: str, user_id: str) -> bool:
         room = self.client.rooms.get(room_id)

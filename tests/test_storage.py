@@ -30,6 +30,7 @@ ALL_MIGRATIONS = [
     ("akbot", "m004_agenda"),
     ("akbot", "m005_llm"),
     ("akbot", "m006_audit"),
+    ("akbot", "m007_room_inviter"),
 ]
 
 
@@ -77,7 +78,14 @@ def test_open_db_schema(tmp_path: Path) -> None:
         assert {name: db.table(name).columns_dict for name in ("kv", "handled_events", "rooms")} == {
             "kv": {"key": str, "value": str},
             "handled_events": {"event_id": str, "room_id": str, "handled_at": float},
-            "rooms": {"room_id": str, "language": str, "joined_via": str, "joined_at": float, "model": str},
+            "rooms": {
+                "room_id": str,
+                "language": str,
+                "joined_via": str,
+                "joined_at": float,
+                "model": str,
+                "inviter": str,
+            },
         }
         assert db.table("kv").pks == ["key"]
         assert db.table("handled_events").pks == ["event_id"]

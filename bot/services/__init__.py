@@ -21,6 +21,10 @@ class Runtime(Protocol):
     version: str
     encryption: bool
 
+    @property
+    def cross_signed(self) -> bool:
+        """Is the bot's device cross-signed by its own identity (what Element requires)?"""
+
     def uptime_seconds(self) -> float: ...
 
     def served_rooms(self) -> list[str]: ...

@@ -23,13 +23,23 @@ class RoomSettings:
         with self._db.conn:
             self._db.execute("UPDATE rooms SET language = ? WHERE room_id = ?", [language, room_id])
 
-    def remember(self, room_id: str, joined_via: str) -> float:
+    def remember(self, room_id: str, joined_via: str, *, inviter: str | None = None) -> float:
         """Record a served room once; returns since when the bot serves it (epoch seconds)."""
         with self._db.conn:
             self._db.execute(
-                "INSERT OR IGNORE INTO rooms (room_id, language, joined_via, joined_at) VALUES (?, NULL, ?, ?)",
-                [room_id, joined_via, time.time()],
+                "INSERT OR IGNORE INTO rooms (room_id, language, joined_via, joined_at, inviter)"
+                " VALUES (?, NULL, ?, ?, ?)",
+                [room_id, joined_via, time.time(), inviter],
             )
+            # Back after having left: served again from now on.
+            self._db.execute(
+                "UPDATE rooms SET joined_via = ?, joined_at = ? WHERE room_id = ? AND joined_via = 'left'",
+                [joined_via, time.time(), room_id],
+            )
+            if inviter is not None:
+                self._db.execute(
+                    "UPDATE rooms SET inviter = ? WHERE room_id = ? AND inviter IS NULL", [inviter, room_id]
+                )
         row = self._db.execute("SELECT joined_at FROM rooms WHERE room_id = ?", [room_id]).fetchone()
         return float(row[0])
 
@@ -37,3 +47,13 @@ class RoomSettings:
         """Rooms joined on an allowed invitation; served like the configured ones."""
         rows = self._db.execute("SELECT room_id FROM rooms WHERE joined_via = 'invite'").fetchall()
         return [str(row[0]) for row in rows]
+
+    def inviter(self, room_id: str) -> str | None:
+        """Who invited the bot, as the homeserver's invite event said (None: not known)."""
+        row = self._db.execute("SELECT inviter FROM rooms WHERE room_id = ?", [room_id]).fetchone()
+        return str(row[0]) if row and row[0] else None
+
+    def forget_room(self, room_id: str) -> None:
+        """The bot left: it no longer serves the room (its records stay for their retention)."""
+        with self._db.conn:
+            self._db.execute("UPDATE rooms SET joined_via = 'left' WHERE room_id = ?", [room_id])

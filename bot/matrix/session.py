@@ -1,0 +1,197 @@
+"""The bot's session with its homeserver: the nio client, login once, the device reused after.
+
+A new device per start would break end-to-end encryption (members would have to trust a new
+device each time), so the password is used once and the token and device are kept in
+``data_dir``. The session also owns the two things every other part needs: the verdict that the
+homeserver refused us for good (a revoked token), and the stop signal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    ErrorResponse,
+    LoginResponse,
+    MegolmEvent,
+    WhoamiResponse,
+)
+
+from bot.errors import ConfigError, FatalMatrixError
+from bot.settings import MatrixSettings
+
+log = logging.getLogger(__name__)
+
+CREDENTIALS_FILE = "credentials.json"
+STORE_DIR = "e2ee-store"
+# The long poll returns at once on news; its length only bounds how long a revoked token goes
+# unnoticed (Synapse lets a running long poll finish), so it stays short.
+SYNC_TIMEOUT_MS = 8_000
+BACKOFF_START_S = 1.0
+BACKOFF_CAP_S = 30.0
+TOKEN_ERRORS = frozenset({"M_UNKNOWN_TOKEN", "M_MISSING_TOKEN"})
+
+
+def backoff(attempt: int) -> float:
+    """Exponential backoff with jitter, capped: the n-th wait after a failure."""
+    return float(min(BACKOFF_CAP_S, BACKOFF_START_S * 2**attempt) * random.uniform(0.8, 1.2))
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a secret file readable by its owner only; a crash never leaves half of it behind."""
+    temporary = path.with_suffix(path.suffix + ".tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    temporary.replace(path)
+
+
+@dataclass
+class Credentials:
+    homeserver: str
+    user_id: str
+    device_id: str
+    access_token: str
+
+    @classmethod
+    def load(cls, path: Path) -> Credentials | None:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return cls(data["homeserver"], data["user_id"], data["device_id"], data["access_token"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def save(self, path: Path) -> None:
+        write_private(path, json.dumps(self.__dict__))
+
+
+class BotClient(AsyncClient):  # type: ignore[misc]  # nio is untyped
+    """nio's client, except that decrypted events never change room state.
+
+    nio applies the decrypted payload of an encrypted event to its room state when the payload
+    looks like a state event, so anyone in the room could forge power levels, the create event or
+    members. Room state comes only from what the homeserver sent as state.
+    """
+
+    def _handle_timeline_event(
+        self, event: Any, room_id: str, room: Any, encrypted_rooms: set[str]
+    ) -> Any | None:
+        if isinstance(event, MegolmEvent):
+            if self.olm is None:
+                return None
+            event.room_id = room_id
+            return self.olm._decrypt_megolm_no_error(event)
+        return super()._handle_timeline_event(event, room_id, room, encrypted_rooms)
+
+
+class Session:
+    """Login, the client, the fatal-error verdict and the stop signal."""
+
+    def __init__(self, settings: MatrixSettings, data_dir: Path) -> None:
+        self.settings = settings
+        self.data_dir = data_dir
+        self.user_id = settings.user_id
+        self._client: BotClient | None = None
+        self.fatal: FatalMatrixError | None = None
+        self.stopping = asyncio.Event()
+
+    @property
+    def client(self) -> BotClient:
+        if self._client is None:
+            raise RuntimeError("login() first")
+        return self._client
+
+    @property
+    def connected(self) -> bool:
+        return self._client is not None
+
+    @property
+    def credentials_path(self) -> Path:
+        return self.data_dir / CREDENTIALS_FILE
+
+    def _new_client(self, with_store: bool) -> BotClient:
+        store_path = self.data_dir / STORE_DIR
+        store_path.mkdir(parents=True, exist_ok=True)
+        pickle_key = self.settings.pickle_key.get_secret_value() if self.settings.pickle_key else "akbot"
+        config = AsyncClientConfig(
+            encryption_enabled=self.settings.encryption and with_store,
+            store_sync_tokens=False,
+            pickle_key=pickle_key,
+            # Errors surface to our own loops, which back off and honour retry_after_ms.
+            max_limit_exceeded=0,
+            max_timeouts=0,
+            request_timeout=SYNC_TIMEOUT_MS / 1000 + 30,
+        )
+        return BotClient(
+            self.settings.homeserver,
+            self.user_id,
+            store_path=str(store_path) if with_store else "",
+            config=config,
+        )
+
+    async def login(self, *, with_store: bool = True) -> Credentials:
+        """Log in once with the password; afterwards reuse the stored token and device."""
+        path = self.credentials_path
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self._client is not None:
+            await self._client.close()
+        client = self._new_client(with_store)
+        self._client = client
+        stored = Credentials.load(path)
+        if stored and (stored.user_id, stored.homeserver) != (self.user_id, self.settings.homeserver):
+            log.warning(
+                "stored credentials are for %s on %s; logging in anew", stored.user_id, stored.homeserver
+            )
+            stored = None
+        if stored is None and self.settings.access_token is not None:
+            client.access_token = self.settings.access_token.get_secret_value()
+            who = await client.whoami()
+            self.raise_for_token(who)
+            if not isinstance(who, WhoamiResponse) or not who.device_id:
+                raise ConfigError(f"matrix.access_token: the homeserver does not accept it ({who})")
+            stored = Credentials(self.settings.homeserver, who.user_id, who.device_id, client.access_token)
+            stored.save(path)
+        if stored is None:
+            assert self.settings.password is not None  # settings guarantee password or token
+            response = await client.login(
+                self.settings.password.get_secret_value(), device_name=self.settings.device_name
+            )
+            if not isinstance(response, LoginResponse):
+                raise ConfigError(f"matrix.password: login as {self.user_id} failed: {response.message}")
+            stored = Credentials(
+                self.settings.homeserver, response.user_id, response.device_id, response.access_token
+            )
+            stored.save(path)
+            log.info("logged in as %s, new device %s", stored.user_id, stored.device_id)
+        else:
+            client.restore_login(stored.user_id, stored.device_id, stored.access_token)
+            log.info("reusing device %s of %s", stored.device_id, stored.user_id)
+        return stored
+
+    def raise_for_token(self, response: Any) -> None:
+        """A revoked token is final: remember it and raise, so every loop ends."""
+        if isinstance(response, ErrorResponse) and response.status_code in TOKEN_ERRORS:
+            self.fatal = FatalMatrixError(
+                f"the homeserver no longer accepts the bot's access token ({response.status_code}); "
+                f"delete {self.credentials_path} and start again to log in with the password"
+            )
+            raise self.fatal
+
+    async def sleep_unless_stopped(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.stopping.wait(), timeout=seconds)
+
+    async def close(self) -> None:
+        # Never logout(): that would delete the device and its keys on the server.
+        if self._client is not None:
+            await self._client.close()

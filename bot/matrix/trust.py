@@ -1,0 +1,121 @@
+"""Which of the members' devices the bot trusts: those their owner has cross-signed.
+
+Element excludes insecure devices by default (MSC4153), and the bot does the same
+(``[matrix] exclude_insecure_devices``): a device that its owner has not cross-signed gets no
+room keys from the bot (it is blacklisted in nio's store, so nio skips it when sharing), and its
+commands are not followed — a member's stale or rogue device cannot command the bot. Members
+without any cross-signing identity are treated the same way, as Element does in that mode.
+
+nio keeps no cross-signing keys, so the verdicts come from our own ``/keys/query`` for the users
+whose device lists nio refreshes, checked with the signatures themselves (identity.py).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from bot.matrix.identity import device_signed_by_owner
+from bot.matrix.session import Session
+
+log = logging.getLogger(__name__)
+
+KEYS_QUERY_PATH = "/_matrix/client/v3/keys/query"
+KEYS_QUERY_BATCH = 100
+
+
+class DeviceTrust:
+    def __init__(self, session: Session, enforce: bool) -> None:
+        self._session = session
+        self.enforce = enforce
+        self._signed: dict[tuple[str, str], bool] = {}
+
+    def trusted(self, user_id: str, device_id: str) -> bool:
+        """Is this device cross-signed by its owner (as of the last key query)?"""
+        return self._signed.get((user_id, device_id), False)
+
+    def sending_device(self, event: Any) -> str | None:
+        """The device that sent a decrypted event: the one whose keys established its session."""
+        client = self._session.client
+        sender_key = getattr(event, "sender_key", None)
+        if client.olm is None or not sender_key:
+            return None
+        for device in client.device_store.active_user_devices(event.sender):
+            if device.curve25519 == sender_key:
+                session = client.olm.inbound_group_store.get(event.room_id, sender_key, event.session_id)
+                # The session's signing key must be the device's own, or anyone could claim it.
+                if session is not None and session.ed25519 == device.ed25519:
+                    return str(device.id)
+        return None
+
+    def allows(self, event: Any) -> tuple[bool, str | None]:
+        """(may the bot act on this decrypted event, the sending device if known)."""
+        device_id = self.sending_device(event)
+        if not self.enforce:
+            return True, device_id
+        return device_id is not None and self.trusted(event.sender, device_id), device_id
+
+    async def refresh(self, users: Iterable[str]) -> None:
+        """Query cross-signing for ``users`` and apply the verdicts to key sharing."""
+        client = self._session.client
+        if client.olm is None:
+            return
+        wanted = sorted({user for user in users if user})
+        changed = False
+        for start in range(0, len(wanted), KEYS_QUERY_BATCH):
+            batch = wanted[start : start + KEYS_QUERY_BATCH]
+            answer = await self._query(batch)
+            if answer is None:
+                continue
+            for user_id in batch:
+                for device_id in (answer.get("device_keys") or {}).get(user_id, {}):
+                    signed = device_signed_by_owner(answer, user_id, device_id)
+                    if self._signed.get((user_id, device_id)) != signed:
+                        self._signed[(user_id, device_id)] = signed
+                        changed = True
+        if self._apply(wanted) or changed:
+            # A device that became trusted (or stopped being so) must see a fresh room key.
+            client.olm.outbound_group_sessions.clear()
+
+    def _apply(self, users: list[str]) -> bool:
+        """Blacklist the devices that get no room keys; True when anything changed."""
+        client = self._session.client
+        changed = False
+        for user_id in users:
+            for device in client.device_store.active_user_devices(user_id):
+                if device.id == client.device_id and user_id == client.user_id:
+                    continue
+                excluded = self.enforce and not self.trusted(user_id, device.id)
+                if excluded and not client.olm.is_device_blacklisted(device):
+                    log.info(
+                        "no room keys for device %s of %s: not cross-signed by its owner", device.id, user_id
+                    )
+                    client.olm.blacklist_device(device)
+                    changed = True
+                elif not excluded and client.olm.is_device_blacklisted(device):
+                    log.info(
+                        "device %s of %s is cross-signed now: it gets room keys again", device.id, user_id
+                    )
+                    client.olm.unblacklist_device(device)
+                    changed = True
+        return changed
+
+    async def _query(self, users: list[str]) -> dict[str, Any] | None:
+        client = self._session.client
+        body = json.dumps({"device_keys": {user: [] for user in users}})
+        response = await client.send(
+            "POST",
+            KEYS_QUERY_PATH,
+            body,
+            headers={"Authorization": f"Bearer {client.access_token}", "Content-Type": "application/json"},
+        )
+        try:
+            if response.status != 200:
+                log.warning("cross-signing query failed with HTTP %d", response.status)
+                return None
+            answer = await response.json()
+        finally:
+            response.release()
+        return answer if isinstance(answer, dict) else None
