@@ -1,0 +1,89 @@
+"""A member on Element's own stack (matrix-js-sdk with its Rust crypto, "exclude insecure
+devices" as Element runs by default) uses the bot in the encrypted room.
+
+Before the bot cross-signed its device, this member could read nothing the bot wrote
+(``UNSIGNED_SENDER_DEVICE``) and the bot could read nothing the member wrote (their keys were
+withheld from the bot). Now both directions work, also after a bot restart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.homeserver import EmbeddedHomeserver
+from tests.conftest import PASSWORD, World, build_world, close_world
+from tests.element_user import ElementSeen, ElementUser, ensure_installed
+
+POLL_START = "org.matrix.msc3381.poll.start"
+
+
+@pytest.fixture(scope="module")
+async def element_world(
+    homeserver: EmbeddedHomeserver, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[tuple[World, ElementUser]]:
+    ensure_installed()
+    root = tmp_path_factory.mktemp("element-world")
+    world = await build_world(homeserver, root)
+    user_id = homeserver.register(f"element{world.room_id[1:6].lower()}", PASSWORD)
+    element = ElementUser(root / "element")
+    await element.start(homeserver.url, user_id, PASSWORD)
+    try:
+        await world.chair.client.room_invite(world.room_id, user_id)
+        await element.wait_invite(world.room_id)
+        await element.join(world.room_id)
+        # Element shares its room key only with members it knows; the bot must know the new member.
+        await element.wait_member(world.room_id, world.bot_id)
+        yield world, element
+    finally:
+        await element.stop()
+        await close_world(world)
+
+
+async def _ask(world: World, element: ElementUser, text: str) -> ElementSeen:
+    return await element.ask(world.room_id, text, world.bot_id, timeout=30)
+
+
+async def test_an_element_member_and_the_bot_read_each_other(element_world: tuple[World, ElementUser]) -> None:
+    world, element = element_world
+
+    reply = await _ask(world, element, "!ping")
+
+    assert reply.encrypted and reply.body.startswith("pong")
+    assert [f for f in element.decryption_failures if f.sender == world.bot_id] == []
+
+
+async def test_element_sees_the_bots_device_signed_by_its_owner(element_world: tuple[World, ElementUser]) -> None:
+    world, element = element_world
+    app = world.bot.app
+    assert app is not None
+
+    status = await element.device_status(world.bot_id, app.adapter.client.device_id)
+
+    assert status["signed_by_owner"] is True
+
+
+async def test_a_poll_started_by_the_bot_is_readable_in_element(element_world: tuple[World, ElementUser]) -> None:
+    world, element = element_world
+    await world.ask(world.chair, "!umfrage Nächster Termin?; Mo 10 Uhr; Di 10 Uhr")
+
+    poll = await element.wait_for(lambda e: e.sender == world.bot_id and e.type == POLL_START, timeout=30)
+
+    assert poll.encrypted
+    answers = poll.content[POLL_START]["answers"]
+    assert len(answers) == 2
+    vote = await _ask(world, element, "!abstimmen 1")
+    assert vote.body.startswith("Ihre Stimme zu Umfrage #") and ": ja" in vote.body
+
+
+async def test_after_a_restart_the_bot_still_reads_and_is_read(element_world: tuple[World, ElementUser]) -> None:
+    world, element = element_world
+    await world.bot.stop()
+    await world.bot.start()
+
+    reply = await _ask(world, element, "!ping")
+
+    assert reply.body.startswith("pong")
+    assert [f for f in element.decryption_failures if f.sender == world.bot_id] == []
+
