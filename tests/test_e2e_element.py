@@ -45,7 +45,9 @@ async def _ask(world: World, element: ElementUser, text: str) -> ElementSeen:
     return await element.ask(world.room_id, text, world.bot_id, timeout=30)
 
 
-async def test_an_element_member_and_the_bot_read_each_other(element_world: tuple[World, ElementUser]) -> None:
+async def test_an_element_member_and_the_bot_read_each_other(
+    element_world: tuple[World, ElementUser],
+) -> None:
     world, element = element_world
 
     reply = await _ask(world, element, "!ping")
@@ -54,7 +56,9 @@ async def test_an_element_member_and_the_bot_read_each_other(element_world: tupl
     assert [f for f in element.decryption_failures if f.sender == world.bot_id] == []
 
 
-async def test_element_sees_the_bots_device_signed_by_its_owner(element_world: tuple[World, ElementUser]) -> None:
+async def test_element_sees_the_bots_device_signed_by_its_owner(
+    element_world: tuple[World, ElementUser],
+) -> None:
     world, element = element_world
     app = world.bot.app
     assert app is not None
@@ -64,7 +68,9 @@ async def test_element_sees_the_bots_device_signed_by_its_owner(element_world: t
     assert status["signed_by_owner"] is True
 
 
-async def test_a_poll_started_by_the_bot_is_readable_in_element(element_world: tuple[World, ElementUser]) -> None:
+async def test_a_poll_started_by_the_bot_is_readable_in_element(
+    element_world: tuple[World, ElementUser],
+) -> None:
     world, element = element_world
     await world.ask(world.chair, "!umfrage Nächster Termin?; Mo 10 Uhr; Di 10 Uhr")
 
@@ -77,7 +83,9 @@ async def test_a_poll_started_by_the_bot_is_readable_in_element(element_world: t
     assert vote.body.startswith("Ihre Stimme zu Umfrage #") and ": ja" in vote.body
 
 
-async def test_after_a_restart_the_bot_still_reads_and_is_read(element_world: tuple[World, ElementUser]) -> None:
+async def test_after_a_restart_the_bot_still_reads_and_is_read(
+    element_world: tuple[World, ElementUser],
+) -> None:
     world, element = element_world
     await world.bot.stop()
     await world.bot.start()
@@ -86,4 +94,3 @@ async def test_after_a_restart_the_bot_still_reads_and_is_read(element_world: tu
 
     assert reply.body.startswith("pong")
     assert [f for f in element.decryption_failures if f.sender == world.bot_id] == []
-
