@@ -5,6 +5,7 @@ Each attack is sent as a hostile client would send it, into the encrypted room o
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
@@ -179,3 +180,28 @@ async def test_the_backup_holds_the_cross_signing_keys(world: World, tmp_path: P
     manifest = backup(app.settings.bot.data_dir, tmp_path / "sicherung")
     assert identity.CROSS_SIGNING_FILE in manifest["files"]
     assert (tmp_path / "sicherung" / identity.CROSS_SIGNING_FILE).stat().st_mode & 0o777 == 0o600
+
+
+async def test_at_start_the_bot_leaves_rooms_whose_inviter_is_no_longer_allowed(world: World) -> None:
+    app = world.bot.app
+    assert app is not None
+    room_id = await world.chair.create_room("Unterarbeitsgruppe", invite=[world.bot_id])
+    async with asyncio.timeout(30):
+        while room_id not in app.adapter.served_rooms():
+            await app.adapter.synced.wait()
+    assert app.rooms.inviter(room_id) == world.chair.user_id
+
+    await world.bot.stop()
+    matrix = world.bot.settings.matrix.model_copy(update={"allowed_inviters": []})
+    world.bot.settings = world.bot.settings.model_copy(update={"matrix": matrix})
+    app = await world.bot.start()
+
+    await world.chair.wait_for(
+        lambda e: (
+            e.room_id == room_id and e.sender == world.bot_id and e.content.get("membership") == "leave"
+        ),
+        timeout=30,
+    )
+    assert room_id not in app.adapter.served_rooms()
+    assert world.room_id in app.adapter.served_rooms()  # configured rooms stay
+    assert (await world.ask(world.member, "!ping")).startswith("pong")

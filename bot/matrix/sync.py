@@ -334,7 +334,8 @@ class SyncLoop:
         for event_id, item in list(self._undecrypted.items()):
             try:
                 decrypted = self._client.decrypt_event(item.event)
-            except Exception:  # nio raises several kinds while the key is missing
+            except Exception as error:  # nio raises several kinds while the key is missing
+                log.debug("%s still undecryptable: %s", event_id, error)
                 decrypted = None
             age = now - item.first_seen
             if decrypted is not None and not isinstance(decrypted, MegolmEvent):
