@@ -205,3 +205,28 @@ async def test_at_start_the_bot_leaves_rooms_whose_inviter_is_no_longer_allowed(
     assert room_id not in app.adapter.served_rooms()
     assert world.room_id in app.adapter.served_rooms()  # configured rooms stay
     assert (await world.ask(world.member, "!ping")).startswith("pong")
+
+
+async def test_a_member_without_any_cross_signing_is_refused_as_element_refuses_them(
+    world: World, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An old client that never made a cross-signing identity: Element in its default mode neither
+    reads nor is read by such a device, and neither does the bot."""
+    user_id = world.homeserver.register(f"altclient{world.room_id[1:5].lower()}", PASSWORD)
+    old = ChatClient(world.homeserver.url, user_id, PASSWORD, tmp_path / "alt", cross_signed=False)
+    await old.start()
+    try:
+        await world.chair.client.room_invite(world.room_id, user_id)
+        await old.wait_for_invite(set())
+        await old.join(world.room_id)
+        caplog.set_level(logging.INFO, logger="bot.matrix.sync")
+        refused = await old.send(world.room_id, "!ping")
+        await world.member.ask(world.room_id, "!ping", world.bot_id)
+        later = await world.member.send(world.room_id, "danke")
+        await old.wait_for(lambda e: e.event_id == later)
+
+        assert world.member.replies_to(refused, world.bot_id) == []
+        assert any(refused in r.getMessage() and "not cross-signed" in r.getMessage() for r in caplog.records)
+        assert old.replies_to(refused, world.bot_id) == []
+    finally:
+        await old.stop()
