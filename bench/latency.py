@@ -78,6 +78,7 @@ from pydantic import SecretStr
 
 from bot.app import App
 from bot.homeserver import EmbeddedHomeserver
+from bot.matrix.identity import CROSS_SIGNING_FILE, MatrixApi, ensure
 from bot.settings import BotSettings, MatrixSettings, Settings
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -355,12 +356,19 @@ class PongerProcess(HelperProcess):
 
 
 class NioUser:
-    """A matrix-nio user with E2EE: long-poll sync loop, key upkeep, decrypted timeline."""
+    """A matrix-nio user with E2EE: long-poll sync loop, key upkeep, decrypted timeline.
+
+    Like an Element user, it has a cross-signing identity that signs its device: the bot
+    (``exclude_insecure_devices``, on by default) neither shares room keys with nor obeys
+    devices that their owner has not cross-signed.
+    """
 
     def __init__(self, base_url: str, user_id: str, store: Path) -> None:
         store.mkdir(parents=True, exist_ok=True)
         config = AsyncClientConfig(encryption_enabled=True, store_sync_tokens=False, max_limit_exceeded=0)
+        self.base_url = base_url
         self.user_id = user_id
+        self.store = store
         self.timeline = Timeline()
         self.client = AsyncClient(base_url, user_id, store_path=str(store), config=config)
         self._task: asyncio.Task[None] | None = None
@@ -370,7 +378,20 @@ class NioUser:
         if not isinstance(response, LoginResponse):
             raise RuntimeError(f"nio login as {self.user_id} failed: {response}")
         await self._sync_once(timeout_ms=0)
+        await self.cross_sign()
         self._task = asyncio.create_task(self._loop(), name=f"sync {self.user_id}")
+
+    async def cross_sign(self) -> None:
+        """Create this user's cross-signing identity and sign the current device with it."""
+        client = self.client
+        if client.should_upload_keys:  # the device keys must be published before they are signed
+            await client.keys_upload()
+        async with MatrixApi(self.base_url, client.access_token) as api:
+            status = await ensure(
+                api, self.user_id, client.device_id, self.store / CROSS_SIGNING_FILE, PASSWORD
+            )
+        if not status.cross_signed:
+            raise RuntimeError(f"cross-signing {self.user_id}: {status.problem}")
 
     async def _loop(self) -> None:
         while True:
