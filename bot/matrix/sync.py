@@ -297,6 +297,10 @@ class SyncLoop:
             return
         if getattr(event, "decrypted", False):
             allowed, device_id = self._trust.allows(event)
+            if not allowed and not self._trust.judged(sender, device_id):
+                # A device so new that its keys have not been asked for yet: ask now, then judge.
+                await self._query_devices(sender)
+                allowed, device_id = self._trust.allows(event)
             if not allowed:
                 log.info("not acting on %s: device %s of %s is not cross-signed", event_id, device_id, sender)
                 self._ledger.record(event_id, room_id)
@@ -320,6 +324,15 @@ class SyncLoop:
             # One bad event must never end the sync loop.
             log.exception("handler failed for event %s in %s", event_id, room_id)
         self._ledger.record(event_id, room_id)
+
+    async def _query_devices(self, user_id: str) -> None:
+        client = self._client
+        try:
+            client.olm.users_for_key_query.add(user_id)
+            self._session.raise_for_token(await client.keys_query())
+            await self._trust.refresh({user_id})
+        except (aiohttp.ClientError, TimeoutError, OSError, LocalProtocolError) as error:
+            log.warning("could not query the devices of %s (%s)", user_id, error)
 
     async def _request_key(self, event: Any) -> None:
         olm = self._client.olm

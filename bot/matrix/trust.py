@@ -50,6 +50,10 @@ class DeviceTrust:
                     return str(device.id)
         return None
 
+    def judged(self, user_id: str, device_id: str | None) -> bool:
+        """Is there a verdict on this device (else its keys have not been queried yet)?"""
+        return device_id is not None and (user_id, device_id) in self._signed
+
     def allows(self, event: Any) -> tuple[bool, str | None]:
         """(may the bot act on this decrypted event, the sending device if known)."""
         device_id = self.sending_device(event)
