@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import json
 import logging
 import os
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 
 CREDENTIALS_FILE = "credentials.json"
 STORE_DIR = "e2ee-store"
+LOCK_FILE = "akbot.lock"
 # The long poll returns at once on news; its length only bounds how long a revoked token goes
 # unnoticed (Synapse lets a running long poll finish), so it stays short.
 SYNC_TIMEOUT_MS = 8_000
@@ -54,6 +56,31 @@ def write_private(path: Path, text: str) -> None:
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
     temporary.replace(path)
+
+
+class DataDirLocked(ConfigError):
+    """Another process (a running bot, an ``akbot identity`` command) has the E2EE store open."""
+
+
+def lock_data_dir(data_dir: Path) -> int:
+    """Take the exclusive lock on ``data_dir``'s E2EE store; it lasts until the descriptor is closed.
+
+    Two processes with one device destroy its encryption sessions, so whoever opens the store
+    holds ``akbot.lock`` (``flock``: the kernel releases it when the process dies, however).
+    """
+    path = data_dir / LOCK_FILE
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise DataDirLocked(
+            f"bot.data_dir: {data_dir} is in use by another akbot process ({path} is locked); "
+            "never run two instances on one data_dir"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())  # for the operator: who holds it
+    return fd
 
 
 @dataclass
@@ -102,6 +129,7 @@ class Session:
         self.data_dir = data_dir
         self.user_id = settings.user_id
         self._client: BotClient | None = None
+        self._lock: int | None = None
         self.fatal: FatalMatrixError | None = None
         self.stopping = asyncio.Event()
 
@@ -140,9 +168,15 @@ class Session:
         )
 
     async def login(self, *, with_store: bool = True) -> Credentials:
-        """Log in once with the password; afterwards reuse the stored token and device."""
+        """Log in once with the password; afterwards reuse the stored token and device.
+
+        With the E2EE store, ``data_dir`` is locked until :meth:`close` (:class:`DataDirLocked`
+        if another process holds it); without, nothing of the running bot's is touched.
+        """
         path = self.credentials_path
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        if with_store and self._lock is None:
+            self._lock = lock_data_dir(self.data_dir)
         if self._client is not None:
             await self._client.close()
         client = self._new_client(with_store)
@@ -193,5 +227,10 @@ class Session:
 
     async def close(self) -> None:
         # Never logout(): that would delete the device and its keys on the server.
-        if self._client is not None:
-            await self._client.close()
+        try:
+            if self._client is not None:
+                await self._client.close()
+        finally:
+            if self._lock is not None:
+                os.close(self._lock)
+                self._lock = None
