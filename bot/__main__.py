@@ -1,4 +1,4 @@
-"""The ``akbot`` command line: run, check, demo, --version."""
+"""The ``akbot`` command line: run, check, backup, export, identity, demo, --version."""
 
 from __future__ import annotations
 
@@ -118,6 +118,56 @@ def command_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_identity(args: argparse.Namespace) -> int:
+    from bot.matrix import operator
+
+    settings = _load(args)
+    _configure_logging("warning")
+    action: str = args.action
+    if action == "status":
+        work = operator.status(settings, sys.stdout)
+    elif action == "setup":
+        work = operator.setup(settings, args.password_file, sys.stdout)
+    elif action == "reset":
+        work = operator.reset(settings, args.password_file, args.yes, sys.stdout, sys.stdin)
+    elif action == "restore":
+        work = operator.restore(settings, args.recovery_key_file, sys.stdout)
+    else:
+        work = operator.new_recovery_key(settings, sys.stdout)
+    return asyncio.run(work)
+
+
+def _add_identity(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    config_help = "TOML-Datei (sonst $AKBOT_CONFIG oder ./config.toml)"
+    stop_first = "Bitte stoppen Sie den Bot vorher."
+    identity = sub.add_parser(
+        "identity", help="Identität des Bots (Quer-Signierung) / the bot's cross-signing identity"
+    )
+    actions = identity.add_subparsers(dest="action", required=True)
+    status = actions.add_parser(
+        "status", help="was der Homeserver zeigt, auch im laufenden Betrieb / what the server shows"
+    )
+    setup = actions.add_parser(
+        "setup", help=f"Identität mit dem Kontopasswort veröffentlichen (bei access_token). {stop_first}"
+    )
+    setup.add_argument("--password-file", help="Datei mit dem Passwort des Bot-Kontos")
+    reset = actions.add_parser("reset", help=f"Identität ersetzen – Mitglieder sehen eine neue. {stop_first}")
+    reset.add_argument("--password-file", help="Datei mit dem Passwort (sonst [matrix] password)")
+    reset.add_argument("--yes", action="store_true", help="ohne Rückfrage")
+    restore = actions.add_parser(
+        "restore", help=f"Identität aus dem Schlüsselspeicher übernehmen (neuer Rechner). {stop_first}"
+    )
+    restore.add_argument(
+        "--recovery-key-file", required=True, help="Datei mit dem Wiederherstellungsschlüssel"
+    )
+    recovery = actions.add_parser(
+        "recovery-key", help="neuen Wiederherstellungsschlüssel erzeugen / make a new recovery key"
+    )
+    for action in (status, setup, reset, restore, recovery):
+        action.add_argument("--config", help=config_help)
+        action.set_defaults(func=command_identity)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="akbot", description="Matrix-Bot des Facharbeitskreises KI (LVR/LWL)"
@@ -147,6 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--json", action="store_true", required=True, help="als JSON auf die Standardausgabe")
     export.add_argument("--config", help="TOML-Datei (sonst $AKBOT_CONFIG oder ./config.toml)")
     export.set_defaults(func=command_export)
+
+    _add_identity(sub)
 
     demo = sub.add_parser("demo", help="Demo auf eingebettetem Synapse / demo on an embedded Synapse")
     demo.add_argument("--dir", default="demo-data", help="Ordner für die Demo (default: demo-data)")

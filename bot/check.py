@@ -7,7 +7,7 @@ from typing import TextIO
 
 from bot.app import model_endpoint_reachable
 from bot.errors import AkbotError
-from bot.matrix import MatrixAdapter
+from bot.matrix import Credentials, MatrixAdapter, identity
 from bot.services.llm import check_on_premises
 from bot.services.rooms import RoomSettings
 from bot.settings import Settings
@@ -35,6 +35,9 @@ async def run_check(settings: Settings, out: TextIO) -> int:
             state = "beigetreten" if joined else "NICHT beigetreten (wird beim Start versucht)"
             report(True, f"Raum {room}: {state}, {'verschlüsselt' if encrypted else 'unverschlüsselt'}")
         report(True, f"Ende-zu-Ende-Verschlüsselung {'an' if settings.matrix.encryption else 'aus'}")
+        if settings.matrix.encryption:
+            for passed, text in await identity_lines(settings, credentials):
+                report(passed, text)
     except AkbotError as error:
         report(False, str(error))
     except OSError as error:
@@ -57,6 +60,37 @@ async def run_check(settings: Settings, out: TextIO) -> int:
             f"Sprachmodell {settings.llm.base_url}: {'erreichbar' if reachable else 'NICHT erreichbar'}",
         )
     return 0 if ok else 1
+
+
+async def identity_lines(settings: Settings, credentials: Credentials) -> list[tuple[bool, str]]:
+    """The bot's cross-signing as members' clients see it; a query only, nothing is changed."""
+    keys_path = settings.bot.data_dir / identity.CROSS_SIGNING_FILE
+    try:
+        async with identity.MatrixApi(settings.matrix.homeserver, credentials.access_token) as api:
+            status = await identity.inspect(api, credentials.user_id, credentials.device_id, keys_path)
+    except identity.IdentityError as error:
+        return [(False, f"Gerät quer-signiert: unbekannt – {error}")]
+    if status.mismatch:
+        keys = identity.CrossSigningKeys.load(keys_path)
+        ours = keys.master_public if keys else "?"
+        if status.cross_signed:
+            signed = (True, "Gerät quer-signiert: ja (von der Identität auf dem Server)")
+            consequence = "der Bot kann sie so nicht pflegen (neue Geräte bleiben unsigniert)"
+        else:
+            signed = (False, "Gerät quer-signiert: nein – der Homeserver zeigt eine andere Identität")
+            consequence = "Mitglieder vertrauen dem Bot so nicht"
+        return [
+            signed,
+            (
+                False,
+                f"Identität: der Homeserver zeigt Hauptschlüssel {status.master_key}, {keys_path.name} hat "
+                f"{ours} – {consequence}. `akbot identity restore` holt die passenden Schlüssel zurück; "
+                "`akbot identity reset` ersetzt die Identität (mit Warnung).",
+            ),
+        ]
+    if status.cross_signed:
+        return [(True, "Gerät quer-signiert: ja")]
+    return [(False, f"Gerät quer-signiert: nein – {status.problem}")]
 
 
 async def _ignore(_event: object) -> None:

@@ -35,8 +35,11 @@ from bot.matrix.identity import (
     device_signed_by_owner,
     device_signing_upload_body,
     ensure,
+    inspect,
+    keys_from_secret_storage,
     reset,
     restore_from_secret_storage,
+    secret_storage_holds_keys,
     store_in_secret_storage,
     user_has_identity,
 )
@@ -506,3 +509,46 @@ async def test_a_user_without_device_keys_is_told_so(
         result = await ensure(api, user_id, whoami["device_id"], tmp_path / CROSS_SIGNING_FILE)
     assert not result.cross_signed and result.master_key is not None
     assert result.problem is not None and "no published device keys" in result.problem
+
+
+async def test_inspect_only_looks_and_published_says_when_keys_went_out(
+    devices: Devices, tmp_path: Path
+) -> None:
+    user_id = devices.new_user()
+    device = await devices.login(user_id)
+    keys_path = tmp_path / CROSS_SIGNING_FILE
+    query = [("POST", "/_matrix/client/v3/keys/query")]
+
+    nothing = await inspect(device.api, user_id, device.device_id, keys_path)
+    assert (nothing.cross_signed, nothing.master_key, nothing.mismatch) == (False, None, False)
+    assert nothing.problem is not None and "publishes no cross-signing identity" in nothing.problem
+    assert device.api.calls == query and not keys_path.exists()
+
+    first = await ensure(device.api, user_id, device.device_id, keys_path)
+    assert first.published
+    assert not (await ensure(device.api, user_id, device.device_id, keys_path)).published
+    device.api.calls.clear()
+    assert await inspect(device.api, user_id, device.device_id, keys_path) == first
+    assert device.api.calls == query
+
+    other = await devices.login(user_id)
+    unsigned = await inspect(other.api, user_id, other.device_id, keys_path)
+    assert not unsigned.cross_signed and unsigned.master_key == first.master_key
+    assert unsigned.problem is not None and "not signed by its identity" in unsigned.problem
+    missing = await inspect(other.api, user_id, other.device_id, tmp_path / "missing.json")
+    assert missing.problem is not None and missing.problem.startswith("keys missing")
+
+    keys = CrossSigningKeys.load(keys_path)
+    assert keys is not None
+    assert not await secret_storage_holds_keys(device.api, user_id)
+    recovery_key = await store_in_secret_storage(device.api, user_id, keys)
+    assert await secret_storage_holds_keys(device.api, user_id)
+    assert await keys_from_secret_storage(other.api, user_id, recovery_key) == keys
+
+    replaced = await reset(device.api, user_id, device.device_id, keys_path, PASSWORD)
+    assert replaced.published and replaced.master_key != first.master_key
+    stale = tmp_path / "stale.json"
+    keys.save(stale)
+    mismatch = await inspect(device.api, user_id, device.device_id, stale)
+    assert mismatch.mismatch and mismatch.master_key == replaced.master_key
+    assert mismatch.cross_signed  # the device is signed by the published identity

@@ -17,7 +17,7 @@ from typing import Any
 import aiohttp
 from sqlite_utils import Database
 
-from bot.matrix import identity
+from bot.matrix import identity, operator
 from bot.matrix.content import edit_content, message_content
 from bot.matrix.events import EventHandler, PrivateHint
 from bot.matrix.rooms import Rooms
@@ -122,19 +122,12 @@ class MatrixAdapter:
             # The device keys must be on the server before they can be signed.
             self.session.raise_for_token(await client.keys_upload())
         password = self.settings.password.get_secret_value() if self.settings.password else None
-        try:
-            async with identity.MatrixApi(self.settings.homeserver, credentials.access_token) as api:
-                status = await identity.ensure(
-                    api,
-                    credentials.user_id,
-                    credentials.device_id,
-                    self.data_dir / identity.CROSS_SIGNING_FILE,
-                    password,
-                )
-        except identity.IdentityError as error:
-            # Serving unencrypted rooms and old clients still works: go on, but say it loudly.
-            status = identity.IdentityStatus(cross_signed=False, master_key=None, problem=str(error))
+        # Newly published keys also go to secret storage, their recovery key to data_dir.
+        status = await operator.ensure_at_start(
+            self.settings.homeserver, credentials, self.data_dir, password
+        )
         self.identity = status
+        # Serving unencrypted rooms and old clients still works: go on, but say it loudly.
         if status.problem is not None:
             log.error(
                 "CROSS-SIGNING: %s — members on Element will not be able to read the bot", status.problem

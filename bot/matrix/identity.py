@@ -13,7 +13,8 @@ Nothing here is bot-specific: any user (the test users too) can :func:`ensure` a
 A published master key that is not ours is never replaced on our own initiative: someone
 (an operator in Element, a restored backup) made it, and replacing it would break every
 verification made against it. :func:`ensure` reports the mismatch; only :func:`reset` (the
-operator command ``akbot identity reset``) replaces it.
+operator command ``akbot identity reset``) replaces it. :func:`inspect` only looks (for
+``akbot check`` and ``akbot identity status``, beside the running bot).
 
 :func:`device_signed_by_owner` and :func:`user_has_identity` judge other users' devices from
 a raw ``/keys/query`` answer; they verify signatures cryptographically and never raise.
@@ -24,6 +25,7 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import dataclasses
 import json
 import logging
 import os
@@ -53,8 +55,11 @@ __all__ = [
     "device_signed_by_owner",
     "device_signing_upload_body",
     "ensure",
+    "inspect",
+    "keys_from_secret_storage",
     "reset",
     "restore_from_secret_storage",
+    "secret_storage_holds_keys",
     "store_in_secret_storage",
     "user_has_identity",
 ]
@@ -86,6 +91,9 @@ class IdentityStatus:
     problem: str | None = None
     # The server publishes a master key that is not ours; nothing was replaced.
     mismatch: bool = False
+    # This call published our keys (first start, a setup, a reset): time to put them into
+    # secret storage. What happened, not where things stand, so it does not take part in ==.
+    published: bool = field(default=False, compare=False)
 
 
 # -- HTTP --------------------------------------------------------------------------------
@@ -408,12 +416,13 @@ async def _settle(
         _published_key(keys_query, "self_signing_keys", user_id, "self_signing"),
         _published_key(keys_query, "user_signing_keys", user_id, "user_signing"),
     )
-    if published != (keys.master_public, keys.self_signing_public, keys.user_signing_public):
+    uploaded = published != (keys.master_public, keys.self_signing_public, keys.user_signing_public)
+    if uploaded:
         await _upload_keys(api, user_id, keys, password)
         log.info("published cross-signing keys of %s, master key %s", user_id, keys.master_public)
         keys_query = await _query_keys(api, user_id)
     if device_signed_by_owner(keys_query, user_id, device_id):
-        return IdentityStatus(True, keys.master_public)
+        return IdentityStatus(True, keys.master_public, published=uploaded)
     device = _device_entry(keys_query, user_id, device_id)
     if device is None:
         return IdentityStatus(
@@ -421,16 +430,18 @@ async def _settle(
             keys.master_public,
             f"device {device_id} of {user_id} has no published device keys to sign yet "
             "(they are uploaded at login); start again once they are",
+            published=uploaded,
         )
     await _sign_device(api, user_id, device_id, keys, device)
     log.info("signed device %s of %s with its self-signing key", device_id, user_id)
     keys_query = await _query_keys(api, user_id)
     if device_signed_by_owner(keys_query, user_id, device_id):
-        return IdentityStatus(True, keys.master_public)
+        return IdentityStatus(True, keys.master_public, published=uploaded)
     return IdentityStatus(
         False,
         keys.master_public,
         f"device {device_id} of {user_id} was signed, but the homeserver does not show a valid signature",
+        published=uploaded,
     )
 
 
@@ -510,7 +521,45 @@ async def reset(
         raise
     pending.replace(keys_path)
     log.warning("replaced the cross-signing identity of %s, new master key %s", user_id, keys.master_public)
-    return await _settle(api, user_id, device_id, keys, await _query_keys(api, user_id), password=password)
+    status = await _settle(api, user_id, device_id, keys, await _query_keys(api, user_id), password=password)
+    return dataclasses.replace(status, published=True)
+
+
+async def inspect(api: MatrixApi, user_id: str, device_id: str, keys_path: Path) -> IdentityStatus:
+    """Where the identity stands, judged from one ``/keys/query``; changes nothing anywhere.
+
+    For ``akbot check`` and ``akbot identity status``, which may run beside the bot.
+    ``master_key`` is the published one; ``problem`` says what is wrong and what helps.
+    """
+    keys = CrossSigningKeys.load(keys_path)
+    keys_query = await _query_keys(api, user_id)
+    server_master = _published_key(keys_query, "master_keys", user_id, "master")
+    signed = device_signed_by_owner(keys_query, user_id, device_id)
+    if server_master is None:
+        return IdentityStatus(
+            False,
+            None,
+            f"the homeserver publishes no cross-signing identity for {user_id}; the bot publishes "
+            f"one when it starts (should the homeserver want the password for that: {_SETUP_HINT})",
+        )
+    if keys is None:
+        return IdentityStatus(
+            signed,
+            server_master,
+            f"keys missing: the homeserver publishes master key {server_master} for {user_id}, but "
+            f"{keys_path} does not exist; restore it with `akbot identity restore --recovery-key-file FILE`",
+        )
+    if server_master != keys.master_public:
+        return _mismatch(keys_query, user_id, device_id, keys.master_public, server_master)
+    if signed:
+        return IdentityStatus(True, server_master)
+    if _device_entry(keys_query, user_id, device_id) is None:
+        problem = f"device {device_id} of {user_id} has no published device keys yet (the bot uploads them)"
+    else:
+        problem = (
+            f"device {device_id} of {user_id} is not signed by its identity; the bot signs it when it starts"
+        )
+    return IdentityStatus(False, server_master, problem)
 
 
 # -- secret storage ----------------------------------------------------------------------
@@ -535,7 +584,28 @@ async def store_in_secret_storage(api: MatrixApi, user_id: str, keys: CrossSigni
     return secret_storage.encode_recovery_key(storage_key)
 
 
-async def _keys_from_secret_storage(api: MatrixApi, user_id: str, recovery_key: str) -> CrossSigningKeys:
+async def secret_storage_holds_keys(api: MatrixApi, user_id: str) -> bool:
+    """Whether the default secret storage key has all three cross-signing secrets.
+
+    Only that they are there: which keys they are takes the recovery key to tell
+    (:func:`keys_from_secret_storage`).
+    """
+    default = await _get_account_data(api, user_id, secret_storage.DEFAULT_KEY_TYPE)
+    key_id = default.get("key") if default else None
+    if not isinstance(key_id, str):
+        return False
+    if await _get_account_data(api, user_id, secret_storage.key_type(key_id)) is None:
+        return False
+    for name in (CROSS_SIGNING_MASTER, CROSS_SIGNING_SELF_SIGNING, CROSS_SIGNING_USER_SIGNING):
+        content = await _get_account_data(api, user_id, name)
+        encrypted = content.get("encrypted") if content else None
+        if not isinstance(encrypted, dict) or not isinstance(encrypted.get(key_id), dict):
+            return False
+    return True
+
+
+async def keys_from_secret_storage(api: MatrixApi, user_id: str, recovery_key: str) -> CrossSigningKeys:
+    """The cross-signing keys in secret storage, opened with ``recovery_key``; nothing is written."""
     try:
         storage_key = secret_storage.decode_recovery_key(recovery_key)
     except SecretStorageError as exc:
@@ -573,7 +643,7 @@ async def restore_from_secret_storage(
     The keys file is written only when the restored master key is the published one (or
     none is published). A wrong recovery key raises :class:`IdentityError`.
     """
-    keys = await _keys_from_secret_storage(api, user_id, recovery_key)
+    keys = await keys_from_secret_storage(api, user_id, recovery_key)
     keys_query = await _query_keys(api, user_id)
     server_master = _published_key(keys_query, "master_keys", user_id, "master")
     if server_master is not None and server_master != keys.master_public:
