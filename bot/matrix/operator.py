@@ -135,7 +135,10 @@ async def _logged_in(settings: Settings, *, with_store: bool) -> AsyncIterator[_
     session = Session(settings.matrix, data_dir)
     if not with_store:
         stored = Credentials.load(session.credentials_path)
-        has_device = stored is not None and stored.user_id == settings.matrix.user_id
+        has_device = stored is not None and (stored.user_id, stored.homeserver) == (
+            settings.matrix.user_id,
+            settings.matrix.homeserver,
+        )
         if not has_device and settings.matrix.access_token is None:
             # A password login would make a new device: that is the bot's own business.
             raise OperatorError(
@@ -195,8 +198,10 @@ async def _run(out: TextIO, command: Callable[[], Awaitable[int]]) -> int:
         out.write(f"{error}\n")
     except (IdentityError, FatalMatrixError) as error:
         out.write(f"FEHLER {error}\n")
-    except (aiohttp.ClientError, TimeoutError, OSError) as error:
+    except (aiohttp.ClientError, TimeoutError, ConnectionError) as error:
         out.write(f"FEHLER Homeserver nicht erreichbar: {error}\n")
+    except OSError as error:  # the data dir, a key file
+        out.write(f"FEHLER {error}\n")
     return 1
 
 
