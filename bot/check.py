@@ -90,6 +90,9 @@ async def identity_lines(settings: Settings, credentials: Credentials) -> list[t
         ]
     if status.cross_signed:
         return [(True, "Gerät quer-signiert: ja")]
+    if status.master_key is None or keys_path.exists():
+        # Nothing published yet, or our own keys with an unsigned device: the next start does it.
+        return [(True, f"Gerät quer-signiert: noch nicht – {status.problem}")]
     return [(False, f"Gerät quer-signiert: nein – {status.problem}")]
 
 

@@ -39,8 +39,8 @@ def backup(data_dir: Path, target: Path) -> dict[str, Any]:
     files: dict[str, str] = {}
     for source in sorted(data_dir.rglob("*")):
         relative = source.relative_to(data_dir)
-        if not source.is_file() or source.name.endswith(("-wal", "-shm", ".tmp")):
-            continue  # WAL files are folded into the online copy of their database
+        if not source.is_file() or source.name.endswith(("-wal", "-shm", ".tmp", ".lock")):
+            continue  # WAL files are folded into the online copy of their database; locks are runtime
         destination = target / relative
         destination.parent.mkdir(parents=True, exist_ok=True)
         if _is_sqlite(source):
