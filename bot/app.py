@@ -253,11 +253,16 @@ class App:
         """Send a file to ``user_id`` alone, in a direct encrypted room, without holding up the sync."""
         self._in_background(self._send_privately(user_id, filename, data, mimetype))
 
-    async def on_hint(self, hint: PrivateHint) -> None:
-        """Tell a member about their device in the direct room, beside the sync (it waits for one)."""
+    async def on_hint(self, hint: PrivateHint) -> bool:
+        """Tell a member about their device in the direct room, beside the sync (it waits for one).
+
+        A refused device is hinted at only for a command: chatting from it earns no direct message."""
+        if hint.kind == "unsigned_device" and not self.dispatcher.is_command(strip_reply_fallback(hint.body)):
+            return False
         lang = self.rooms.language(hint.room_id)
         text = t(lang, f"trust.{hint.kind}", device=code(hint.device_id or "?"))
         self._in_background(self._send_note_privately(hint.user_id, text))
+        return True
 
     async def _send_note_privately(self, user_id: str, text: Markdown) -> None:
         try:

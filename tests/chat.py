@@ -152,13 +152,28 @@ class ChatClient:
             await asyncio.sleep((getattr(response, "retry_after_ms", None) or 200) / 1000)
         raise AssertionError(f"could not send to {room_id}: {response}")
 
-    async def send_forged(self, room_id: str, payload: dict[str, Any]) -> str:
-        """An encrypted event whose hidden payload is ``payload`` — what a hostile client can send.
+    async def send_forged(self, room_id: str, payload: dict[str, Any] | str) -> str:
+        """An encrypted event whose hidden payload is ``payload`` (a dict, or any text at all) —
+        what a hostile client can send. The room key must have been shared already (send an
+        ordinary message first)."""
+        olm = self.client.olm
+        if isinstance(payload, dict):
+            encrypted = olm.group_encrypt(room_id, dict(payload))
+        else:
+            session = olm.outbound_group_sessions[room_id]
+            encrypted = {
+                "algorithm": "m.megolm.v1.aes-sha2",
+                "sender_key": olm.account.identity_keys["curve25519"],
+                "ciphertext": session.encrypt(payload),
+                "session_id": session.id,
+                "device_id": self.client.device_id,
+            }
+        return await self.send_raw(room_id, "m.room.encrypted", encrypted)
 
-        The room key must have been shared already (send an ordinary message first)."""
-        encrypted = self.client.olm.group_encrypt(room_id, dict(payload))
+    async def send_raw(self, room_id: str, event_type: str, content: dict[str, Any]) -> str:
+        """Sent as it is: no encryption even in an encrypted room (as curl or a broken client can)."""
         method, path, data = Api.room_send(
-            self.client.access_token, room_id, "m.room.encrypted", encrypted, uuid.uuid4().hex
+            self.client.access_token, room_id, event_type, content, uuid.uuid4().hex
         )
         response = await self.client._send(RoomSendResponse, method, path, data, (room_id,))
         assert isinstance(response, RoomSendResponse), response

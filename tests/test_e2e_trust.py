@@ -6,6 +6,7 @@ Each attack is sent as a hostile client would send it, into the encrypted room o
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from pathlib import Path
 
@@ -230,3 +231,50 @@ async def test_a_member_without_any_cross_signing_is_refused_as_element_refuses_
         assert old.replies_to(refused, world.bot_id) == []
     finally:
         await old.stop()
+
+
+async def test_a_malformed_payload_cannot_speak_for_someone_else(world: World) -> None:
+    """nio builds a "bad event" from a payload that fails its schema, taking sender and event id
+    from the payload itself; the bot treats it as undecryptable instead."""
+    member = world.member
+    assert (await world.ask(member, "!ping")).startswith("pong")
+    forged = await member.send_forged(
+        world.room_id,
+        json.dumps(
+            {
+                "type": "m.room.message",
+                "content": [["msgtype", "m.text"], ["body", "!audit"]],
+                "sender": world.chair.user_id,
+                "event_id": "$vom-vorsitz",
+                "origin_server_ts": 5,
+            }
+        ),
+    )
+    assert (await world.ask(member, "!ping")).startswith("pong")
+
+    app = world.bot.app
+    assert app is not None
+    assert forged in app.adapter.sync._undecrypted  # kept as undecryptable, never dispatched
+    assert not [e for e in member.seen if e.sender == world.bot_id and "Protokoll des Vorsitzes" in e.body]
+
+
+@pytest.mark.parametrize("payload", ["[]", "1", '{"type": 1, "content": {}, "origin_server_ts": "z"}'])
+async def test_payloads_that_make_nio_raise_do_not_stop_the_bot(world: World, payload: str) -> None:
+    member = world.member
+    assert (await world.ask(member, "!ping")).startswith("pong")
+
+    await member.send_forged(world.room_id, payload)
+
+    assert (await world.ask(member, "!ping")).startswith("pong")
+    assert world.bot.task is not None and not world.bot.task.done()
+
+
+async def test_an_unencrypted_command_in_an_encrypted_room_is_ignored(world: World) -> None:
+    """Without encryption there is no device to judge: a rogue device (or curl with a stolen token)
+    could otherwise command the bot past device trust."""
+    plain = await world.member.send_raw(
+        world.room_id, "m.room.message", {"msgtype": "m.text", "body": "!ping"}
+    )
+    assert (await world.ask(world.member, "!ping")).startswith("pong")
+
+    assert world.member.replies_to(plain, world.bot_id) == []

@@ -32,8 +32,8 @@ from bot.storage import EventLedger, KeyValue
 log = logging.getLogger(__name__)
 
 
-async def _no_hint(_hint: PrivateHint) -> None:
-    return None
+async def _no_hint(_hint: PrivateHint) -> bool:
+    return False
 
 
 class MatrixAdapter:
@@ -96,6 +96,7 @@ class MatrixAdapter:
         while True:
             try:
                 credentials = await self.login()
+                self.client.on_keys_query = self.trust.exclude_unjudged
                 await self.rooms.resolve_configured()
                 await self._ensure_identity(credentials)
                 break
@@ -111,7 +112,6 @@ class MatrixAdapter:
         await self.sync.first_sync()
         if not self.session.stopping.is_set():
             await self.rooms.join_configured()
-            await self.rooms.recheck_invited_rooms()
 
     async def _ensure_identity(self, credentials: Credentials) -> None:
         """Cross-sign our device (first start), or check that the server still shows our keys."""

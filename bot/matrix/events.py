@@ -57,3 +57,5 @@ class PrivateHint:
     room_id: str
     device_id: str | None = None
     withheld: str | None = None
+    body: str = ""
+    """What the refused event said (for "unsigned_device"): the app hints only at commands."""

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+import aiohttp
 from nio import JoinError, RoomCreateEvent, RoomResolveAliasResponse, SyncResponse, WhoamiResponse
 from nio.events import InviteMemberEvent
 
@@ -116,7 +117,15 @@ class Rooms:
         for room in self._settings.rooms:
             if room in joined or (not room.startswith("!") and self._alias_joined(room)):
                 continue
-            response = await self._join_with_retry(room)
+            try:
+                response = await self._join_with_retry(room)
+            except (aiohttp.ClientError, TimeoutError, OSError) as error:
+                log.error(
+                    "cannot join configured room %s now (%s); it is tried again at the next start",
+                    room,
+                    error,
+                )
+                continue
             if isinstance(response, JoinError):
                 log.error("cannot join configured room %s: %s", room, response.message)
             else:
@@ -151,36 +160,41 @@ class Rooms:
 
     async def handle_invites(self, response: SyncResponse) -> None:
         for room_id, info in response.rooms.invite.items():
-            # Only a first filter: the stripped state comes from the inviting server and may lie.
-            claimed = next(
-                (
-                    event.sender
-                    for event in info.invite_state
-                    if isinstance(event, InviteMemberEvent)
-                    and event.state_key == self._session.user_id
-                    and event.membership == "invite"
-                ),
-                None,
-            )
-            configured = room_id in self.configured_ids
-            if not (configured or self.inviter_allowed(claimed)):
-                log.info(
-                    "ignoring invite to %s from %s (not configured, inviter not allowed)", room_id, claimed
-                )
-                continue
-            joined = await self._join_with_retry(room_id)
-            if isinstance(joined, JoinError):
-                log.warning("cannot join %s after invite from %s: %s", room_id, claimed, joined.message)
-                continue
-            if not configured:
-                check = await self.check_invite(room_id)
-                if check.problem is not None:
-                    log.warning("left %s again: %s", room_id, check.problem)
-                    await self.leave(room_id)
-                    continue
-                claimed = check.inviter
-            self.serve(room_id, "config" if configured else "invite", inviter=claimed)
-            log.info("joined %s on invite from %s", room_id, claimed)
+            try:
+                await self._handle_invite(room_id, info.invite_state)
+            except (aiohttp.ClientError, TimeoutError, OSError) as error:
+                log.warning("invite to %s: %s; it stays open for a later sync", room_id, error)
+
+    async def _handle_invite(self, room_id: str, invite_state: list[Any]) -> None:
+        # Only a first filter: the stripped state comes from the inviting server and may lie. Of
+        # the bot's own invite events, the last one with an event id is our server's own copy.
+        own = [
+            event
+            for event in invite_state
+            if isinstance(event, InviteMemberEvent)
+            and event.state_key == self._session.user_id
+            and event.membership == "invite"
+        ]
+        own.sort(key=lambda event: "event_id" in (getattr(event, "source", None) or {}))
+        claimed = own[-1].sender if own else None
+        configured = room_id in self.configured_ids
+        if not (configured or self.inviter_allowed(claimed)):
+            log.info("declining invite to %s from %s (not configured, inviter not allowed)", room_id, claimed)
+            self._session.raise_for_token(await self._client.room_leave(room_id))
+            return
+        joined = await self._join_with_retry(room_id)
+        if isinstance(joined, JoinError):
+            log.warning("cannot join %s after invite from %s: %s", room_id, claimed, joined.message)
+            return
+        if not configured:
+            check = await self.check_invite(room_id)
+            if check.problem is not None:
+                log.warning("left %s again: %s", room_id, check.problem)
+                await self.leave(room_id)
+                return
+            claimed = check.inviter
+        self.serve(room_id, "config" if configured else "invite", inviter=claimed)
+        log.info("joined %s on invite from %s", room_id, claimed)
 
     async def check_invite(self, room_id: str) -> InviteCheck:
         """Who invited the bot, by the invite event the homeserver stored, and does that hold?
@@ -290,8 +304,8 @@ class Rooms:
         return int(room.power_levels.get_user_level(user_id))
 
     def is_member(self, room_id: str, user_id: str) -> bool:
-        room = self._client.rooms.get(room_id)
-        return room is not None and user_id in room.users
+        """Joined (an invited user is not a member yet)."""
+        return self._joined(room_id, user_id)
 
     def is_encrypted(self, room_id: str) -> bool:
         room = self._client.rooms.get(room_id)
@@ -305,7 +319,7 @@ class Rooms:
 
     def members(self, room_id: str) -> list[str]:
         room = self._client.rooms.get(room_id)
-        return sorted(room.users) if room else []
+        return sorted(set(room.users) - set(room.invited_users)) if room else []
 
     # ---- direct rooms -------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import aiohttp
 from nio import RoomSendResponse
+from nio.exceptions import GroupEncryptionError, LocalProtocolError
 
 from bot.matrix.session import Session, backoff
 
@@ -123,6 +124,14 @@ class Outbox:
                 if failures >= item.attempts:
                     raise SendError(f"homeserver unreachable: {error}") from error
                 await asyncio.sleep(backoff(failures - 1))
+                continue
+            except (KeyError, GroupEncryptionError, LocalProtocolError) as error:
+                # The room's session was rotated (a device's trust changed) while it was being
+                # shared: encrypting again with a fresh one is safe, the transaction id is the same.
+                failures += 1
+                if failures >= item.attempts:
+                    raise SendError(f"could not encrypt for {item.room_id}: {error}") from error
+                await asyncio.sleep(backoff(failures - 1) / 10)
                 continue
             if isinstance(response, RoomSendResponse):
                 return str(response.event_id)

@@ -20,15 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from nio import (
-    AsyncClient,
     AsyncClientConfig,
     ErrorResponse,
     LoginResponse,
-    MegolmEvent,
     WhoamiResponse,
 )
 
 from bot.errors import ConfigError, FatalMatrixError
+from bot.matrix.client import BotClient
 from bot.settings import MatrixSettings
 
 log = logging.getLogger(__name__)
@@ -100,25 +99,6 @@ class Credentials:
 
     def save(self, path: Path) -> None:
         write_private(path, json.dumps(self.__dict__))
-
-
-class BotClient(AsyncClient):  # type: ignore[misc]  # nio is untyped
-    """nio's client, except that decrypted events never change room state.
-
-    nio applies the decrypted payload of an encrypted event to its room state when the payload
-    looks like a state event, so anyone in the room could forge power levels, the create event or
-    members. Room state comes only from what the homeserver sent as state.
-    """
-
-    def _handle_timeline_event(
-        self, event: Any, room_id: str, room: Any, encrypted_rooms: set[str]
-    ) -> Any | None:
-        if isinstance(event, MegolmEvent):
-            if self.olm is None:
-                return None
-            event.room_id = room_id
-            return self.olm._decrypt_megolm_no_error(event)
-        return super()._handle_timeline_event(event, room_id, room, encrypted_rooms)
 
 
 class Session:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
-from nio import MegolmEvent, SyncError, SyncResponse
+from nio import BadEvent, MegolmEvent, SyncError, SyncResponse, UnknownBadEvent
 from nio.exceptions import LocalProtocolError
 
 from bot.errors import FatalMatrixError
@@ -38,6 +38,12 @@ UNDECRYPTED_GRACE_S = 60.0
 # When to ask other devices for a missing room key again (seconds after the event arrived).
 KEY_REQUEST_AGAIN_S = (10.0, 30.0)
 BACKFILL_MAX_PAGES = 5
+UNDECRYPTED_MAX = 1_000
+WITHHELD_MAX = 1_000
+# A sender whose device the bot cannot place is asked about at most this often.
+DEVICE_QUERY_INTERVAL_S = 30.0
+# A batch that nio itself cannot process is fetched again this often, then skipped.
+POISON_BATCH_ATTEMPTS = 3
 WITHHELD_TYPES = frozenset({"m.room_key.withheld", "org.matrix.room_key.withheld"})
 # Enough timeline per room to catch up after a short outage without paging.
 SYNC_FILTER: dict[str, Any] = {
@@ -45,7 +51,8 @@ SYNC_FILTER: dict[str, Any] = {
     "room": {"timeline": {"limit": 250}, "ephemeral": {"not_types": ["*"]}},
 }
 
-HintHandler = Callable[[PrivateHint], Awaitable[None]]
+HintHandler = Callable[[PrivateHint], Awaitable[bool]]
+"""Tells a member privately; False when the app chose not to (the hint may come later)."""
 
 
 @dataclass
@@ -91,6 +98,11 @@ class SyncLoop:
         self._on_event = on_event
         self._on_hint = on_hint
         self._undecrypted: dict[str, _Undecrypted] = {}
+        self._withheld: dict[str, str] = {}  # session id -> code, for the hint
+        self._requested: set[str] = set()  # session ids asked for in this round
+        self._device_queries: dict[str, float] = {}
+        self._since: str | None = None  # the token of the last batch handled completely
+        self._poison_attempts = 0
         self._hints = _Hints()
         self._failures = 0
         self._received_at = time.monotonic()
@@ -114,6 +126,8 @@ class SyncLoop:
         if token is None:
             # The very first start: whatever happened in the rooms before is history.
             log.info("first start: skipping room history")
+        # Before anything from those rooms is handled: leave the ones whose invitation no longer holds.
+        await self._guarded("recheck invited rooms", self._rooms.recheck_invited_rooms())
         await self._after_sync(response, dispatch=token is not None)
 
     async def run(self) -> None:
@@ -121,9 +135,7 @@ class SyncLoop:
         stopping = asyncio.create_task(self._session.stopping.wait())
         try:
             while not self._session.stopping.is_set():
-                syncing = asyncio.create_task(
-                    self._sync_once(self._client.next_batch, timeout_ms=SYNC_TIMEOUT_MS)
-                )
+                syncing = asyncio.create_task(self._sync_once(self._since, timeout_ms=SYNC_TIMEOUT_MS))
                 await asyncio.wait({syncing, stopping}, return_when=asyncio.FIRST_COMPLETED)
                 if not syncing.done():
                     # Only the long poll is cancelled; handlers always run to their end.
@@ -154,6 +166,18 @@ class SyncLoop:
             self._failures = attempt + 1
             await self._session.sleep_unless_stopped(delay)
             return None
+        except Exception:
+            # nio could not process the batch (something in it it does not expect). Fetch it again
+            # a few times, then skip it: one poisoned event must not stop the bot for good.
+            self._poison_attempts += 1
+            if self._poison_attempts < POISON_BATCH_ATTEMPTS:
+                log.exception("could not process a sync batch; fetching it again")
+            else:
+                log.exception("could not process a sync batch %d times; skipping it", self._poison_attempts)
+                self._poison_attempts = 0
+                self._since = self._client.next_batch
+            await self._session.sleep_unless_stopped(backoff(self._poison_attempts))
+            return None
         if isinstance(response, SyncError):
             self._session.raise_for_token(response)
             delay = backoff(attempt)
@@ -173,7 +197,7 @@ class SyncLoop:
         self._rooms.note_creators(response)
         self._note_withheld(response)
         await self._keep_keys()
-        await self._rooms.handle_invites(response)
+        await self._guarded("invitations", self._rooms.handle_invites(response))
         if dispatch:
             # Rooms are independent: a slow command in one must not hold up the others. Within a
             # room, events are handled in order.
@@ -187,6 +211,8 @@ class SyncLoop:
             await self._retry_undecrypted()
         # Only now: a crash before this line replays the batch, and the ledger skips what was done.
         self._kv.set("sync.next_batch", response.next_batch)
+        self._since = response.next_batch
+        self._poison_attempts = 0
         self.synced.set()
         self.synced.clear()
 
@@ -198,13 +224,13 @@ class SyncLoop:
             if client.should_upload_keys:
                 self._session.raise_for_token(await client.keys_upload())
             if client.should_query_keys:
-                changed = set(client.users_for_key_query)
+                # Changed devices are excluded from key sharing as nio learns of them (trust.py).
                 self._session.raise_for_token(await client.keys_query())
-                await self._trust.refresh(changed)
             if not self._trust_known:
                 # nio keeps devices between runs, we keep no trust verdicts: judge everyone once.
-                await self._trust.refresh(self._tracked_users())
-                self._trust_known = True
+                self._trust_known = await self._trust.refresh(self._tracked_users())
+            if self._trust.pending:
+                await self._trust.refresh(set(self._trust.pending))
             if client.should_claim_keys:
                 self._session.raise_for_token(await client.keys_claim(client.get_users_for_key_claiming()))
             await client.send_to_device_messages()
@@ -218,9 +244,9 @@ class SyncLoop:
         """nio ignores m.room_key.withheld; the reason is worth a log line (and the hint later)."""
         for event in response.to_device_events:
             source = getattr(event, "source", None) or {}
-            if source.get("type") not in WITHHELD_TYPES:
+            content = source.get("content")
+            if source.get("type") not in WITHHELD_TYPES or not isinstance(content, dict):
                 continue
-            content = source.get("content") or {}
             log.warning(
                 "room key withheld by %s for session %s in %s: %s (%s)",
                 source.get("sender"),
@@ -229,14 +255,23 @@ class SyncLoop:
                 content.get("code"),
                 content.get("reason"),
             )
+            session_id = str(content.get("session_id"))
+            self._withheld[session_id] = str(content.get("code"))
+            while len(self._withheld) > WITHHELD_MAX:
+                del self._withheld[next(iter(self._withheld))]
             for item in self._undecrypted.values():
-                if item.event.session_id == content.get("session_id"):
-                    item.withheld = str(content.get("code"))
+                if item.event.session_id == session_id:
+                    item.withheld = self._withheld[session_id]
 
     async def _dispatch_room(self, room_id: str, timeline: Any) -> None:
         events = list(timeline.events)
         if timeline.limited and timeline.prev_batch:
-            events = await self._backfill(room_id, timeline.prev_batch) + events
+            try:
+                events = await self._backfill(room_id, timeline.prev_batch) + events
+            except (aiohttp.ClientError, TimeoutError, OSError) as error:
+                log.warning(
+                    "backfill of %s failed (%s); going on with the timeline as it came", room_id, error
+                )
         # Members are independent of each other: one member's commands run in order, while
         # different members' commands (a burst of 200 votes) are handled side by side.
         by_sender: dict[str, list[Any]] = {}
@@ -250,7 +285,7 @@ class SyncLoop:
 
     async def _backfill(self, room_id: str, prev_batch: str) -> list[Any]:
         """Events a limited timeline left out (the bot was away long): page back to what we know."""
-        since = self._rooms.served_since[room_id] * 1000
+        since = self._rooms.served_since.get(room_id, 0.0) * 1000
         collected: list[Any] = []
         token = prev_batch
         for _ in range(BACKFILL_MAX_PAGES):
@@ -263,9 +298,9 @@ class SyncLoop:
             # Stop at the first page that reaches what we know: our own messages, handled events,
             # or the time before the bot served the room.
             if any(
-                event.server_timestamp < since
+                getattr(event, "server_timestamp", 0) < since
                 or getattr(event, "sender", None) == self._session.user_id
-                or self._ledger.seen(event.event_id)
+                or self._ledger.seen(getattr(event, "event_id", ""))
                 for event in chunk
             ):
                 break
@@ -278,41 +313,41 @@ class SyncLoop:
         event_id = getattr(event, "event_id", None)
         sender = getattr(event, "sender", None)
         if (
-            not event_id
+            not isinstance(event_id, str)
             or not isinstance(sender, str)
+            or isinstance(event, (BadEvent, UnknownBadEvent))
             or sender == self._session.user_id
             or self._ledger.seen(event_id)
         ):
             return
-        if event.server_timestamp < self._rooms.served_since[room_id] * 1000:
-            return  # older than the bot's presence in this room
+        since = self._rooms.served_since.get(room_id)
+        if since is None or event.server_timestamp < since * 1000:
+            return  # not (or no longer) served, or older than the bot's presence in this room
         if isinstance(event, MegolmEvent):
-            if event_id not in self._undecrypted:
-                self._undecrypted[event_id] = _Undecrypted(event, room_id, time.monotonic())
-                log.warning("cannot decrypt %s in %s yet (session %s)", event_id, room_id, event.session_id)
-                await self._request_key(event)
+            await self._keep_undecrypted(room_id, event)
             return
         source = getattr(event, "source", None) or {}
-        if "state_key" in source:
+        content = source.get("content")
+        if "state_key" in source or not isinstance(content, dict):
             return
-        if getattr(event, "decrypted", False):
-            allowed, device_id = self._trust.allows(event)
-            if not allowed and not self._trust.judged(sender, device_id):
-                # A device so new that its keys have not been asked for yet: ask now, then judge.
-                await self._query_devices(sender)
-                allowed, device_id = self._trust.allows(event)
-            if not allowed:
-                log.info("not acting on %s: device %s of %s is not cross-signed", event_id, device_id, sender)
-                self._ledger.record(event_id, room_id)
-                if self._hints.first("unsigned_device", sender, device_id or "?"):
-                    await self._hint(PrivateHint("unsigned_device", sender, room_id, device_id))
-                return
+        if (
+            self._trust.enforce
+            and self._rooms.is_encrypted(room_id)
+            and not getattr(event, "decrypted", False)
+        ):
+            # In an encrypted room only an encrypted event has a device to judge: ignore the rest.
+            log.info("not acting on %s: sent unencrypted into an encrypted room", event_id)
+            self._ledger.record(event_id, room_id)
+            return
+        if getattr(event, "decrypted", False) and not await self._from_trusted_device(room_id, event):
+            self._ledger.record(event_id, room_id)
+            return
         incoming = IncomingEvent(
             room_id=room_id,
             event_id=event_id,
             sender=sender,
             type=str(source.get("type", "")),
-            content=dict(source.get("content") or {}),
+            content=dict(content),
             timestamp_ms=int(event.server_timestamp),
             received_at=self._received_at,
         )
@@ -325,6 +360,41 @@ class SyncLoop:
             log.exception("handler failed for event %s in %s", event_id, room_id)
         self._ledger.record(event_id, room_id)
 
+    async def _from_trusted_device(self, room_id: str, event: Any) -> bool:
+        sender = event.sender
+        allowed, device_id = self._trust.allows(event)
+        if not allowed and not self._trust.judged(sender, device_id):
+            # A device so new that its keys have not been asked for yet: ask now, then judge.
+            last = self._device_queries.get(sender, float("-inf"))
+            if time.monotonic() - last >= DEVICE_QUERY_INTERVAL_S:
+                self._device_queries[sender] = time.monotonic()
+                await self._query_devices(sender)
+                allowed, device_id = self._trust.allows(event)
+        if allowed:
+            return True
+        log.info("not acting on %s: device %s of %s is not cross-signed", event.event_id, device_id, sender)
+        body = (event.source.get("content") or {}).get("body")
+        if self._hints.first("unsigned_device", sender, device_id or "?"):
+            hint = PrivateHint(
+                "unsigned_device", sender, room_id, device_id, body=body if isinstance(body, str) else ""
+            )
+            if not await self._hint(hint):
+                self._hints.given.discard(("unsigned_device", sender, device_id or "?"))
+        return False
+
+    async def _keep_undecrypted(self, room_id: str, event: Any) -> None:
+        if event.event_id in self._undecrypted:
+            return
+        if len(self._undecrypted) >= UNDECRYPTED_MAX:
+            oldest = next(iter(self._undecrypted))
+            log.error("gave up on undecryptable event %s: too many waiting", oldest)
+            del self._undecrypted[oldest]
+        self._undecrypted[event.event_id] = _Undecrypted(
+            event, room_id, time.monotonic(), withheld=self._withheld.get(event.session_id)
+        )
+        log.warning("cannot decrypt %s in %s yet (session %s)", event.event_id, room_id, event.session_id)
+        await self._request_key(event)
+
     async def _query_devices(self, user_id: str) -> None:
         client = self._client
         try:
@@ -334,44 +404,71 @@ class SyncLoop:
         except (aiohttp.ClientError, TimeoutError, OSError, LocalProtocolError) as error:
             log.warning("could not query the devices of %s (%s)", user_id, error)
 
-    async def _request_key(self, event: Any) -> None:
-        olm = self._client.olm
-        if olm is not None:
-            # nio refuses a second request for the same session; asking again is the point.
-            olm.outgoing_key_requests.pop(event.session_id, None)
-        with contextlib.suppress(Exception):
-            await self._client.request_room_key(event)
+    async def _request_key(self, event: Any, *, again: bool = False) -> None:
+        """Ask for a missing room key: our own devices (nio's request) and the sending device,
+        which answers when it had shared the session with us (Element does, client.py accepts)."""
+        client = self._client
+        if client.olm is None or (event.session_id in self._requested and not again):
+            return
+        self._requested.add(event.session_id)
+        # nio refuses a second request for the same session; asking again is the point.
+        client.olm.outgoing_key_requests.pop(event.session_id, None)
+        try:
+            await client.request_room_key(event)
+            device_id = getattr(event, "device_id", None)
+            message = event.as_key_request(
+                event.sender,
+                client.device_id,
+                event.session_id,
+                device_id if isinstance(device_id, str) else None,
+            )
+            await client.to_device(message)
+        except (aiohttp.ClientError, TimeoutError, OSError, LocalProtocolError) as error:
+            log.info("could not ask for the key of session %s (%s)", event.session_id, error)
 
     async def _retry_undecrypted(self) -> None:
         now = time.monotonic()
         for event_id, item in list(self._undecrypted.items()):
-            try:
-                decrypted = self._client.decrypt_event(item.event)
-            except Exception as error:  # nio raises several kinds while the key is missing
-                log.debug("%s still undecryptable: %s", event_id, error)
-                decrypted = None
+            if item.room_id not in self._rooms.served_since:
+                del self._undecrypted[event_id]  # the bot left that room
+                continue
+            decrypted = self._client.decrypt_safely(item.event)
             age = now - item.first_seen
-            if decrypted is not None and not isinstance(decrypted, MegolmEvent):
+            if decrypted is not None:
                 del self._undecrypted[event_id]
                 log.info("decrypted %s in %s after %.1f s", event_id, item.room_id, age)
                 await self._dispatch(item.room_id, decrypted)
                 continue
             if item.requests < len(KEY_REQUEST_AGAIN_S) and age >= KEY_REQUEST_AGAIN_S[item.requests]:
                 item.requests += 1
-                await self._request_key(item.event)
+                await self._request_key(item.event, again=True)
             if age >= UNDECRYPTED_GRACE_S:
+                # One hint per member: the device id in an undecryptable event is the sender's claim.
                 sender = str(item.event.sender)
-                device = str(getattr(item.event, "device_id", None) or "?")
-                if self._hints.first("undecryptable", sender, device):
-                    await self._hint(PrivateHint("undecryptable", sender, item.room_id, None, item.withheld))
+                if self._hints.first("undecryptable", sender, ""):
+                    withheld = item.withheld or self._withheld.get(item.event.session_id)
+                    if not await self._hint(
+                        PrivateHint("undecryptable", sender, item.room_id, None, withheld)
+                    ):
+                        self._hints.given.discard(("undecryptable", sender, ""))
             if age >= UNDECRYPTED_KEEP_S:
                 del self._undecrypted[event_id]
+                self._requested.discard(item.event.session_id)
                 log.error("gave up on undecryptable event %s in %s", event_id, item.room_id)
 
-    async def _hint(self, hint: PrivateHint) -> None:
+    async def _guarded(self, what: str, work: Awaitable[None]) -> None:
+        """Room work beside the sync (joins, leaves): a network failure waits for the next sync."""
         try:
-            await self._on_hint(hint)
+            await work
+        except (aiohttp.ClientError, TimeoutError, OSError, LocalProtocolError) as error:
+            log.warning("%s: %s; trying again later", what, error)
+
+    async def _hint(self, hint: PrivateHint) -> bool:
+        """Hand a hint to the app; False when it was not given (it may be given again later)."""
+        try:
+            return await self._on_hint(hint)
         except FatalMatrixError:
             raise
         except Exception:
             log.exception("could not send a %s hint to %s", hint.kind, hint.user_id)
+            return False

@@ -31,6 +31,8 @@ class DeviceTrust:
         self._session = session
         self.enforce = enforce
         self._signed: dict[tuple[str, str], bool] = {}
+        self.pending: set[str] = set()
+        """Users whose devices changed (or whose query failed) and await a verdict."""
 
     def trusted(self, user_id: str, device_id: str) -> bool:
         """Is this device cross-signed by its owner (as of the last key query)?"""
@@ -61,32 +63,63 @@ class DeviceTrust:
             return True, device_id
         return device_id is not None and self.trusted(event.sender, device_id), device_id
 
-    async def refresh(self, users: Iterable[str]) -> None:
-        """Query cross-signing for ``users`` and apply the verdicts to key sharing."""
+    def exclude_unjudged(self, response: Any) -> None:
+        """Right when nio learns of changed devices: no room keys for those not judged trusted.
+
+        Runs synchronously inside nio's handling of a key query, before any send can share a
+        room key with a device that has just appeared; the verdicts follow in ``refresh``.
+        """
+        client = self._session.client
+        changed = getattr(response, "changed", None) or {}
+        for user_id in changed:
+            self.pending.add(user_id)
+            if not self.enforce or client.olm is None:
+                continue
+            for device in client.device_store.active_user_devices(user_id):
+                own = user_id == client.user_id and device.id == client.device_id
+                if (
+                    not own
+                    and not self.trusted(user_id, device.id)
+                    and not client.olm.is_device_blacklisted(device)
+                ):
+                    client.olm.blacklist_device(device)
+
+    async def refresh(self, users: Iterable[str]) -> bool:
+        """Query cross-signing for ``users`` and apply the verdicts to key sharing.
+
+        False when a query failed: those users stay ``pending`` and are asked again later.
+        """
         client = self._session.client
         if client.olm is None:
-            return
+            return True
         wanted = sorted({user for user in users if user})
-        changed = False
+        changed: set[str] = set()
+        complete = True
         for start in range(0, len(wanted), KEYS_QUERY_BATCH):
             batch = wanted[start : start + KEYS_QUERY_BATCH]
             answer = await self._query(batch)
             if answer is None:
+                complete = False
                 continue
+            self.pending.difference_update(batch)
             for user_id in batch:
                 for device_id in (answer.get("device_keys") or {}).get(user_id, {}):
                     signed = device_signed_by_owner(answer, user_id, device_id)
                     if self._signed.get((user_id, device_id)) != signed:
                         self._signed[(user_id, device_id)] = signed
-                        changed = True
-        if self._apply(wanted) or changed:
+                        changed.add(user_id)
+        changed |= self._apply(wanted)
+        if changed:
             # A device that became trusted (or stopped being so) must see a fresh room key.
-            client.olm.outbound_group_sessions.clear()
+            for room_id, room in client.rooms.items():
+                if room.encrypted and changed & set(room.users):
+                    client.invalidate_outbound_session(room_id)
+        return complete
 
-    def _apply(self, users: list[str]) -> bool:
-        """Blacklist the devices that get no room keys; True when anything changed."""
+    def _apply(self, users: list[str]) -> set[str]:
+        """Blacklist the devices that get no room keys; the users for whom anything changed."""
         client = self._session.client
-        changed = False
+        changed: set[str] = set()
         for user_id in users:
             for device in client.device_store.active_user_devices(user_id):
                 if device.id == client.device_id and user_id == client.user_id:
@@ -97,13 +130,11 @@ class DeviceTrust:
                         "no room keys for device %s of %s: not cross-signed by its owner", device.id, user_id
                     )
                     client.olm.blacklist_device(device)
-                    changed = True
+                    changed.add(user_id)
                 elif not excluded and client.olm.is_device_blacklisted(device):
-                    log.info(
-                        "device %s of %s is cross-signed now: it gets room keys again", device.id, user_id
-                    )
+                    log.info("device %s of %s is cross-signed: it gets room keys", device.id, user_id)
                     client.olm.unblacklist_device(device)
-                    changed = True
+                    changed.add(user_id)
         return changed
 
     async def _query(self, users: list[str]) -> dict[str, Any] | None:
@@ -117,9 +148,12 @@ class DeviceTrust:
         )
         try:
             if response.status != 200:
-                log.warning("cross-signing query failed with HTTP %d", response.status)
+                log.warning(
+                    "cross-signing query failed with HTTP %d; asking again after the next sync",
+                    response.status,
+                )
                 return None
-            answer = await response.json()
+            answer = await response.json(content_type=None)
         finally:
             response.release()
         return answer if isinstance(answer, dict) else None
