@@ -90,8 +90,10 @@ async def identity_lines(settings: Settings, credentials: Credentials) -> list[t
         ]
     if status.cross_signed:
         return [(True, "Gerät quer-signiert: ja")]
-    if status.master_key is None or keys_path.exists():
-        # Nothing published yet, or our own keys with an unsigned device: the next start does it.
+    never_started = status.master_key is None and not keys_path.exists()
+    ours_unsigned = status.master_key is not None and keys_path.exists()
+    if never_started or ours_unsigned:
+        # The first start publishes the identity; a start signs a device of our own identity.
         return [(True, f"Gerät quer-signiert: noch nicht – {status.problem}")]
     return [(False, f"Gerät quer-signiert: nein – {status.problem}")]
 
