@@ -90,6 +90,8 @@ def command_demo(args: argparse.Namespace) -> int:
     _configure_logging(args.log_level)
     # The console is the demo's screen: nio's key-sharing chatter does not belong there.
     logging.getLogger("nio").setLevel(logging.ERROR)
+    # Demo identities live and die with demo-data/: no advice to keep their recovery keys safe.
+    logging.getLogger("bot.matrix.operator").setLevel(logging.ERROR)
     script = open(args.script, encoding="utf-8") if args.script else None  # noqa: SIM115
     try:
         return asyncio.run(run_demo(Path(args.dir), script))
