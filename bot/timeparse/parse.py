@@ -1,12 +1,4 @@
-"""Times as members type them: „morgen um 9“, „Freitag 14:30“, „in 2 Stunden“, „jeden Montag 10 Uhr“.
-
-Pure functions without I/O or global state; the current time is always passed in (``now``).
-
-    parse_when(text, now=…, tz=…, lang=…) -> When(at, rrule, text)
-    format_datetime(dt, lang)              "Do., 05.06.2025, 09:00 Uhr" / "Thu, 5 Jun 2025, 09:00"
-    describe_rrule(rrule, at, lang)        "jeden Montag, 09:00 Uhr" / "every Monday, 09:00"
-    next_occurrence(rrule, first, after)   the next date of a series, wall-clock stable across DST
-    parse_duration(text)                   "7d", "24h", "30min", "90s", "2w", "1d12h" for the config
+"""Reading the times members type, in German or English: ``parse_when`` gives a ``When``.
 
 German and English inputs are understood whatever ``lang`` is; ``lang`` ("de", default, or "en")
 chooses the language of ``When.text`` and of the error messages (formal "Sie").
@@ -68,33 +60,20 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dateutil.rrule import rrulestr  # type: ignore[import-untyped, unused-ignore]
-
 from bot.errors import UserError
-
-__all__ = [
-    "MAX_LENGTH",
-    "TimeParseError",
-    "When",
-    "describe_rrule",
-    "format_datetime",
-    "next_occurrence",
-    "parse_duration",
-    "parse_when",
-]
+from bot.timeparse.format import MONTH_DE, MONTH_EN, WEEKDAY_DE, WEEKDAY_EN, format_datetime, language
+from bot.timeparse.recurrence import RRULE_DAYS, describe_rrule, exists, localize, naive_after
 
 MAX_LENGTH = 200
 """Longer inputs are refused before parsing."""
 MAX_YEARS_AHEAD = 10
 _MAX_INTERVAL = 99
-_SEARCH_LIMIT = 2000  # candidates examined when looking for an occurrence
 
 
 @dataclass(frozen=True)
@@ -204,289 +183,9 @@ _MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
-def _lang(lang: str) -> str:
-    return "en" if lang == "en" else "de"
-
-
 def _error(lang: str, reason: str, **params: Any) -> TimeParseError:
-    template = _MESSAGES[_lang(lang)][reason]
+    template = _MESSAGES[language(lang)][reason]
     return TimeParseError(template.format(**params), reason=reason)
-
-
-# --------------------------------------------------------------------------------------------------
-# Formatting
-
-_WEEKDAY_SHORT_DE = ("Mo.", "Di.", "Mi.", "Do.", "Fr.", "Sa.", "So.")
-_WEEKDAY_SHORT_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_WEEKDAY_DE = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")
-_WEEKDAY_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_WEEKDAY_ADVERB_DE = ("montags", "dienstags", "mittwochs", "donnerstags", "freitags", "samstags", "sonntags")
-_MONTH_DE = (
-    "Januar", "Februar", "März", "April", "Mai", "Juni",
-    "Juli", "August", "September", "Oktober", "November", "Dezember",
-)  # fmt: skip
-_MONTH_EN = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)  # fmt: skip
-_RRULE_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-_NTH_DE = {
-    1: "ersten",
-    2: "zweiten",
-    3: "dritten",
-    4: "vierten",
-    5: "fünften",
-    -1: "letzten",
-    -2: "vorletzten",
-}
-_NTH_EN = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", -1: "last", -2: "second-to-last"}
-
-
-def _clock(dt: datetime) -> str:
-    """ "09:00", or "09:00:30" when the seconds are not zero."""
-    text = f"{dt.hour:02d}:{dt.minute:02d}"
-    return f"{text}:{dt.second:02d}" if dt.second else text
-
-
-def _clock_long(dt: datetime, en: bool) -> str:
-    return _clock(dt) if en else f"{_clock(dt)} Uhr"
-
-
-def format_datetime(dt: datetime, lang: str) -> str:
-    """ "Do., 05.06.2025, 09:00 Uhr" (de) or "Thu, 5 Jun 2025, 09:00" (en), in dt's own wall clock.
-
-    Seconds appear only when they are not zero ("09:00:30 Uhr"); microseconds never.
-    """
-    if _lang(lang) == "en":
-        month = _MONTH_EN[dt.month - 1][:3]
-        return f"{_WEEKDAY_SHORT_EN[dt.weekday()]}, {dt.day} {month} {dt.year}, {_clock(dt)}"
-    day = f"{dt.day:02d}.{dt.month:02d}.{dt.year:04d}"
-    return f"{_WEEKDAY_SHORT_DE[dt.weekday()]}, {day}, {_clock(dt)} Uhr"
-
-
-def _join(items: Sequence[str], en: bool) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return f"{', '.join(items[:-1])} {'and' if en else 'und'} {items[-1]}"
-
-
-def _ordinal_en(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
-_BYDAY_RE = re.compile(r"([+-]?[0-9]{1,2})?(MO|TU|WE|TH|FR|SA|SU)")
-_RRULE_KEYS = frozenset({"FREQ", "INTERVAL", "BYDAY", "BYMONTHDAY", "WKST"})
-
-
-def _rrule_parts(rrule: str) -> dict[str, str]:
-    """ "FREQ=WEEKLY;BYDAY=MO" -> {"FREQ": "WEEKLY", "BYDAY": "MO"}; ValueError when malformed."""
-    value = rrule.strip()
-    if value.upper().startswith("RRULE:"):
-        value = value[6:]
-    parts: dict[str, str] = {}
-    for item in value.split(";"):
-        key, sep, val = item.partition("=")
-        if not sep or not key.strip() or not val.strip():
-            raise ValueError(f"not an RRULE value: {rrule!r}")
-        parts[key.strip().upper()] = val.strip().upper()
-    if "FREQ" not in parts:
-        raise ValueError(f"RRULE without FREQ: {rrule!r}")
-    return parts
-
-
-def _rule_phrase(parts: dict[str, str], at: datetime, en: bool) -> str | None:
-    """The repetition in words without the time, or None when it has no wording here."""
-    if set(parts) - _RRULE_KEYS:
-        return None
-    freq = parts["FREQ"]
-    interval_text = parts.get("INTERVAL", "1")
-    if not interval_text.isdigit() or int(interval_text) < 1:
-        return None
-    interval = int(interval_text)
-    byday: list[tuple[int | None, int]] = []
-    for item in parts.get("BYDAY", "").split(",") if "BYDAY" in parts else []:
-        match = _BYDAY_RE.fullmatch(item)
-        if match is None:
-            return None
-        byday.append((int(match[1]) if match[1] else None, _RRULE_DAYS.index(match[2])))
-    monthdays: list[int] = []
-    for item in parts.get("BYMONTHDAY", "").split(",") if "BYMONTHDAY" in parts else []:
-        if not re.fullmatch(r"[+-]?[0-9]{1,2}", item) or int(item) == 0 or not -31 <= int(item) <= 31:
-            return None
-        monthdays.append(int(item))
-
-    if freq == "DAILY" and not byday and not monthdays:
-        if interval == 1:
-            return "daily" if en else "täglich"
-        return f"every {interval} days" if en else f"alle {interval} Tage"
-    if freq in {"WEEKLY", "DAILY"} and not monthdays and (freq == "WEEKLY" or interval == 1):
-        if any(nth is not None for nth, _ in byday):
-            return None
-        days = sorted({day for _, day in byday}) or [at.weekday()]
-        workdays = days == [0, 1, 2, 3, 4]
-        if interval == 1:
-            if workdays:
-                return "weekdays" if en else "werktags"
-            if en:
-                return "every " + _join([_WEEKDAY_EN[d] for d in days], en)
-            return "jeden " + _join([_WEEKDAY_DE[d] for d in days], en)
-        if en:
-            return f"every {interval} weeks on " + (
-                "weekdays" if workdays else _join([_WEEKDAY_EN[d] for d in days], en)
-            )
-        return f"alle {interval} Wochen " + (
-            "werktags" if workdays else _join([_WEEKDAY_ADVERB_DE[d] for d in days], en)
-        )
-    if freq == "MONTHLY":
-        if byday and not monthdays:
-            if len(byday) != 1:
-                return None
-            nth, day = byday[0]
-            if nth is None or nth not in _NTH_DE:
-                return None
-            if en:
-                what = f"{_NTH_EN[nth]} {_WEEKDAY_EN[day]}"
-                return f"{what} of every month" if interval == 1 else f"every {interval} months on the {what}"
-            what = f"{_NTH_DE[nth]} {_WEEKDAY_DE[day]}"
-            return f"jeden {what} im Monat" if interval == 1 else f"alle {interval} Monate am {what}"
-        if byday:
-            return None
-        days_of_month = monthdays or [at.day]
-        if en:
-            named = [
-                ("the last day" if d == -1 else f"the {_ordinal_en(d)}")
-                for d in days_of_month
-                if d > 0 or d == -1
-            ]
-            if len(named) != len(days_of_month):
-                return None
-            what = _join(named, en)
-            return f"monthly on {what}" if interval == 1 else f"every {interval} months on {what}"
-        named = [("letzten Tag" if d == -1 else f"{d}.") for d in days_of_month if d > 0 or d == -1]
-        if len(named) != len(days_of_month):
-            return None
-        what = _join(named, en)
-        return f"monatlich am {what}" if interval == 1 else f"alle {interval} Monate am {what}"
-    return None
-
-
-def describe_rrule(rrule: str, at: datetime, lang: str) -> str:
-    """The series in words with its time of day (taken from ``at``), e.g. "jeden Montag, 09:00 Uhr".
-
-    Rules outside what ``parse_when`` produces are shown as "wiederkehrend (…)" / "recurring (…)";
-    a value that is not an RRULE at all (no FREQ) raises ValueError.
-    """
-    en = _lang(lang) == "en"
-    parts = _rrule_parts(rrule)
-    phrase = _rule_phrase(parts, at, en)
-    if phrase is None:
-        phrase = f"recurring ({rrule.strip()})" if en else f"wiederkehrend ({rrule.strip()})"
-    return f"{phrase}, {_clock_long(at, en)}"
-
-
-def _long_text(at: datetime, rrule: str | None, lang: str) -> str:
-    if rrule is None:
-        return format_datetime(at, lang)
-    word = "from" if _lang(lang) == "en" else "ab"
-    return f"{describe_rrule(rrule, at, lang)} ({word} {format_datetime(at, lang)})"
-
-
-# --------------------------------------------------------------------------------------------------
-# Time zones and series
-
-
-def _localize(naive: datetime, tz: tzinfo) -> datetime:
-    """Attach ``tz`` to a local wall-clock time.
-
-    Ambiguous times get their first occurrence (fold=0); nonexistent ones (spring-forward gap) are
-    read with the offset before the change, i.e. moved forward by the gap (02:30 -> 03:30).
-    """
-    return naive.replace(tzinfo=tz, fold=0).astimezone(UTC).astimezone(tz)
-
-
-def _exists(naive: datetime, tz: tzinfo) -> bool:
-    return _localize(naive, tz).replace(tzinfo=None) == naive
-
-
-def _naive_after(rrule: str, dtstart: datetime, start: datetime) -> Iterator[datetime]:
-    """Occurrences (naive) of the series from ``dtstart`` at or after ``start``, at most a bounded number."""
-    series: Any = rrulestr(rrule, dtstart=dtstart)
-    for count, value in enumerate(series.xafter(start, inc=True)):
-        if count >= _SEARCH_LIMIT:
-            return
-        yield value
-
-
-def next_occurrence(rrule: str, first: datetime, after: datetime) -> datetime | None:
-    """The next occurrence strictly after ``after`` of the series that starts at ``first``.
-
-    ``first`` must be aware; its wall-clock time and zone are the series' own: occurrences are
-    computed on naive local times (dateutil) and get ``first.tzinfo`` afterwards, so "every Monday
-    09:00" stays 09:00 local across DST changes. A nonexistent local time is moved forward by the
-    gap (daily 02:30 gives 03:30 on the spring-forward day); an ambiguous one is its first
-    occurrence (fold=0). None when the series has ended (COUNT/UNTIL). UNTIL, if used, must be a
-    floating (local) time.
-    """
-    tz = first.tzinfo
-    if tz is None or first.utcoffset() is None:
-        raise ValueError("first must be timezone-aware")
-    if after.tzinfo is None or after.utcoffset() is None:
-        raise ValueError("after must be timezone-aware")
-    dtstart = first.replace(tzinfo=None, fold=0)
-    after_utc = after.astimezone(UTC)
-    start = max(dtstart, after.astimezone(tz).replace(tzinfo=None, fold=0) - timedelta(days=1))
-    for candidate in _naive_after(rrule, dtstart, start):
-        aware = _localize(candidate, tz)
-        if aware.astimezone(UTC) > after_utc:
-            return aware
-    return None
-
-
-# --------------------------------------------------------------------------------------------------
-# Durations for the configuration
-
-_DURATION_UNITS = {
-    "w": timedelta(weeks=1),
-    "d": timedelta(days=1),
-    "h": timedelta(hours=1),
-    "min": timedelta(minutes=1),
-    "s": timedelta(seconds=1),
-}
-_DURATION_PART = re.compile(r"\s*([0-9]{1,6})\s*(min|w|d|h|s)(?![a-z])", re.IGNORECASE)
-_DURATION_MAX = timedelta(days=3660)
-
-
-def parse_duration(text: str) -> timedelta:
-    """A configuration offset such as "7d", "1d", "1h", "24h", "30min", "90s", "2w" or "1d12h".
-
-    Units: w, d, h, min, s (case-insensitive, spaces allowed between parts, each unit once). Zero
-    ("0min") is allowed; at most 10 years. Anything else raises ValueError.
-    """
-    hint = "use e.g. 7d, 24h, 30min, 90s, 2w or 1d12h (units w, d, h, min, s)"
-    if not isinstance(text, str) or not text.strip():
-        raise ValueError(f"empty duration; {hint}")
-    value = text.strip()
-    if len(value) > 60:
-        raise ValueError(f"duration {value[:20]!r}… is too long; {hint}")
-    total = timedelta()
-    seen: set[str] = set()
-    position = 0
-    while position < len(value):
-        match = _DURATION_PART.match(value, position)
-        if match is None:
-            raise ValueError(f"{value!r} is not a duration; {hint}")
-        unit = match[2].lower()
-        if unit in seen:
-            raise ValueError(f"{value!r} names the unit {unit!r} twice; {hint}")
-        seen.add(unit)
-        total += int(match[1]) * _DURATION_UNITS[unit]
-        position = match.end()
-        while position < len(value) and value[position].isspace():
-            position += 1
-    if total > _DURATION_MAX:
-        raise ValueError(f"{value!r} is longer than 10 years; {hint}")
-    return total
 
 
 # --------------------------------------------------------------------------------------------------
@@ -690,9 +389,9 @@ class _Rule:
             parts.append(f"INTERVAL={self.interval}")
         if self.days:
             if self.nth is not None:
-                parts.append(f"BYDAY={self.nth}{_RRULE_DAYS[self.days[0]]}")
+                parts.append(f"BYDAY={self.nth}{RRULE_DAYS[self.days[0]]}")
             else:
-                parts.append("BYDAY=" + ",".join(_RRULE_DAYS[d] for d in sorted(self.days)))
+                parts.append("BYDAY=" + ",".join(RRULE_DAYS[d] for d in sorted(self.days)))
         if self.monthday is not None:
             parts.append(f"BYMONTHDAY={self.monthday}")
         return ";".join(parts)
@@ -1319,7 +1018,7 @@ def _date_or_error(year: int, month: int, day: int, ctx: _Context, *, with_year:
 
 
 def _date_words(day: int, month: int, year: int | None, lang: str) -> str:
-    text = f"{day} {_MONTH_EN[month - 1]}" if _lang(lang) == "en" else f"{day}. {_MONTH_DE[month - 1]}"
+    text = f"{day} {MONTH_EN[month - 1]}" if language(lang) == "en" else f"{day}. {MONTH_DE[month - 1]}"
     return text if year is None else f"{text} {year}"
 
 
@@ -1342,9 +1041,7 @@ def _resolve_day(reading: _Reading, clock: time, ctx: _Context) -> datetime:
                 continue
             if candidate < today:
                 continue
-            if candidate == today and not ctx.after_now(
-                _localize(datetime.combine(candidate, clock), ctx.tz)
-            ):
+            if candidate == today and not ctx.after_now(localize(datetime.combine(candidate, clock), ctx.tz)):
                 day = candidate  # today with a time already passed: an error below, not next year
                 break
             day = candidate
@@ -1369,22 +1066,20 @@ def _resolve_day(reading: _Reading, clock: time, ctx: _Context) -> datetime:
             candidate = today + timedelta(days=ahead)
             if candidate.weekday() != reading.weekday:
                 continue
-            if reading.next_week or ctx.after_now(_localize(datetime.combine(candidate, clock), ctx.tz)):
+            if reading.next_week or ctx.after_now(localize(datetime.combine(candidate, clock), ctx.tz)):
                 day = candidate
                 break
     if day is None:
         raise ctx.error("unknown")
     if reading.weekday is not None and day.weekday() != reading.weekday:
-        en = _lang(ctx.lang) == "en"
+        en = language(ctx.lang) == "en"
         raise ctx.error(
             "weekday_mismatch",
-            date=(
-                f"{day.day} {_MONTH_EN[day.month - 1][:3]} {day.year}" if en else f"{day:%d.%m.}{day.year}"
-            ),
-            actual=(_WEEKDAY_EN if en else _WEEKDAY_DE)[day.weekday()],
-            given=(_WEEKDAY_EN if en else _WEEKDAY_DE)[reading.weekday],
+            date=(f"{day.day} {MONTH_EN[day.month - 1][:3]} {day.year}" if en else f"{day:%d.%m.}{day.year}"),
+            actual=(WEEKDAY_EN if en else WEEKDAY_DE)[day.weekday()],
+            given=(WEEKDAY_EN if en else WEEKDAY_DE)[reading.weekday],
         )
-    return ctx.check(_localize(datetime.combine(day, clock), ctx.tz))
+    return ctx.check(localize(datetime.combine(day, clock), ctx.tz))
 
 
 def _resolve_relative(relative: _Relative, clock: time | None, ctx: _Context) -> datetime:
@@ -1404,10 +1099,10 @@ def _resolve_relative(relative: _Relative, clock: time | None, ctx: _Context) ->
         if days.denominator != 1:
             raise ctx.error("unknown")
         day = ctx.today + timedelta(days=int(days))
-        return ctx.check(_localize(datetime.combine(day, clock), ctx.tz))
+        return ctx.check(localize(datetime.combine(day, clock), ctx.tz))
     base = ctx.now_utc
     if months:
-        base = _localize(_add_months(ctx.now_local.replace(tzinfo=None), int(months)), ctx.tz).astimezone(UTC)
+        base = localize(_add_months(ctx.now_local.replace(tzinfo=None), int(months)), ctx.tz).astimezone(UTC)
     micro = round(seconds * 1_000_000)
     return ctx.check((base + timedelta(microseconds=micro)).astimezone(ctx.tz))
 
@@ -1416,18 +1111,25 @@ def _resolve_rule(rule: _Rule, clock: time, ctx: _Context) -> tuple[datetime, st
     today = ctx.today
     if rule.freq == "WEEKLY" and not rule.days:
         # "wöchentlich 9 Uhr", "alle 2 Wochen 14 Uhr": the weekday of the next such time
-        first = _localize(datetime.combine(today, clock), ctx.tz)
+        first = localize(datetime.combine(today, clock), ctx.tz)
         anchor = today if ctx.after_now(first) else today + timedelta(days=1)
         rule = replace(rule, days=(anchor.weekday(),))
     dtstart = datetime.combine(today, clock)
     single = replace(rule, interval=1).value()
-    for candidate in _naive_after(single, dtstart, dtstart):
-        if not _exists(candidate, ctx.tz):
+    for candidate in naive_after(single, dtstart, dtstart):
+        if not exists(candidate, ctx.tz):
             continue  # a series never starts in the spring-forward gap
-        at = _localize(candidate, ctx.tz)
+        at = localize(candidate, ctx.tz)
         if ctx.after_now(at):
             return ctx.check(at), rule.value()
     raise ctx.error("unknown")
+
+
+def _long_text(at: datetime, rrule: str | None, lang: str) -> str:
+    if rrule is None:
+        return format_datetime(at, lang)
+    word = "from" if language(lang) == "en" else "ab"
+    return f"{describe_rrule(rrule, at, lang)} ({word} {format_datetime(at, lang)})"
 
 
 def _resolve(reading: _Reading, ctx: _Context) -> When:
@@ -1453,9 +1155,9 @@ def _resolve(reading: _Reading, ctx: _Context) -> When:
             raise ctx.error("no_time")
         raise ctx.error("unknown")
     if not reading.has_day():
-        at = _localize(datetime.combine(ctx.today, clock), ctx.tz)
+        at = localize(datetime.combine(ctx.today, clock), ctx.tz)
         if not ctx.after_now(at):
-            at = _localize(datetime.combine(ctx.today + timedelta(days=1), clock), ctx.tz)
+            at = localize(datetime.combine(ctx.today + timedelta(days=1), clock), ctx.tz)
         return When(ctx.check(at), None, _long_text(at, None, ctx.lang))
     at = _resolve_day(reading, clock, ctx)
     return When(at, None, _long_text(at, None, ctx.lang))
@@ -1469,7 +1171,7 @@ def _parse(text: str, now: datetime, tz: ZoneInfo, lang: str) -> When:
     if len(shown) > MAX_LENGTH:
         raise _error(lang, "too_long", length=len(shown), limit=MAX_LENGTH)
     now_local = now.astimezone(tz)
-    limit = _localize(_add_months(now_local.replace(tzinfo=None, fold=0), MAX_YEARS_AHEAD * 12), tz)
+    limit = localize(_add_months(now_local.replace(tzinfo=None, fold=0), MAX_YEARS_AHEAD * 12), tz)
     ctx = _Context(shown, lang, tz, now.astimezone(UTC), now_local, limit.astimezone(UTC))
     reading = _Parser(_tokenize(shown)).reading()
     if reading is None:
@@ -1486,7 +1188,7 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo, lang: str = "de") -> W
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
-    lang = _lang(lang)
+    lang = language(lang)
     try:
         return _parse(text if isinstance(text, str) else "", now, tz, lang)
     except TimeParseError:
