@@ -31,6 +31,11 @@ from bot.storage import EventLedger, KeyValue
 
 log = logging.getLogger(__name__)
 
+# The identity is checked again when the server says our keys changed, else this often; after a
+# failure sooner, doubling up to the regular interval.
+IDENTITY_CHECK_S = 3600.0
+IDENTITY_RETRY_S = 60.0
+
 
 async def _no_hint(_hint: PrivateHint) -> bool:
     return False
@@ -68,7 +73,8 @@ class MatrixAdapter:
             on_hint=on_hint,
         )
         self.identity: identity.IdentityStatus | None = None
-        """The bot's cross-signing as checked at the last start (None without encryption)."""
+        """The bot's cross-signing as last checked (None without encryption)."""
+        self._identity_watch: asyncio.Task[None] | None = None
 
     @property
     def client(self) -> Any:
@@ -104,11 +110,15 @@ class MatrixAdapter:
                 delay = backoff(attempt)
                 attempt += 1
                 log.warning("homeserver not reachable (%s); trying again in %.1f s", error, delay)
-                await self.session.close()
+                await self.session.close_connection()
                 await self.session.sleep_unless_stopped(delay)
                 if self.session.stopping.is_set():
                     return
         self.outbox.start()
+        if self.identity is not None:
+            self._identity_watch = asyncio.create_task(
+                self._watch_identity(credentials), name="identity-watch"
+            )
         await self.sync.first_sync()
         if not self.session.stopping.is_set():
             await self.rooms.join_configured()
@@ -121,12 +131,17 @@ class MatrixAdapter:
         if client.should_upload_keys:
             # The device keys must be on the server before they can be signed.
             self.session.raise_for_token(await client.keys_upload())
+        await self._check_identity(credentials)
+
+    async def _check_identity(self, credentials: Credentials) -> None:
         password = self.settings.password.get_secret_value() if self.settings.password else None
         # Newly published keys also go to secret storage, their recovery key to data_dir.
         status = await operator.ensure_at_start(
             self.settings.homeserver, credentials, self.data_dir, password
         )
-        self.identity = status
+        before, self.identity = self.identity, status
+        if before is not None and before.problem == status.problem:
+            return  # said already
         # Serving unencrypted rooms and old clients still works: go on, but say it loudly.
         if status.problem is not None:
             log.error(
@@ -134,6 +149,23 @@ class MatrixAdapter:
             )
         else:
             log.info("device %s is cross-signed (master key %s)", credentials.device_id, status.master_key)
+
+    async def _watch_identity(self, credentials: Credentials) -> None:
+        """While running: a master key replaced under us, or a start that could not finish the
+        identity (homeserver busy), is noticed and mended without a restart."""
+        retry = IDENTITY_RETRY_S
+        changed = self.sync.own_keys_changed
+        while not self.session.stopping.is_set():
+            failing = self.identity is not None and self.identity.problem is not None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), retry if failing else IDENTITY_CHECK_S)
+            changed.clear()
+            try:
+                await self._check_identity(credentials)
+            except (aiohttp.ClientError, TimeoutError, OSError) as error:
+                log.warning("identity check failed (%s); trying again later", error)
+            failing = self.identity is not None and self.identity.problem is not None
+            retry = min(retry * 2, IDENTITY_CHECK_S) if failing else IDENTITY_RETRY_S
 
     async def run(self) -> None:
         await self.sync.run()
@@ -143,6 +175,11 @@ class MatrixAdapter:
 
     async def close(self, drain_timeout: float = 10.0) -> None:
         """Send what is queued (bounded wait), then close the connection."""
+        if self._identity_watch is not None:
+            self._identity_watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._identity_watch
+            self._identity_watch = None
         await self.outbox.close(drain_timeout)
         await self.session.close()
 

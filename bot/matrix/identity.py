@@ -81,6 +81,10 @@ class IdentityError(AkbotError):
     """The identity could not be set up or used; the message says what to do."""
 
 
+class IdentityUnavailable(IdentityError):
+    """The homeserver could not be reached or was busy (network, 429, 5xx): worth trying again."""
+
+
 @dataclass(frozen=True)
 class IdentityStatus:
     """Where a user's device stands; ``problem`` is an English sentence for logs and ``akbot check``."""
@@ -122,7 +126,7 @@ class MatrixApi:
                 method, self.homeserver + path, json=json, headers=self._headers
             )
         except httpx.HTTPError as exc:
-            raise IdentityError(f"{method} {path} failed: {type(exc).__name__}: {exc}") from exc
+            raise IdentityUnavailable(f"{method} {path} failed: {type(exc).__name__}: {exc}") from exc
         try:
             body = response.json()
         except ValueError:
@@ -145,7 +149,8 @@ class MatrixApi:
 def _refused(what: str, status: int, body: dict[str, Any]) -> IdentityError:
     errcode = body.get("errcode", "?")
     error = body.get("error", "")
-    return IdentityError(f"{what}: the homeserver answered {status} {errcode} {error}".rstrip())
+    kind = IdentityUnavailable if status == 429 or status >= 500 else IdentityError
+    return kind(f"{what}: the homeserver answered {status} {errcode} {error}".rstrip())
 
 
 async def _call(
@@ -516,8 +521,11 @@ async def reset(
     keys.save(pending)
     try:
         await _upload_keys(api, user_id, keys, password)
-    except BaseException:
-        pending.unlink(missing_ok=True)
+    except IdentityError as error:
+        # Only a clear refusal means the server did not take the keys; after a lost answer they
+        # may be published, and the pending file is what ensure() recovers them from.
+        if not isinstance(error, IdentityUnavailable):
+            pending.unlink(missing_ok=True)
         raise
     pending.replace(keys_path)
     log.warning("replaced the cross-signing identity of %s, new master key %s", user_id, keys.master_public)

@@ -79,10 +79,18 @@ async def ensure_at_start(
             status = await identity.ensure(
                 api, credentials.user_id, credentials.device_id, keys_path(data_dir), password
             )
-            if status.published and not status.mismatch:
+            ours = status.problem is None and not status.mismatch
+            # Also when an earlier start published the keys but could not store them.
+            if status.published or (
+                ours and not await identity.secret_storage_holds_keys(api, credentials.user_id)
+            ):
                 await _store_at_start(api, credentials.user_id, data_dir)
     except IdentityError as error:
         return IdentityStatus(cross_signed=False, master_key=None, problem=str(error))
+    except OSError as error:  # the keys file, not the network
+        return IdentityStatus(
+            cross_signed=False, master_key=None, problem=f"cannot write the keys file: {error}"
+        )
     return status
 
 

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import random
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,12 +50,27 @@ def backoff(attempt: int) -> float:
 
 
 def write_private(path: Path, text: str) -> None:
-    """Write a secret file readable by its owner only; a crash never leaves half of it behind."""
-    temporary = path.with_suffix(path.suffix + ".tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    temporary.replace(path)
+    """Write a secret file readable by its owner only; a crash never leaves half of it behind.
+
+    A temporary file of its own (mkstemp: mode 0600, a fresh name) so that neither a leftover
+    nor a second writer at the same moment can leak or tear it."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def private_dir(path: Path) -> None:
+    """Create ``path`` for its owner only (the E2EE store's files are made world-readable by nio)."""
+    path.mkdir(parents=True, exist_ok=True)
+    path.chmod(0o700)
 
 
 class DataDirLocked(ConfigError):
@@ -129,7 +145,7 @@ class Session:
 
     def _new_client(self, with_store: bool) -> BotClient:
         store_path = self.data_dir / STORE_DIR
-        store_path.mkdir(parents=True, exist_ok=True)
+        private_dir(store_path)
         pickle_key = self.settings.pickle_key.get_secret_value() if self.settings.pickle_key else "akbot"
         config = AsyncClientConfig(
             encryption_enabled=self.settings.encryption and with_store,
@@ -154,7 +170,7 @@ class Session:
         if another process holds it); without, nothing of the running bot's is touched.
         """
         path = self.credentials_path
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.data_dir)
         if with_store and self._lock is None:
             self._lock = lock_data_dir(self.data_dir)
         if self._client is not None:
@@ -205,11 +221,15 @@ class Session:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.stopping.wait(), timeout=seconds)
 
+    async def close_connection(self) -> None:
+        """Close the connection but keep data_dir locked (between two attempts to connect)."""
+        if self._client is not None:
+            await self._client.close()
+
     async def close(self) -> None:
         # Never logout(): that would delete the device and its keys on the server.
         try:
-            if self._client is not None:
-                await self._client.close()
+            await self.close_connection()
         finally:
             if self._lock is not None:
                 os.close(self._lock)

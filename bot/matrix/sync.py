@@ -109,6 +109,8 @@ class SyncLoop:
         self._trust_known = False
         self.synced = asyncio.Event()
         """Set after every completed sync; tests and the demo wait on it."""
+        self.own_keys_changed = asyncio.Event()
+        """Set when the homeserver says the bot's own keys changed (its identity may be replaced)."""
 
     @property
     def _client(self) -> Any:
@@ -196,6 +198,8 @@ class SyncLoop:
         self._received_at = time.monotonic()
         self._rooms.note_creators(response)
         self._note_withheld(response)
+        if self._session.user_id in getattr(response.device_list, "changed", ()):
+            self.own_keys_changed.set()
         await self._keep_keys()
         await self._guarded("invitations", self._rooms.handle_invites(response))
         if dispatch:
