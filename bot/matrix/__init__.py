@@ -1,6 +1,7 @@
 """The Matrix side of the bot: the only package that imports matrix-nio.
 
-One module per concern: ``session`` (login, credentials, device), ``identity`` (the bot's
+One module per concern: ``session`` (login, credentials, device), ``client`` (nio's client,
+hardened), ``identity`` (the bot's
 cross-signing) with ``secret_storage`` and ``operator`` (the ``akbot identity`` commands), ``trust`` (which members' devices the bot trusts),
 ``rooms`` (joins, invitations, membership, power levels), ``sync`` (loop, ledger, backfill,
 undecrypted retry), ``sending`` (queue, 429, transaction ids), ``content`` (what is sent) and
