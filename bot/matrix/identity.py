@@ -345,12 +345,14 @@ async def _upload_keys(api: MatrixApi, user_id: str, keys: CrossSigningKeys, pas
             f"the homeserver does not accept a password alone to replace the cross-signing keys of "
             f"{user_id} (flows: {flows}); reset the identity in Element or with the server admin"
         )
-    body["auth"] = {
+    auth: dict[str, Any] = {
         "type": "m.login.password",
         "identifier": {"type": "m.id.user", "user": user_id},
         "password": password,
-        "session": answer.get("session"),
     }
+    if isinstance(answer.get("session"), str):
+        auth["session"] = answer["session"]
+    body["auth"] = auth
     status, answer = await api.request("POST", path, body)
     if status == 401:
         raise IdentityError(
@@ -633,7 +635,8 @@ async def keys_from_secret_storage(api: MatrixApi, user_id: str, recovery_key: s
         seeds = []
         for name in (CROSS_SIGNING_MASTER, CROSS_SIGNING_SELF_SIGNING, CROSS_SIGNING_USER_SIGNING):
             content = await _get_account_data(api, user_id, name)
-            encrypted = (content or {}).get("encrypted", {}).get(key_id)
+            by_key = (content or {}).get("encrypted")
+            encrypted = by_key.get(key_id) if isinstance(by_key, dict) else None
             if not isinstance(encrypted, dict):
                 raise IdentityError(f"secret storage key {key_id} of {user_id} holds no {name}")
             seed = secret_storage.decrypt_secret(storage_key, name, encrypted)
