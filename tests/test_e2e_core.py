@@ -130,11 +130,9 @@ async def test_invite_from_a_stranger_is_ignored_but_an_allowed_inviter_is_follo
 
     app = world.bot.app
     assert app is not None
-    for _ in range(200):
-        if app.adapter.is_served(allowed_room):
-            break
-        await asyncio.sleep(0.1)
-    assert app.adapter.is_served(allowed_room)
+    async with asyncio.timeout(20):
+        while not app.adapter.is_served(allowed_room):
+            await app.adapter.synced.wait()
     # The stranger's invitation is declined, not joined.
     await world.stranger.wait_for(
         lambda e: (

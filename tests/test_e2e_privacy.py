@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 
@@ -20,17 +19,12 @@ async def test_privacy_notice_says_what_where_and_how_long(world: World) -> None
 
 async def test_my_data_arrive_as_a_file_in_an_encrypted_direct_room(world: World) -> None:
     await world.ask(world.member, "!erinnerung übermorgen 9 Uhr; Meine Akte")
-    known_rooms = set(world.member.client.rooms)
+    known_rooms = set(world.member.client.rooms) | world.member.invites
 
     answer = await world.ask(world.member, "!meinedaten")
     assert answer.startswith("Ich schicke Ihnen Ihre Daten")
 
-    for _ in range(200):
-        invited = world.member.invites - known_rooms
-        if invited:
-            break
-        await asyncio.sleep(0.1)
-    direct = invited.pop()
+    direct = await world.member.wait_for_invite(known_rooms)
     await world.member.join(direct)
     file_event = await world.member.wait_for(
         lambda e: e.room_id == direct and e.sender == world.bot_id and e.content.get("msgtype") == "m.file",
