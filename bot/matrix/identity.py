@@ -485,7 +485,7 @@ async def ensure(
     keys = CrossSigningKeys.load(keys_path)
     keys_query = await _query_keys(api, user_id)
     server_master = _published_key(keys_query, "master_keys", user_id, "master")
-    if keys is not None and server_master not in (None, keys.master_public):
+    if server_master is not None and (keys is None or keys.master_public != server_master):
         # A reset that published its keys but died before moving them into place.
         pending = CrossSigningKeys.load(_pending_path(keys_path))
         if pending is not None and pending.master_public == server_master:
