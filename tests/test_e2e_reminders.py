@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sqlite3
+import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
 
+from bot.storage import DB_FILENAME
 from tests.chat import Seen
 from tests.conftest import World
 
@@ -117,7 +120,10 @@ async def test_meeting_creates_reminders_and_a_calendar_file_and_follows_a_resch
 async def test_reminder_due_while_the_bot_is_stopped_arrives_once_marked_late(world: World) -> None:
     await world.ask(world.member, "!erinnerung in 2 Sekunden; Während der Pause")
     await world.bot.stop()
-    await asyncio.sleep(4)
+    # Wait on the clock for exactly the stored due time to pass, then a little.
+    with sqlite3.connect(world.bot.settings.bot.data_dir / DB_FILENAME) as db:
+        (due_ts,) = db.execute("SELECT next_ts FROM reminders WHERE text = 'Während der Pause'").fetchone()
+    await asyncio.sleep(max(0.0, due_ts - time.time()) + 0.5)
     await world.bot.start()
 
     late: Seen = await world.member.wait_for(

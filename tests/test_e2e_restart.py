@@ -159,6 +159,19 @@ async def test_bot_recovers_by_itself_when_the_homeserver_was_away(
         await close_world(world)
 
 
+class LogSeen(logging.Handler):
+    """Sets ``seen`` once a log record containing one of ``texts`` arrives."""
+
+    def __init__(self, *texts: str) -> None:
+        super().__init__(logging.DEBUG)
+        self.texts = texts
+        self.seen = asyncio.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if any(text in record.getMessage() for text in self.texts):
+            self.seen.set()
+
+
 def test_check_reports_login_rooms_and_encryption(homeserver: EmbeddedHomeserver, tmp_path: Path) -> None:
     bot_id = homeserver.register("akbot-check", PASSWORD)
     config = write_config(tmp_path, homeserver, bot_id, rooms='["#gibt-es-nicht:localhost"]')
@@ -195,8 +208,13 @@ async def test_bot_waits_for_a_homeserver_that_is_not_up_yet(
     try:
         await world.bot.stop()
         await asyncio.to_thread(homeserver.stop)
-        starting = asyncio.create_task(world.bot.start())
-        await asyncio.sleep(2)
+        retrying = LogSeen("not reachable", "sync failed")
+        logging.getLogger("bot.matrix").addHandler(retrying)
+        try:
+            starting = asyncio.create_task(world.bot.start())
+            await asyncio.wait_for(retrying.seen.wait(), 30)  # it is waiting, not giving up
+        finally:
+            logging.getLogger("bot.matrix").removeHandler(retrying)
         assert not starting.done()
         await asyncio.to_thread(homeserver.start)
         await asyncio.wait_for(starting, 60)
