@@ -52,7 +52,6 @@ import os
 import platform
 import re
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -76,6 +75,17 @@ from nio import (
 )
 from pydantic import SecretStr
 
+from bench.stats import (
+    VERDICT,
+    Table,
+    fmt,
+    mean_of,
+    median_of,
+    percentile_of,
+    ratio,
+    times,
+    write_json,
+)
 from bot.app import App
 from bot.homeserver import EmbeddedHomeserver
 from bot.matrix.identity import CROSS_SIGNING_FILE, MatrixApi, ensure
@@ -645,36 +655,17 @@ class CpuMeter:
         return {name: after[name] - before[name] for name in before.keys() & after.keys()}
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default)."""
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    position = (len(ordered) - 1) * fraction
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
 def summary(series: Series) -> dict[str, Any]:
     totals = [s.total_ms for s in series.samples]
     rounds = len(series.samples) + series.lost
-
-    def median_of(values: list[float | None]) -> float | None:
-        present = [v for v in values if v is not None]
-        return statistics.median(present) if present else None
-
-    def mean_of(values: list[float | None]) -> float | None:
-        present = [v for v in values if v is not None]
-        return statistics.fmean(present) if present else None
 
     return {
         "label": series.label,
         "n": len(totals),
         "lost": series.lost,
-        "median_ms": statistics.median(totals) if totals else None,
-        "p95_ms": percentile(totals, 0.95) if totals else None,
-        "mean_ms": statistics.fmean(totals) if totals else None,
+        "median_ms": median_of(totals),
+        "p95_ms": percentile_of(totals, 0.95),
+        "mean_ms": mean_of(totals),
         "min_ms": min(totals, default=None),
         "max_ms": max(totals, default=None),
         "breakdown_median_ms": {
@@ -949,10 +940,6 @@ async def run(options: Options, root: Path, server: EmbeddedHomeserver) -> dict[
     return report(options, [kind.series for kind in kinds], measured_s)
 
 
-def _ratio(bot: float | None, floor: float | None) -> float | None:
-    return bot / floor if bot is not None and floor else None
-
-
 def report(options: Options, all_series: list[Series], measured_s: float) -> dict[str, Any]:
     summaries = {series.key: summary(series) for series in all_series}
     floor = summaries["floor"]
@@ -961,8 +948,8 @@ def report(options: Options, all_series: list[Series], measured_s: float) -> dic
         if key in ("floor", "akbot_encrypted"):
             continue
         ratios[key] = {
-            "median": _ratio(item["median_ms"], floor["median_ms"]),
-            "p95": _ratio(item["p95_ms"], floor["p95_ms"]),
+            "median": ratio(item["median_ms"], floor["median_ms"]),
+            "p95": ratio(item["p95_ms"], floor["p95_ms"]),
         }
     main = ratios["akbot"]
     median_met = main["median"] is not None and main["median"] <= TARGET_MEDIAN
@@ -997,48 +984,48 @@ def report(options: Options, all_series: list[Series], measured_s: float) -> dic
     return result
 
 
-def _ms(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}"
-
-
-def _x(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}x"
-
-
 def print_table(result: dict[str, Any]) -> None:
     meta = result["meta"]
     print(
         f"\nakbot !ping latency vs. homeserver floor - {meta['rounds']} rounds each after {meta['warmup']} "
         f"warm-up, gap {meta['gap_s']} s, Synapse {meta['synapse']}, {meta['cpus']} CPUs"
     )
-    header = f"{'series':<36}{'n':>5}{'lost':>5}{'median':>9}{'p95':>9}{'mean':>9}"
-    header += f"{'send':>8}{'turn':>8}{'back':>8}{'self':>8}{'x med':>8}{'x p95':>8}"
-    print(header)
-    print("-" * len(header))
+    table = Table(
+        ("series", "<36"),
+        ("n", ">5"),
+        ("lost", ">5"),
+        *((title, ">9") for title in ("median", "p95", "mean")),
+        *((title, ">8") for title in ("send", "turn", "back", "self", "x med", "x p95")),
+    )
+    table.print_header()
     for key, item in result["series"].items():
         parts = item["breakdown_median_ms"]
-        ratio = result["ratios_vs_floor"].get(key, {})
-        print(
-            f"{item['label']:<36}{item['n']:>5}{item['lost']:>5}{_ms(item['median_ms']):>9}"
-            f"{_ms(item['p95_ms']):>9}{_ms(item['mean_ms']):>9}{_ms(parts['send']):>8}"
-            f"{_ms(parts['turn']):>8}{_ms(parts['back']):>8}{_ms(parts['self']):>8}"
-            f"{_x(ratio.get('median')):>8}{_x(ratio.get('p95')):>8}"
+        ratios = result["ratios_vs_floor"].get(key, {})
+        table.print_row(
+            item["label"],
+            item["n"],
+            item["lost"],
+            *(fmt(item[name]) for name in ("median_ms", "p95_ms", "mean_ms")),
+            *(fmt(parts[name]) for name in ("send", "turn", "back", "self")),
+            times(ratios.get("median")),
+            times(ratios.get("p95")),
         )
     print("(ms; send/turn/back/self are medians, see the module docstring)")
     names = sorted({name for item in result["series"].values() for name in item["cpu_ms_per_round"]})
     if names:
-        print(f"\n{'CPU ms per round':<36}" + "".join(f"{name:>10}" for name in names))
+        print()
+        cpu_table = Table(("CPU ms per round", "<36"), *((name, ">10") for name in names))
+        cpu_table.print_header(underline=False)
         for item in result["series"].values():
             cpu = item["cpu_ms_per_round"]
-            print(f"{item['label']:<36}" + "".join(f"{_ms(cpu.get(name)):>10}" for name in names))
+            cpu_table.print_row(item["label"], *(fmt(cpu.get(name)) for name in names))
         print("(bench = this process: the measuring clients, plus the bot when it runs in-process)\n")
     targets = result["targets"]
     main = result["ratios_vs_floor"]["akbot"]
-    verdict = {True: "met", False: "MISSED"}
     print(
-        f"targets (subprocess bot): median {_x(main['median'])} <= {TARGET_MEDIAN:.2f}x "
-        f"{verdict[targets['median_met']]}; p95 {_x(main['p95'])} <= {TARGET_P95:.2f}x "
-        f"{verdict[targets['p95_met']]}"
+        f"targets (subprocess bot): median {times(main['median'])} <= {TARGET_MEDIAN:.2f}x "
+        f"{VERDICT[targets['median_met']]}; p95 {times(main['p95'])} <= {TARGET_P95:.2f}x "
+        f"{VERDICT[targets['p95_met']]}"
     )
     if not targets["no_lost_rounds"]:
         print("some rounds got no answer within 30 s (see 'lost')")
@@ -1092,8 +1079,7 @@ def main(argv: list[str] | None = None) -> int:
             return 130
         finally:
             server.stop()
-    options.output.parent.mkdir(parents=True, exist_ok=True)
-    options.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    write_json(options.output, result)
     print(f"written to {options.output}")
     targets = result["targets"]
     missed = not (targets["median_met"] and targets["p95_met"] and targets["no_lost_rounds"])

@@ -78,7 +78,8 @@ from zoneinfo import ZoneInfo
 from nio import MegolmEvent, RoomCreateResponse, RoomMessagesResponse, SyncResponse
 from sqlite_utils import Database
 
-from bench.latency import PASSWORD, BotProcess, NioUser, Seen, percentile, wait_until
+from bench.latency import PASSWORD, BotProcess, NioUser, Seen, wait_until
+from bench.stats import VERDICT, Table, fmt, mean_of, percentile_of, write_json
 from bot.homeserver import EmbeddedHomeserver
 from bot.storage import open_db
 from bot.timeparse import next_occurrence
@@ -410,15 +411,13 @@ class Series:
 
 
 def _quantiles_ms(values: list[float]) -> dict[str, float | None]:
-    if not values:
-        return {"p50": None, "p95": None, "p99": None, "max": None, "min": None, "mean": None}
     return {
-        "p50": percentile(values, 0.50),
-        "p95": percentile(values, 0.95),
-        "p99": percentile(values, 0.99),
-        "max": max(values),
-        "min": min(values),
-        "mean": statistics.fmean(values),
+        "p50": percentile_of(values, 0.50),
+        "p95": percentile_of(values, 0.95),
+        "p99": percentile_of(values, 0.99),
+        "max": max(values, default=None),
+        "min": min(values, default=None),
+        "mean": mean_of(values),
     }
 
 
@@ -634,10 +633,6 @@ async def measure_lateness(options: Options, root: Path, server: EmbeddedHomeser
 # ---- report -----------------------------------------------------------------------------------
 
 
-def _fmt(value: float | None, digits: int = 1) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
-
-
 def targets_of(result: dict[str, Any]) -> dict[str, Any]:
     targets: dict[str, Any] = {}
     rehydration = result.get("rehydration")
@@ -663,7 +658,6 @@ def targets_of(result: dict[str, Any]) -> dict[str, Any]:
 
 def print_table(result: dict[str, Any]) -> None:
     meta, targets = result["meta"], result["targets"]
-    verdict = {True: "met", False: "MISSED"}
     print(
         f"\nakbot reminders - Synapse {meta['synapse']}, APScheduler {meta['apscheduler']}, {meta['cpus']} CPUs"
     )
@@ -675,55 +669,64 @@ def print_table(result: dict[str, Any]) -> None:
         )
         rows = [
             ("jobs rebuilt", f"{rehydration['jobs_rebuilt']}"),
-            ("scheduler.start() (sync rebuild)", f"{_fmt(rehydration['start_s'], 3)} s"),
-            ("rehydrate (until loop idle)", f"{_fmt(rehydration['rehydrate_s'], 3)} s"),
-            ("  per reminder", f"{_fmt(rehydration['per_reminder_us'], 1)} µs"),
-            ("RSS after imports", f"{_fmt(rehydration['rss_imported_mb'])} MB"),
-            ("RSS growth, empty database", f"{_fmt(rehydration['rss_growth_empty_mb'])} MB"),
-            ("RSS growth, stored reminders", f"{_fmt(rehydration['rss_growth_stored_mb'])} MB"),
-            ("memory growth (stored - empty)", f"{_fmt(rehydration['memory_growth_mb'])} MB"),
-            ("  per reminder", f"{_fmt(rehydration['per_reminder_kb'], 2)} KB"),
+            ("scheduler.start() (sync rebuild)", f"{fmt(rehydration['start_s'], 3)} s"),
+            ("rehydrate (until loop idle)", f"{fmt(rehydration['rehydrate_s'], 3)} s"),
+            ("  per reminder", f"{fmt(rehydration['per_reminder_us'], 1)} µs"),
+            ("RSS after imports", f"{fmt(rehydration['rss_imported_mb'])} MB"),
+            ("RSS growth, empty database", f"{fmt(rehydration['rss_growth_empty_mb'])} MB"),
+            ("RSS growth, stored reminders", f"{fmt(rehydration['rss_growth_stored_mb'])} MB"),
+            ("memory growth (stored - empty)", f"{fmt(rehydration['memory_growth_mb'])} MB"),
+            ("  per reminder", f"{fmt(rehydration['per_reminder_kb'], 2)} KB"),
         ]
         for label, value in rows:
             print(f"  {label:<36}{value:>14}")
         print(
-            f"  targets: rehydrate {_fmt(rehydration['rehydrate_s'], 2)} s < "
-            f"{_fmt(targets['rehydrate_s_max'], 2)} s {verdict[targets['rehydrate_met']]}; memory "
-            f"{_fmt(rehydration['memory_growth_mb'])} MB < {_fmt(targets['memory_growth_mb_max'])} MB "
-            f"{verdict[targets['memory_met']]}"
+            f"  targets: rehydrate {fmt(rehydration['rehydrate_s'], 2)} s < "
+            f"{fmt(targets['rehydrate_s_max'], 2)} s {VERDICT[targets['rehydrate_met']]}; memory "
+            f"{fmt(rehydration['memory_growth_mb'])} MB < {fmt(targets['memory_growth_mb_max'])} MB "
+            f"{VERDICT[targets['memory_met']]}"
         )
     lateness = result.get("lateness")
     if lateness is not None:
         print(
             f"\nLateness (origin_server_ts - due), {lateness['room']} room, bot {lateness['bot']}; "
-            f"bot ready {_fmt(lateness['ready_to_first_due_s'])} s before the first due time"
+            f"bot ready {fmt(lateness['ready_to_first_due_s'])} s before the first due time"
         )
-        header = (
-            f"  {'series':<34}{'arrived':>9}{'dup':>5}{'late':>6}{'p50':>8}{'p95':>8}{'p99':>8}"
-            f"{'max':>8}{'seen p99':>10}{'ms/msg':>8}"
+        table = Table(
+            ("series", "<34"),
+            ("arrived", ">9"),
+            ("dup", ">5"),
+            ("late", ">6"),
+            *((title, ">8") for title in ("p50", "p95", "p99", "max")),
+            ("seen p99", ">10"),
+            ("ms/msg", ">8"),
+            indent="  ",
         )
-        print(header)
-        print("  " + "-" * (len(header) - 2))
+        table.print_header()
         for item in lateness["series"].values():
             q, seen = item["lateness_ms"], item["seen_lateness_ms"]
-            print(
-                f"  {item['label']:<34}{item['arrived']:>5}/{item['expected']:<3}{item['duplicates']:>5}"
-                f"{item['marked_late']:>6}{_fmt(q['p50']):>8}{_fmt(q['p95']):>8}{_fmt(q['p99']):>8}"
-                f"{_fmt(q['max']):>8}{_fmt(seen['p99']):>10}{_fmt(item['ms_per_message']):>8}"
+            table.print_row(
+                item["label"],
+                f"{item['arrived']:>5}/{item['expected']:<3}",
+                item["duplicates"],
+                item["marked_late"],
+                *(fmt(q[name]) for name in ("p50", "p95", "p99", "max")),
+                fmt(seen["p99"]),
+                fmt(item["ms_per_message"]),
             )
         floor = lateness["floor"]
         print(
-            f"  {'floor: ' + floor['label']:<34}{'':>32}{'':>8}{_fmt(floor['send_ms']['max']):>8}"
-            f"{'':>10}{_fmt(floor['ms_per_message']):>8}"
+            f"  {'floor: ' + floor['label']:<34}{'':>32}{'':>8}{fmt(floor['send_ms']['max']):>8}"
+            f"{'':>10}{fmt(floor['ms_per_message']):>8}"
         )
         print(
             "  (ms; late = marked 'verspätet' by the bot; seen = to the user's sync; "
             "ms/msg = pace between consecutive messages)"
         )
         print(
-            f"  target: spread p99 {_fmt(lateness['series']['spread']['lateness_ms']['p99'])} ms < "
-            f"{TARGET_P99_S * 1000:.0f} ms {verdict[targets['p99_met']]}; every reminder exactly once: "
-            f"{verdict[targets['all_arrived_exactly_once']]}"
+            f"  target: spread p99 {fmt(lateness['series']['spread']['lateness_ms']['p99'])} ms < "
+            f"{TARGET_P99_S * 1000:.0f} ms {VERDICT[targets['p99_met']]}; every reminder exactly once: "
+            f"{VERDICT[targets['all_arrived_exactly_once']]}"
         )
         for note in lateness["notes"]:
             print(f"  note: {note}")
@@ -793,8 +796,7 @@ def main(argv: list[str] | None = None) -> int:
     result["meta"]["seconds"] = round(time.monotonic() - started, 1)
     result["targets"] = targets_of(result)
     print_table(result)
-    options.output.parent.mkdir(parents=True, exist_ok=True)
-    options.output.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_json(options.output, result, ensure_ascii=False)
     print(f"written to {options.output} ({result['meta']['seconds']} s)")
     missed = not all(value for key, value in result["targets"].items() if isinstance(value, bool))
     return 1 if options.check and missed else 0

@@ -319,18 +319,22 @@ async def test_summary_edits_never_come_closer_than_the_interval(
     monkeypatch.setattr(polls_module, "SUMMARY_EDIT_INTERVAL_S", 0.2)
     sent_at: list[float] = []
 
+    every_vote_shown = asyncio.Event()
+
     async def slow_edit(room_id: str, event_id: str, markdown: Markdown) -> None:
         await asyncio.sleep(0.05)  # the homeserver takes its time
         sent_at.append(clock_time.monotonic())
         outbox.edits.append(render(markdown)[0])
+        if "40 ja" in outbox.edits[-1]:
+            every_vote_shown.set()
 
     outbox.edit = slow_edit  # type: ignore[method-assign]
     poll = await polls.create(ROOM, CHAIR, QUESTION, "de")
     voters = [f"@m{n}:lvr.de" for n in range(40)]
     for n, voter in enumerate(voters):
         polls.vote_text(ROOM, voter, poll.id, "1", cast_ts=float(n))
-        await asyncio.sleep(0.025)
-    await asyncio.sleep(0.6)
+        await asyncio.sleep(0.025)  # votes spread over time, so that several edits are due
+    await asyncio.wait_for(every_vote_shown.wait(), 10)
 
     gaps = [b - a for a, b in itertools.pairwise(sent_at)]
     assert gaps and min(gaps) >= 0.2 - 0.01
