@@ -72,7 +72,6 @@ import logging
 import os
 import platform
 import signal
-import statistics
 import sys
 import tempfile
 import time
@@ -91,10 +90,19 @@ from bench.latency import (
     RawClient,
     Sample,
     Seen,
-    percentile,
     reply_from,
     round_trip,
     wait_until,
+)
+from bench.stats import (
+    VERDICT,
+    Table,
+    fmt,
+    median_of,
+    percentile_of,
+    ratio,
+    times,
+    write_json,
 )
 from bot.homeserver import EmbeddedHomeserver
 from bot.i18n import t
@@ -489,7 +497,7 @@ class Pings:
 
     def p95(self) -> float | None:
         totals = [sample.total_ms for sample in self.samples]
-        return percentile(totals, 0.95) if totals else None
+        return percentile_of(totals, 0.95)
 
 
 @dataclass
@@ -523,8 +531,8 @@ def interference(events: list[Seen], bot_id: str, user_id: str) -> dict[str, Any
     for key, turns in (("other_send_between", split[True]), ("alone", split[False])):
         result[key] = {
             "n": len(turns),
-            "turn_median_ms": statistics.median(turns) if turns else None,
-            "turn_p95_ms": percentile(turns, 0.95) if turns else None,
+            "turn_median_ms": median_of(turns),
+            "turn_p95_ms": percentile_of(turns, 0.95),
         }
     return result
 
@@ -763,20 +771,15 @@ async def run(options: Options, root: Path, server: EmbeddedHomeserver, model: M
 def stats(values: list[float]) -> dict[str, float | int | None]:
     return {
         "n": len(values),
-        "median_ms": statistics.median(values) if values else None,
-        "p95_ms": percentile(values, 0.95) if values else None,
+        "median_ms": median_of(values),
+        "p95_ms": percentile_of(values, 0.95),
         "min_ms": min(values, default=None),
         "max_ms": max(values, default=None),
     }
 
 
 def _median_ms(pings: Pings) -> float | None:
-    return statistics.median([s.total_ms for s in pings.samples]) if pings.samples else None
-
-
-def _median(values: list[float | None]) -> float | None:
-    present = [value for value in values if value is not None]
-    return statistics.median(present) if present else None
+    return median_of(s.total_ms for s in pings.samples)
 
 
 def ping_summary(pings: Pings) -> dict[str, Any]:
@@ -786,12 +789,12 @@ def ping_summary(pings: Pings) -> dict[str, Any]:
         **stats(totals),
         "lost": pings.lost,
         "breakdown_median_ms": {
-            "send": _median([s.send_ms for s in pings.samples]),
-            "turn": _median([s.turn_ms for s in pings.samples]),
-            "back": _median([s.back_ms for s in pings.samples]),
-            "self": _median([s.self_ms for s in pings.samples]),
+            "send": median_of([s.send_ms for s in pings.samples]),
+            "turn": median_of([s.turn_ms for s in pings.samples]),
+            "back": median_of([s.back_ms for s in pings.samples]),
+            "self": median_of([s.self_ms for s in pings.samples]),
         },
-        "turn_p95_ms": percentile(turns, 0.95) if turns else None,
+        "turn_p95_ms": percentile_of(turns, 0.95),
         "samples_ms": [round(value, 3) for value in totals],
     }
 
@@ -805,10 +808,6 @@ def phase_summary(phase: PingPhase) -> dict[str, Any]:
         "lost_at": phase.lost_at,
         "bot_turn_by_interference": phase.interference,
     }
-
-
-def _ratio(loaded: float | None, idle: float | None) -> float | None:
-    return loaded / idle if loaded is not None and idle else None
 
 
 def report(options: Options, measured: dict[str, Any], probe: dict[str, Any] | None) -> dict[str, Any]:
@@ -826,8 +825,8 @@ def report(options: Options, measured: dict[str, Any], probe: dict[str, Any] | N
     ]
     lost = sum(1 for pair in pairs if pair.bot is None or pair.model is None)
     idle, loaded, load = measured["idle"], measured["loaded"], measured["load"]
-    ratio = _ratio(loaded.bot.p95(), idle.bot.p95())
-    overhead_median = statistics.median(overheads) if overheads else None
+    p95_ratio = ratio(loaded.bot.p95(), idle.bot.p95())
+    overhead_median = median_of(overheads)
     answers: list[Answer] = list(load.answers.values())
     done = [answer for answer in answers if answer.done_perf is not None]
     result = {
@@ -864,10 +863,10 @@ def report(options: Options, measured: dict[str, Any], probe: dict[str, Any] | N
             "overhead_first_edit": stats(edit_overheads),
             "overhead_vs_model_visible": stats(visible_overheads),
             "breakdown_median_ms": {
-                "send": _median([b.send_ms for b in bots]),
-                "to_placeholder": _median([b.to_placeholder_ms for b in bots]),
-                "placeholder_to_edit": _median([b.placeholder_to_edit_ms for b in bots]),
-                "back": _median([b.back_ms for b in bots]),
+                "send": median_of([b.send_ms for b in bots]),
+                "to_placeholder": median_of([b.to_placeholder_ms for b in bots]),
+                "placeholder_to_edit": median_of([b.placeholder_to_edit_ms for b in bots]),
+                "back": median_of([b.back_ms for b in bots]),
             },
             "unanswered": sum(1 for b in bots if not b.answered),
             "lost": lost,
@@ -884,23 +883,23 @@ def report(options: Options, measured: dict[str, Any], probe: dict[str, Any] | N
         "ping": {
             "idle": phase_summary(idle),
             "loaded": phase_summary(loaded),
-            "p95_ratio": ratio,
-            "floor_p95_ratio": _ratio(loaded.floor.p95(), idle.floor.p95()),
-            "median_ratio": _ratio(_median_ms(loaded.bot), _median_ms(idle.bot)),
-            "floor_median_ratio": _ratio(_median_ms(loaded.floor), _median_ms(idle.floor)),
+            "p95_ratio": p95_ratio,
+            "floor_p95_ratio": ratio(loaded.floor.p95(), idle.floor.p95()),
+            "median_ratio": ratio(_median_ms(loaded.bot), _median_ms(idle.bot)),
+            "floor_median_ratio": ratio(_median_ms(loaded.floor), _median_ms(idle.floor)),
             "load": {
                 "questions_asked": len(answers),
                 "answers_final": len(done),
                 "answers_failed": sum(1 for answer in done if not answer.answered),
                 "edits_seen": load.edits_seen,
-                "answer_chars_median": _median([float(answer.chars) for answer in done]),
+                "answer_chars_median": median_of([float(answer.chars) for answer in done]),
             },
         },
         "targets": {
             "overhead_median_max_ms": TARGET_OVERHEAD_MS,
             "ping_p95_ratio_max": TARGET_PING_RATIO,
             "overhead_met": overhead_median is not None and overhead_median <= TARGET_OVERHEAD_MS,
-            "ping_met": ratio is not None and ratio <= TARGET_PING_RATIO,
+            "ping_met": p95_ratio is not None and p95_ratio <= TARGET_PING_RATIO,
             "no_lost_rounds": lost == 0 and idle.bot.lost == 0 and loaded.bot.lost == 0,
         },
     }
@@ -909,11 +908,7 @@ def report(options: Options, measured: dict[str, Any], probe: dict[str, Any] | N
 
 
 def _ms(value: float | None) -> str:
-    return "-" if value is None else f"{value:.0f}"
-
-
-def _x(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}x"
+    return fmt(value, 0)
 
 
 def print_table(result: dict[str, Any]) -> None:
@@ -928,8 +923,13 @@ def print_table(result: dict[str, Any]) -> None:
             f"concurrency probe (server as ModelServer starts it): {probe['concurrent_requests']} concurrent "
             f"streams got {probe['tokens_received']} of {probe['max_tokens']} tokens"
         )
-    header = f"{'time to first token (ms)':<44}{'n':>4}{'median':>9}{'p95':>9}{'min':>9}{'max':>9}"
-    print(f"\n{header}\n{'-' * len(header)}")
+    print()
+    table = Table(
+        ("time to first token (ms)", "<44"),
+        ("n", ">4"),
+        *((title, ">9") for title in ("median", "p95", "min", "max")),
+    )
+    table.print_header()
     rows = [
         ("visible (user's sync sees text)", "visible"),
         ("first edit (whatever it shows)", "first_edit"),
@@ -943,9 +943,8 @@ def print_table(result: dict[str, Any]) -> None:
     ]
     for label, key in rows:
         item = first[key]
-        print(
-            f"{label:<44}{item['n']:>4}{_ms(item['median_ms']):>9}{_ms(item['p95_ms']):>9}"
-            f"{_ms(item['min_ms']):>9}{_ms(item['max_ms']):>9}"
+        table.print_row(
+            label, item["n"], *(_ms(item[name]) for name in ("median_ms", "p95_ms", "min_ms", "max_ms"))
         )
     parts = first["breakdown_median_ms"]
     print(
@@ -953,29 +952,39 @@ def print_table(result: dict[str, Any]) -> None:
         f"{_ms(parts['to_placeholder'])}, … -> first text edit {_ms(parts['placeholder_to_edit'])}, "
         f"back {_ms(parts['back'])}; unanswered {first['unanswered']}, lost {first['lost']}"
     )
-    header = f"{'!ping round trip (ms)':<28}{'n':>4}{'lost':>5}{'median':>8}{'p95':>8}{'max':>8}"
-    header += f"{'send':>7}{'turn':>7}{'back':>7}{'self':>7}{'flight':>7}"
-    print(f"\n{header}\n{'-' * len(header)}")
+    print()
+    table = Table(
+        ("!ping round trip (ms)", "<28"),
+        ("n", ">4"),
+        ("lost", ">5"),
+        *((title, ">8") for title in ("median", "p95", "max")),
+        *((title, ">7") for title in ("send", "turn", "back", "self", "flight")),
+    )
+    table.print_header()
     for who in ("bot", "floor"):
         for phase, key in (("idle", "idle"), (f"{STREAMS} in flight", "loaded")):
             item = ping[key][who]
             parts = item["breakdown_median_ms"]
             label = f"{'akbot !ping' if who == 'bot' else 'floor raw A<->B'}, {phase}"
-            print(
-                f"{label:<28}{item['n']:>4}{item['lost']:>5}{_ms(item['median_ms']):>8}"
-                f"{_ms(item['p95_ms']):>8}{_ms(item['max_ms']):>8}{_ms(parts['send']):>7}"
-                f"{_ms(parts['turn']):>7}{_ms(parts['back']):>7}{_ms(parts['self']):>7}"
-                f"{ping[key]['in_flight_min']:>7}"
+            table.print_row(
+                label,
+                item["n"],
+                item["lost"],
+                *(_ms(item[name]) for name in ("median_ms", "p95_ms", "max_ms")),
+                *(_ms(parts[name]) for name in ("send", "turn", "back", "self")),
+                ping[key]["in_flight_min"],
             )
     print(
-        f"loaded/idle: akbot p95 {_x(ping['p95_ratio'])}, median {_x(ping['median_ratio'])}; "
-        f"floor p95 {_x(ping['floor_p95_ratio'])}, median {_x(ping['floor_median_ratio'])}"
+        f"loaded/idle: akbot p95 {times(ping['p95_ratio'])}, median {times(ping['median_ratio'])}; "
+        f"floor p95 {times(ping['floor_p95_ratio'])}, median {times(ping['floor_median_ratio'])}"
     )
     names = ["synapse", "bot", "model", "floor_b", "bench", "other", "total"]
-    print(f"\n{'CPU cores used':<28}" + "".join(f"{name:>9}" for name in names))
+    print()
+    table = Table(("CPU cores used", "<28"), *((name, ">9") for name in names))
+    table.print_header(underline=False)
     for label, key in (("idle pings", "idle"), ("answers in flight", "loaded")):
         cpu = ping[key]["cpu_cores"]
-        print(f"{label:<28}" + "".join(f"{cpu.get(name, float('nan')):>9.2f}" for name in names))
+        table.print_row(label, *(f"{cpu.get(name, float('nan')):.2f}" for name in names))
     split = ping["loaded"]["bot_turn_by_interference"]
     if split:
         alone, between = split["alone"], split["other_send_between"]
@@ -993,13 +1002,12 @@ def print_table(result: dict[str, Any]) -> None:
         f"({load['answers_failed']} failed), {load['edits_seen']} edits seen"
     )
     targets = result["targets"]
-    verdict = {True: "met", False: "MISSED"}
     overhead = first["overhead"]["median_ms"]
-    ratio = ping["p95_ratio"]
+    p95_ratio = ping["p95_ratio"]
     print(
         f"\ntargets: overhead median {_ms(overhead)} ms <= {TARGET_OVERHEAD_MS:.0f} ms "
-        f"{verdict[targets['overhead_met']]}; ping p95 loaded/idle "
-        f"{_x(ratio)} <= {TARGET_PING_RATIO:.2f}x {verdict[targets['ping_met']]}"
+        f"{VERDICT[targets['overhead_met']]}; ping p95 loaded/idle "
+        f"{times(p95_ratio)} <= {TARGET_PING_RATIO:.2f}x {VERDICT[targets['ping_met']]}"
     )
     if not targets["no_lost_rounds"]:
         print("some rounds got no answer in time (see 'lost')")
@@ -1108,8 +1116,7 @@ def main(argv: list[str] | None = None) -> int:
                     model.stop()
                 server.stop()
     result = report(options, measured, probe)
-    options.output.parent.mkdir(parents=True, exist_ok=True)
-    options.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    write_json(options.output, result)
     print(f"written to {options.output}")
     targets = result["targets"]
     missed = not (targets["overhead_met"] and targets["ping_met"] and targets["no_lost_rounds"])

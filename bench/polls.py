@@ -87,7 +87,6 @@ import random
 import re
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -114,8 +113,18 @@ from bench.latency import (
     HelperProcess,
     RawClient,
     Seen,
-    percentile,
     wait_until,
+)
+from bench.stats import (
+    VERDICT,
+    Table,
+    fmt,
+    mean_of,
+    median_of,
+    percentile_of,
+    ratio,
+    times,
+    write_json,
 )
 from bot.homeserver import EmbeddedHomeserver
 from bot.services.polls import MAYBE, SUMMARY_EDIT_INTERVAL_S, YES
@@ -243,8 +252,8 @@ def register_members(
             "accounts": len(items),
             "seconds": round(seconds, 2),
             "wall_ms_per_account": round(seconds * 1000 / len(items), 1) if items else None,
-            "register_ms_median": round(statistics.median(r for _, r, _ in items), 1) if items else None,
-            "login_ms_median": round(statistics.median(lo for _, _, lo in items), 1) if items else None,
+            "register_ms_median": median_of((r for _, r, _ in items), 1),
+            "login_ms_median": median_of((lo for _, _, lo in items), 1),
         }
 
     stats = {
@@ -500,19 +509,17 @@ def git_state() -> dict[str, Any]:
 
 
 def _ms_stats(values: Sequence[float]) -> dict[str, float | None]:
-    if not values:
-        return {"n": 0, "p50": None, "p95": None, "max": None, "mean": None}
     return {
         "n": len(values),
-        "p50": round(statistics.median(values), 1),
-        "p95": round(percentile(list(values), 0.95), 1),
-        "max": round(max(values), 1),
-        "mean": round(statistics.fmean(values), 1),
+        "p50": median_of(values, 1),
+        "p95": percentile_of(values, 0.95, 1),
+        "max": round(max(values), 1) if values else None,
+        "mean": mean_of(values, 1),
     }
 
 
 def _median(values: Sequence[float]) -> float | None:
-    return round(statistics.median(values), 1) if values else None
+    return median_of(values, 1)
 
 
 def edit_figures(timestamps: list[int]) -> dict[str, Any]:
@@ -527,7 +534,7 @@ def edit_figures(timestamps: list[int]) -> dict[str, Any]:
     return {
         "count": len(ordered),
         "min_gap_ms": min(gaps, default=None),
-        "median_gap_ms": statistics.median(gaps) if gaps else None,
+        "median_gap_ms": median_of(gaps),
         "max_per_2s_window": most,
         "gaps_ms": gaps,
     }
@@ -998,9 +1005,9 @@ class PollBench:
             if t.event_id in seen_by_id
         ]
         idle_self = [float(m.group(1)) for t in state.idle if (m := SELF_REPORTED.search(t.reply.body))]
-        idle_p95 = percentile(idle_ms, 0.95) if idle_ms else None
+        idle_p95 = percentile_of(idle_ms, 0.95)
         p95 = confirmations["latency_ms"]["p95"]
-        ratio = p95 / idle_p95 if p95 is not None and idle_p95 else None
+        idle_ratio = ratio(p95, idle_p95)
         send_p95 = burst.sending()["send_ms"]["p95"]
 
         floors = {kind: {**self._answered(b), **b.sending()} for kind, b in state.floors.items()}
@@ -1054,7 +1061,7 @@ class PollBench:
                 "concurrency": options.concurrency,
                 **burst.sending(),
                 "vote_events_server_span_ms": (vote_ts[-1] - vote_ts[0]) if vote_ts else None,
-                "send_p95_vs_idle_p95": send_p95 / idle_p95 if send_p95 is not None and idle_p95 else None,
+                "send_p95_vs_idle_p95": ratio(send_p95, idle_p95),
             },
             "confirmations": {
                 **confirmations,
@@ -1064,17 +1071,17 @@ class PollBench:
                 "unexpected_replies": unexpected,
                 "bot_reply_pace_ms": {
                     "median": _median(pace),
-                    "mean": round(statistics.fmean(pace), 1) if pace else None,
+                    "mean": mean_of(pace, 1),
                 },
                 "first_vote_to_last_reply_server_ms": (reply_ts[-1] - first_vote)
                 if reply_ts and vote_ts
                 else None,
             },
             "ping_after_burst_ms": state.ping_after_burst_ms,
-            "ratio_p95_vs_idle_p95": ratio,
+            "ratio_p95_vs_idle_p95": idle_ratio,
             "floor": floors,
-            "ratio_p95_vs_floor_p95": p95 / floor_p95 if p95 is not None and floor_p95 else None,
-            "ratio_p95_vs_serial_floor_p95": p95 / serial_p95 if p95 is not None and serial_p95 else None,
+            "ratio_p95_vs_floor_p95": ratio(p95, floor_p95),
+            "ratio_p95_vs_serial_floor_p95": ratio(p95, serial_p95),
             "tally": {
                 "expected": {str(p): list(c) for p, c in expected.items()},
                 "standing": {str(p): list(c) for p, c in standing.items()},
@@ -1125,11 +1132,11 @@ async def run(options: Options, root: Path, server: EmbeddedHomeserver) -> dict[
 
 
 def _ms(value: float | None) -> str:
-    return "-" if value is None else f"{value:.0f} ms"
+    return fmt(value, 0, " ms")
 
 
 def _x(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}x"
+    return times(value, 1)
 
 
 def _yes(value: bool) -> str:
@@ -1144,7 +1151,6 @@ def print_table(result: dict[str, Any]) -> None:
     if meta["cpus"] and load > 0.5 * meta["cpus"]:
         print(f"\nnote: load average {load:.2f} at the start on {meta['cpus']} CPUs - other work was running")
     idle = result["idle_ping_ms"]
-    verdict = {True: "met", False: "MISSED"}
     print(
         f"\nakbot poll under load - {meta['members']} members, Synapse {meta['synapse']}, "
         f"{meta['cpus']} CPUs, unencrypted room"
@@ -1167,13 +1173,13 @@ def print_table(result: dict[str, Any]) -> None:
             f"{conf['received']} / {conf['expected']} (last after {conf['last_answer_after_s']} s)",
             "",
         ),
-        ("duplicates", str(conf["duplicates"]), verdict[targets["no_duplicates"]]),
+        ("duplicates", str(conf["duplicates"]), VERDICT[targets["no_duplicates"]]),
         (
             "tally: !umfrage stand / final summary",
             f"{_yes(tally['standing_matches'])} / {_yes(tally['final_summary_matches'])}",
             "",
         ),
-        ("nothing lost", _yes(targets["nothing_lost"]), verdict[targets["nothing_lost"]]),
+        ("nothing lost", _yes(targets["nothing_lost"]), VERDICT[targets["nothing_lost"]]),
         ("bot knows every member", _yes(tally["roster_complete"]), ""),
         (
             "confirmation p50 / p95 / max",
@@ -1196,7 +1202,7 @@ def print_table(result: dict[str, Any]) -> None:
         (
             "ratio p95 / idle p95",
             _x(result["ratio_p95_vs_idle_p95"]),
-            f"<= {TARGET_RATIO:.1f}x {verdict[targets['p95_ratio_met']]}",
+            f"<= {TARGET_RATIO:.1f}x {VERDICT[targets['p95_ratio_met']]}",
         ),
         ("!ping sent right after the burst", _ms(result["ping_after_burst_ms"]), ""),
         ("vote send p95 / idle !ping p95", _x(votes["send_p95_vs_idle_p95"]), "(homeserver alone)"),
@@ -1205,15 +1211,15 @@ def print_table(result: dict[str, Any]) -> None:
         (
             "  max edits in any 2 s window",
             str(edits["max_per_2s_window"]),
-            f"<= {TARGET_EDITS_PER_WINDOW} {verdict[targets['edits_met']]}",
+            f"<= {TARGET_EDITS_PER_WINDOW} {VERDICT[targets['edits_met']]}",
         ),
         ("  largest edit content", f"{edits['max_content_bytes']} bytes", f"event limit {EVENT_SIZE_LIMIT}"),
     ]
     width = max(len(label) for label, _, _ in rows) + 2
-    print(f"{'figure':<{width}}{'value':<40}target")
-    print("-" * (width + 56))
-    for label, value, target in rows:
-        print(f"{label:<{width}}{value:<40}{target}")
+    figures = Table(("figure", f"<{width}"), ("value", "<40"), ("target", ""))
+    figures.print_header(rule=width + 56)
+    for row in rows:
+        figures.print_row(*row)
     cpu = result["cpu_s_vote_phase"]
     labels = {
         "concurrent": "raw responder, replies at once",
@@ -1225,18 +1231,24 @@ def print_table(result: dict[str, Any]) -> None:
     }
     if result["floor"]:
         print("\nfloor: the same burst into the same room, answered without the bot")
-        header = f"{'answered by':<44}{'answered':>10}{'p50':>9}{'p95':>9}{'max':>9}{'last':>8}{'send':>8}"
-        header += f"{'turn':>8}{'back':>8}{'bot p95/':>10}"
-        print(header)
-        print("-" * len(header))
+        table = Table(
+            ("answered by", "<44"),
+            ("answered", ">10"),
+            *((title, ">9") for title in ("p50", "p95", "max")),
+            *((title, ">8") for title in ("last", "send", "turn", "back")),
+            ("bot p95/", ">10"),
+        )
+        table.print_header()
         series = [("akbot", conf, None), *((labels[k], v, ratios[k]) for k, v in result["floor"].items())]
-        for label, item, ratio in series:
+        for label, item, floor_ratio in series:
             lat, parts = item["latency_ms"], item["breakdown_median_ms"]
-            last = item["last_answer_after_s"]
-            print(
-                f"{label:<44}{item['answered']:>6}/{item['expected']:<3}{_ms(lat['p50']):>9}"
-                f"{_ms(lat['p95']):>9}{_ms(lat['max']):>9}{'-' if last is None else f'{last:.1f} s':>8}"
-                f"{_ms(parts['send']):>8}{_ms(parts['turn']):>8}{_ms(parts['back']):>8}{_x(ratio):>10}"
+            table.print_row(
+                label,
+                f"{item['answered']:>6}/{item['expected']:<3}",
+                *(_ms(lat[name]) for name in ("p50", "p95", "max")),
+                fmt(item["last_answer_after_s"], 1, " s"),
+                *(_ms(parts[name]) for name in ("send", "turn", "back")),
+                _x(floor_ratio),
             )
     print(
         f"CPU s in the vote phase ({result['vote_phase_s']:.1f} s): "
@@ -1319,8 +1331,7 @@ def main(argv: list[str] | None = None) -> int:
             server.stop()
     result["meta"]["runtime_s"] = round(time.perf_counter() - started, 1)
     print_table(result)
-    options.output.parent.mkdir(parents=True, exist_ok=True)
-    options.output.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_json(options.output, result, ensure_ascii=False)
     print(f"written to {options.output} (run took {result['meta']['runtime_s']:.0f} s)")
     targets = result["targets"]
     missed = not all(targets[key] for key in ("p95_ratio_met", "nothing_lost", "no_duplicates", "edits_met"))
