@@ -10,8 +10,6 @@ from collections import deque
 from collections.abc import Coroutine, Sequence
 from typing import Any
 
-import httpx
-
 from bot import __version__
 from bot.i18n import t
 from bot.matrix import (
@@ -34,7 +32,7 @@ from bot.scheduler import Scheduler
 from bot.services import Services
 from bot.services.agenda import AgendaService
 from bot.services.audit import AuditLog
-from bot.services.llm import LlmClient, LlmService, check_on_premises
+from bot.services.llm import LlmClient, LlmService, check_on_premises, model_endpoint_reachable
 from bot.services.meetings import MeetingService
 from bot.services.polls import PollService
 from bot.services.privacy import PrivacyService
@@ -56,17 +54,6 @@ ROUTERS: tuple[Router, ...] = (
     privacy.router,
     admin.router,
 )
-MODEL_CHECK_TIMEOUT_S = 3.0
-
-
-async def model_endpoint_reachable(base_url: str) -> bool:
-    """Does the OpenAI-compatible endpoint answer ``/models``? (no proxies, no redirects)"""
-    try:
-        async with httpx.AsyncClient(trust_env=False, follow_redirects=False) as client:
-            response = await client.get(f"{base_url}/models", timeout=MODEL_CHECK_TIMEOUT_S)
-    except httpx.HTTPError:
-        return False
-    return response.status_code < 500
 
 
 class FloodGuard:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import contextlib
 from typing import TextIO
 
-from bot.app import model_endpoint_reachable
 from bot.errors import AkbotError
 from bot.matrix import Credentials, MatrixAdapter, identity
-from bot.services.llm import check_on_premises
+from bot.services.llm import check_on_premises, model_endpoint_reachable
 from bot.services.rooms import RoomSettings
 from bot.settings import Settings
 from bot.storage import open_memory_db

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from bot.app import model_endpoint_reachable
+from bot.services.llm import model_endpoint_reachable
 
 
 class Models(BaseHTTPRequestHandler):

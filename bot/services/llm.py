@@ -53,6 +53,19 @@ def on_premises(address: str) -> bool:
     return ip.is_loopback or any(ip in network for network in ON_PREMISES)
 
 
+MODEL_CHECK_TIMEOUT_S = 3.0
+
+
+async def model_endpoint_reachable(base_url: str) -> bool:
+    """Does the OpenAI-compatible endpoint answer ``/models``? (no proxies, no redirects)"""
+    try:
+        async with httpx.AsyncClient(trust_env=False, follow_redirects=False) as client:
+            response = await client.get(f"{base_url}/models", timeout=MODEL_CHECK_TIMEOUT_S)
+    except httpx.HTTPError:
+        return False
+    return response.status_code < 500
+
+
 def check_on_premises(
     base_url: str,
     allowed_hosts: list[str],
