@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import itertools
 import logging
 import time
@@ -440,10 +441,19 @@ class ThreadAnswer:
         await self.app.adapter.typing(self.room_id, active)
 
 
+def log_tasks() -> None:
+    """For an operator (and a test) asking a bot that does not stop why: where every task waits."""
+    for task in asyncio.all_tasks():
+        stack = io.StringIO()
+        task.print_stack(limit=12, file=stack)
+        log.warning("task %s:\n%s", task.get_name(), stack.getvalue().rstrip())
+
+
 async def run_until_signalled(app: App) -> None:
     import signal
 
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, app.stop)
+    loop.add_signal_handler(signal.SIGUSR1, log_tasks)
     await app.run()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -132,7 +133,15 @@ def test_revoked_token_ends_the_bot_with_a_clear_line_and_exit_code(
                 admin.delete(
                     f"/_synapse/admin/v2/users/{bot_id}/devices/{device['device_id']}"
                 ).raise_for_status()
-        _, rest = process.communicate(timeout=30)
+        try:
+            _, rest = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            # Still running: have it log where each task waits, then fail with all it said.
+            process.send_signal(signal.SIGUSR1)
+            time.sleep(1)
+            process.kill()
+            _, rest = process.communicate()
+            pytest.fail("the bot did not stop after its token was revoked:\n" + "".join(lines) + rest)
         elapsed = time.monotonic() - revoked_at
     finally:
         if process.poll() is None:

@@ -155,10 +155,17 @@ class MatrixAdapter:
         identity (homeserver busy), is noticed and mended without a restart."""
         retry = IDENTITY_RETRY_S
         changed = self.sync.own_keys_changed
-        while not self.session.stopping.is_set():
+        stopping = self.session.stopping
+        while not stopping.is_set():
             failing = self.identity is not None and self.identity.problem is not None
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(changed.wait(), retry if failing else IDENTITY_CHECK_S)
+            waits = {asyncio.create_task(changed.wait()), asyncio.create_task(stopping.wait())}
+            try:
+                await asyncio.wait(waits, timeout=retry if failing else IDENTITY_CHECK_S)
+            finally:
+                for wait in waits:
+                    wait.cancel()
+            if stopping.is_set():
+                return
             changed.clear()
             try:
                 await self._check_identity(credentials)
@@ -177,8 +184,8 @@ class MatrixAdapter:
         """Send what is queued (bounded wait), then close the connection."""
         if self._identity_watch is not None:
             self._identity_watch.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._identity_watch
+            # Bounded: a check stuck in a request must not keep a stopping bot alive.
+            await asyncio.wait({self._identity_watch}, timeout=drain_timeout)
             self._identity_watch = None
         await self.outbox.close(drain_timeout)
         await self.session.close()

@@ -151,8 +151,10 @@ class Outbox:
         """Send what is queued (bounded wait), then stop the workers."""
         if not self._workers:
             return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._queue.join(), timeout=drain_timeout)
+        # With a revoked token nothing queued can be sent: no point waiting for it.
+        if self._session.fatal is None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._queue.join(), timeout=drain_timeout)
         for worker in self._workers:
             worker.cancel()
         await asyncio.gather(*self._workers, return_exceptions=True)

@@ -215,6 +215,8 @@ class Session:
                 f"the homeserver no longer accepts the bot's access token ({response.status_code}); "
                 f"delete {self.credentials_path} and start again to log in with the password"
             )
+            # Every loop (sync, identity watch, senders) ends now, not at its next request.
+            self.stopping.set()
             raise self.fatal
 
     async def sleep_unless_stopped(self, seconds: float) -> None:
