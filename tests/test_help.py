@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 import string
+from types import ModuleType
 
 import pytest
 
 from bot.app import ROUTERS
-from bot.i18n import DE, EN
+from bot.i18n import DE, EN, FAMILIES
 from bot.render import render
 from bot.router import Command, Context, Dispatcher, Router, Text
 from commands.help import detail, overview
@@ -196,6 +197,11 @@ def placeholders(template: str) -> set[str]:
 
 def test_catalogs_have_the_same_keys() -> None:
     assert sorted(DE) == sorted(EN)
+
+
+@pytest.mark.parametrize("family", FAMILIES, ids=lambda family: family.__name__.rsplit(".", 1)[-1])
+def test_each_family_keeps_both_languages_of_its_texts(family: ModuleType) -> None:
+    assert sorted(family.DE) == sorted(family.EN)
 
 
 def test_catalogs_have_the_same_placeholders_per_key() -> None:

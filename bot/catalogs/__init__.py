@@ -1,0 +1,1 @@
+"""Message catalogs, one module per command family; ``bot.i18n`` merges them."""

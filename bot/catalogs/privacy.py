@@ -1,0 +1,55 @@
+"""Data protection and the chair's audit log (!datenschutz, !meinedaten, !vergessen, !audit)."""
+
+from __future__ import annotations
+
+DE: dict[str, str] = {
+    "privacy.notice": (
+        "**Datenschutz bei akbot**  \n"
+        "Gespeichert wird nur, was der Bot für seine Aufgaben braucht, in einer SQLite-Datenbank auf dem Server "
+        "des Betriebs (nicht in einer Cloud): Erinnerungen (Text, Zeit, wer sie angelegt hat), Umfragen und "
+        "Stimmen, Sitzungen, eingereichte TOPs (mit Name und Organisation), ein Protokoll der Aktionen des "
+        "Vorsitzes, und für KI-Fragen nur Zähler (wer, wann, wie viele Tokens) – nie Frage oder Antwort. "
+        "Nachrichten im Raum bleiben Ende-zu-Ende-verschlüsselt.  \n"
+        "Aufbewahrung: beendete Umfragen, vergangene Sitzungen, gesendete Erinnerungen, Zähler und "
+        "Protokolleinträge werden nach {retention} gelöscht.  \n"
+        "Ihre Daten: {mydata} schickt sie Ihnen als Datei; {forget} löscht bzw. anonymisiert sie."
+    ),
+    "privacy.sent_privately": "Ich schicke Ihnen Ihre Daten gleich als Datei in einem direkten, verschlüsselten Raum.",
+    "privacy.private_note": "Ihre bei akbot gespeicherten Daten (JSON).",
+    "privacy.confirm_forget": (
+        "Damit lösche ich Ihre Erinnerungen und Zähler und ersetze Ihren Namen in Stimmen und TOPs durch "
+        "„ehemaliges Mitglied“ (Ergebnisse bleiben richtig). Das lässt sich nicht rückgängig machen. "
+        "Bestätigen Sie innerhalb von 10 Minuten mit {command}."
+    ),
+    "privacy.nothing_to_confirm": "Es liegt kein Löschwunsch von Ihnen vor. Beginnen Sie mit !vergessen.",
+    "privacy.forgotten": (
+        "Erledigt: {reminders} Erinnerungen gelöscht, {votes} Stimmen und {items} TOPs anonymisiert."
+    ),
+    "audit.title": "**Protokoll des Vorsitzes** (neueste zuerst)",
+    "audit.empty": "Das Protokoll ist leer.",
+    "privacy.purged": "Aufbewahrungsfrist: {count} alte Einträge gelöscht.",
+}
+
+EN: dict[str, str] = {
+    "privacy.notice": (
+        "**Data protection in akbot**  \n"
+        "Only what the bot needs is stored, in an SQLite database on the operators' server (not in a cloud): "
+        "reminders (text, time, who set them), polls and votes, meetings, submitted agenda items (with name and "
+        "organisation), a log of chair actions, and for AI questions only counters (who, when, how many "
+        "tokens) – never the question or the answer. Messages in the room stay end-to-end encrypted.  \n"
+        "Retention: ended polls, past meetings, sent reminders, counters and log entries are deleted after "
+        "{retention}.  \n"
+        "Your data: {mydata} sends it to you as a file; {forget} deletes or anonymises it."
+    ),
+    "privacy.sent_privately": "I am sending you your data as a file in a direct, encrypted room.",
+    "privacy.private_note": "Your data stored by akbot (JSON).",
+    "privacy.confirm_forget": (
+        "This deletes your reminders and counters and replaces your name in votes and agenda items by "
+        "“ehemaliges Mitglied” (results stay right). It cannot be undone. Confirm within 10 minutes with {command}."
+    ),
+    "privacy.nothing_to_confirm": "There is no request of yours to confirm. Start with !forget.",
+    "privacy.forgotten": "Done: {reminders} reminders deleted, {votes} votes and {items} agenda items anonymised.",
+    "audit.title": "**Chair log** (newest first)",
+    "audit.empty": "The log is empty.",
+    "privacy.purged": "Retention: {count} old records deleted.",
+}

@@ -1,0 +1,66 @@
+"""Reminders (!erinnerung, !erinnerungen)."""
+
+from __future__ import annotations
+
+DE: dict[str, str] = {
+    "reminder.personal": "⏰ Erinnerung für {who}: {text}",
+    "reminder.room": "⏰ Erinnerung: {text}",
+    "reminder.late": "(verspätet – fällig war {due})",
+    "reminder.missed_title": (
+        "Während der Bot nicht erreichbar war, sind diese Erinnerungen zu lange überfällig geworden ({count}):"
+    ),
+    "reminder.too_many": "Sie haben bereits {limit} aktive Erinnerungen. Bitte löschen Sie zuerst welche.",
+    "reminder.not_found": "Eine aktive Erinnerung #{id} gibt es in diesem Raum nicht.",
+    "reminder.not_yours": "Erinnerung #{id} hat jemand anderes angelegt; löschen kann sie nur der Vorsitz.",
+    "reminder.belongs_to_meeting": (
+        "Erinnerung #{id} gehört zu Sitzung #{meeting} und folgt ihr. "
+        "Verschieben Sie die Sitzung oder sagen Sie sie ab."
+    ),
+    "reminder.confirm_once": "Ich erinnere Sie am {when}: {text}",
+    "reminder.confirm_series": "Ich erinnere Sie {when}: {text}",
+    "reminder.confirm_room_once": "Ich erinnere den Raum am {when}: {text}",
+    "reminder.confirm_room_series": "Ich erinnere den Raum {when}: {text}",
+    "reminder.id_note": "(Nr. {id} – löschen mit {command})",
+    "reminder.no_room_ping": "Hinweis: Nur der Vorsitz kann mit @room alle benachrichtigen; diese Erinnerung kommt ohne.",
+    "reminder.list_own": "**Ihre Erinnerungen**",
+    "reminder.list_room": "**Erinnerungen in diesem Raum**",
+    "reminder.list_empty_own": "Sie haben in diesem Raum keine aktiven Erinnerungen.",
+    "reminder.list_empty_room": "In diesem Raum gibt es keine aktiven Erinnerungen.",
+    "reminder.kind_room": "Raum",
+    "reminder.kind_meeting": "Sitzung",
+    "reminder.deleted": "Erinnerung #{id} gelöscht: {text}",
+    "reminder.need_semicolon": "Bitte trennen Sie Zeitpunkt und Text mit einem Semikolon, z. B. {example}.",
+    "reminder.need_text": "Bitte schreiben Sie nach dem Semikolon, woran ich erinnern soll.",
+    "reminder.kind_agenda_deadline": "Einreichfrist TOPs",
+    "reminder.kind_agenda": "Tagesordnung",
+}
+
+EN: dict[str, str] = {
+    "reminder.personal": "⏰ Reminder for {who}: {text}",
+    "reminder.room": "⏰ Reminder: {text}",
+    "reminder.late": "(late – was due {due})",
+    "reminder.missed_title": "While the bot was unavailable, these reminders became too overdue ({count}):",
+    "reminder.too_many": "You already have {limit} active reminders. Please delete some first.",
+    "reminder.not_found": "There is no active reminder #{id} in this room.",
+    "reminder.not_yours": "Reminder #{id} was set by someone else; only the chair can delete it.",
+    "reminder.belongs_to_meeting": (
+        "Reminder #{id} belongs to meeting #{meeting} and follows it. Move or cancel the meeting instead."
+    ),
+    "reminder.confirm_once": "I will remind you on {when}: {text}",
+    "reminder.confirm_series": "I will remind you {when}: {text}",
+    "reminder.confirm_room_once": "I will remind the room on {when}: {text}",
+    "reminder.confirm_room_series": "I will remind the room {when}: {text}",
+    "reminder.id_note": "(no. {id} – delete with {command})",
+    "reminder.no_room_ping": "Note: only the chair can notify everyone with @room; this reminder comes without.",
+    "reminder.list_own": "**Your reminders**",
+    "reminder.list_room": "**Reminders in this room**",
+    "reminder.list_empty_own": "You have no active reminders in this room.",
+    "reminder.list_empty_room": "There are no active reminders in this room.",
+    "reminder.kind_room": "room",
+    "reminder.kind_meeting": "meeting",
+    "reminder.deleted": "Reminder #{id} deleted: {text}",
+    "reminder.need_semicolon": "Please separate the time and the text with a semicolon, e.g. {example}.",
+    "reminder.need_text": "Please write after the semicolon what I should remind of.",
+    "reminder.kind_agenda_deadline": "agenda deadline",
+    "reminder.kind_agenda": "agenda",
+}
