@@ -26,7 +26,7 @@ from bot import modelserver
 from bot.app import App
 from bot.errors import AkbotError
 from bot.matrix import EventHandler, IncomingEvent, MatrixAdapter
-from bot.matrix.demo_support import create_room
+from bot.matrix.demo_support import create_room, join_room
 from bot.render import escape
 from bot.services.rooms import RoomSettings
 from bot.settings import BotSettings, LlmSettings, MatrixSettings, Settings
@@ -153,7 +153,7 @@ class Demo:
                 encrypted=True,
                 power={ids["vorsitz"]: 100},
             )
-            await self.members["mitglied"].adapter.join(state.room_id)
+            await join_room(self.members["mitglied"].adapter, state.room_id)
             state.save(state_path)
         room_id = state.room_id
 

@@ -28,12 +28,12 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tests.chat import Seen
+from tests.kit.users import Seen
 
 __all__ = [
     "ELEMENT_DIR",
@@ -338,6 +338,11 @@ class ElementUser:
         reply = await self._call("send", room_id=room_id, content=content)
         return str(reply["event_id"])
 
+    async def send_event(self, room_id: str, event_type: str, content: dict[str, Any]) -> str:
+        """Send an event of another type, as Element does for a click on a poll answer."""
+        reply = await self._call("send", room_id=room_id, content=content, event_type=event_type)
+        return str(reply["event_id"])
+
     async def device_status(self, user_id: str, device_id: str) -> dict[str, bool | None]:
         """How this user's crypto trusts a device: ``signed_by_owner``, ``cross_signing_verified``,
         ``locally_verified`` (all ``None`` for a device it does not know)."""
@@ -384,13 +389,15 @@ class ElementUser:
             "a decryption failure",
         )
 
-    async def wait_invite(self, room_id: str | None = None, timeout: float = 30.0) -> str:
-        """The id of a room we are invited to (``room_id``, or any)."""
+    async def wait_invite(
+        self, room_id: str | None = None, timeout: float = 30.0, known: Collection[str] = ()
+    ) -> str:
+        """The id of a room we are invited to (``room_id``, or any not in ``known``)."""
 
         def find() -> str | None:
             if room_id is not None:
                 return room_id if room_id in self.invites else None
-            return next(iter(self.invites), None)
+            return next((room for room in self.invites if room not in known), None)
 
         return await self._until(find, timeout, f"an invite to {room_id or 'a room'}")
 

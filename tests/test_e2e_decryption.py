@@ -3,7 +3,9 @@ stays undecryptable earns its sender one private hint; a withheld key is logged 
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from typing import Any
 
 import pytest
@@ -11,8 +13,8 @@ from nio import ToDeviceError
 from nio.event_builders import ToDeviceMessage
 
 from bot.matrix import sync
-from tests.chat import ChatClient
 from tests.conftest import World
+from tests.kit.users import ChatClient
 
 
 async def _send_with_a_key_the_bot_lacks(
@@ -90,6 +92,57 @@ async def test_a_message_that_stays_undecryptable_gets_one_private_hint(
     await member.ask(world.room_id, "!ping", world.bot_id)
     hints = [e for e in member.seen if e.room_id == direct and e.type == "m.room.message"]
     assert len(hints) == 1
+
+
+class MovableClock:
+    """Monotonic seconds that a test moves forward instead of waiting."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.monotonic() + self.offset
+
+
+async def test_no_hint_before_the_grace_period_and_keys_asked_for_again(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = world.bot.app
+    assert app is not None
+    clock = MovableClock()
+    monkeypatch.setattr(app.adapter.sync, "_clock", clock)
+    member, other = world.member, world.power_chair
+
+    async def one_more_batch() -> None:
+        """Another member's command answered and a whole sync batch handled after it."""
+        await other.ask(world.room_id, "!ping", world.bot_id)
+        await asyncio.wait_for(app.adapter.synced.wait(), timeout=30)
+
+    known = set(member.client.rooms) | member.invites
+    event_id, _ = await _send_with_a_key_the_bot_lacks(member, world.room_id, "!ping")
+    member.client.olm.outbound_group_sessions.pop(world.room_id)  # back to sessions the bot gets
+    await one_more_batch()
+    waiting = app.adapter.sync._undecrypted[event_id]
+    assert waiting.requests == 0
+
+    first_again, second_again = sync.KEY_REQUEST_AGAIN_S
+    clock.offset = first_again + 1  # the key is asked for again
+    await one_more_batch()
+    assert waiting.requests == 1
+    clock.offset = sync.UNDECRYPTED_GRACE_S - 1  # and again; still no hint just before the grace ends
+    assert second_again < clock.offset
+    await one_more_batch()
+    assert waiting.requests == 2
+    assert member.invites - known == set()
+
+    clock.offset = sync.UNDECRYPTED_GRACE_S + 1
+    await one_more_batch()
+    direct = await member.wait_for_invite(known)
+    await member.join(direct)
+    hint = await member.wait_for(
+        lambda e: e.room_id == direct and e.sender == world.bot_id and e.type == "m.room.message", timeout=30
+    )
+    assert hint.body.startswith("Ihre Nachricht im Raum konnte nicht entschlüsselt werden")
 
 
 async def test_a_withheld_room_key_is_logged_with_its_reason(

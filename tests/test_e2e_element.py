@@ -13,14 +13,15 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.homeserver import EmbeddedHomeserver
-from tests.conftest import PASSWORD, World, build_world, close_world
+from tests.conftest import PASSWORD, World, build_world, close_world, fresh_start
 from tests.element_user import ElementSeen, ElementUser, ensure_installed
 
 POLL_START = "org.matrix.msc3381.poll.start"
+POLL_RESPONSE = "org.matrix.msc3381.poll.response"
 
 
 @pytest.fixture(scope="module")
-async def element_world(
+async def shared_element_world(
     homeserver: EmbeddedHomeserver, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[tuple[World, ElementUser]]:
     ensure_installed()
@@ -39,6 +40,15 @@ async def element_world(
     finally:
         await element.stop()
         await close_world(world)
+
+
+@pytest.fixture
+async def element_world(
+    shared_element_world: tuple[World, ElementUser],
+) -> tuple[World, ElementUser]:
+    """The module's world and Element member as each test finds them: independent of the others."""
+    world, element = shared_element_world
+    return await fresh_start(world), element
 
 
 async def _ask(world: World, element: ElementUser, text: str) -> ElementSeen:
@@ -83,6 +93,36 @@ async def test_a_poll_started_by_the_bot_is_readable_in_element(
     assert vote.body.startswith("Ihre Stimme zu Umfrage #") and ": ja" in vote.body
 
 
+async def test_an_element_member_votes_by_clicking_a_poll_answer(
+    element_world: tuple[World, ElementUser],
+) -> None:
+    world, element = element_world
+    created = await world.ask(world.chair, "!umfrage Klick-Umfrage; Mo 10 Uhr; Di 10 Uhr")
+    poll_id = created.split("#", 1)[1].split()[0]
+    poll = await element.wait_for(
+        lambda e: e.sender == world.bot_id and e.type == POLL_START and "Klick-Umfrage" in str(e.content),
+        timeout=30,
+    )
+
+    await element.send_event(
+        world.room_id,
+        POLL_RESPONSE,
+        {
+            "m.relates_to": {"rel_type": "m.reference", "event_id": poll.event_id},
+            POLL_RESPONSE: {"answers": ["2"]},
+        },
+    )
+    standing = await _ask(world, element, f"!umfrage stand {poll_id}")
+
+    assert standing.encrypted
+    lines = standing.body.splitlines()
+    assert lines[0] == f"Stand der Umfrage #{poll_id}: Klick-Umfrage"
+    # Options are listed best first: the clicked answer leads with Element's vote.
+    localpart = element.user_id[1:].split(":")[0]
+    assert lines[2].startswith("1. Option 2: ")
+    assert lines[2].endswith(f"– 1 ja, 0 wenn nötig (ja: {localpart})")
+
+
 async def test_after_a_restart_the_bot_still_reads_and_is_read(
     element_world: tuple[World, ElementUser],
 ) -> None:
@@ -92,5 +132,25 @@ async def test_after_a_restart_the_bot_still_reads_and_is_read(
 
     reply = await _ask(world, element, "!ping")
 
-    assert reply.body.startswith("pong")
+    assert reply.encrypted and reply.body.startswith("pong")
+    assert [f for f in element.decryption_failures if f.sender == world.bot_id] == []
+
+
+async def test_what_the_bot_sends_privately_is_readable_in_element(
+    element_world: tuple[World, ElementUser],
+) -> None:
+    """!meinedaten arrives in an encrypted direct room the bot opens: Element can read it."""
+    world, element = element_world
+
+    known = set(element.invites)
+    answer = await _ask(world, element, "!meinedaten")
+    assert answer.body.startswith("Ich schicke Ihnen Ihre Daten")
+    direct = await element.wait_invite(known=known)
+    await element.join(direct)
+    file_event = await element.wait_for(
+        lambda e: e.room_id == direct and e.sender == world.bot_id and e.content.get("msgtype") == "m.file",
+        timeout=30,
+    )
+
+    assert file_event.encrypted and "file" in file_event.content
     assert [f for f in element.decryption_failures if f.sender == world.bot_id] == []

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from bot.matrix import identity
-from tests.chat import ChatClient
 from tests.conftest import PASSWORD, World
+from tests.kit.users import ChatClient
 
 CHAIR_ONLY = "Diesen Befehl darf nur der Vorsitz verwenden."
 
@@ -171,6 +171,41 @@ async def test_a_forged_invite_is_left_again(
         and world.stranger.user_id in record.getMessage()
         for record in caplog.records
     )
+
+
+async def test_an_invite_whose_inviter_has_left_is_left_again(
+    world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The chair invites the bot and leaves before the bot joins (a member stays, so the room lives
+    on): the invitation no longer holds."""
+    app = world.bot.app
+    assert app is not None
+    rooms = app.adapter.rooms
+    real_handler = rooms.handle_invites
+    left_first: set[str] = set()
+
+    async def chair_leaves_first(response: object) -> None:
+        for room_id in getattr(response, "rooms").invite:  # noqa: B009
+            if room_id not in left_first:
+                left_first.add(room_id)
+                await world.member.join(room_id)
+                await world.chair.client.room_leave(room_id)
+        await real_handler(response)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(rooms, "handle_invites", chair_leaves_first)
+    caplog.set_level(logging.WARNING, logger="bot.matrix.rooms")
+    room_id = await world.chair.create_room(
+        "Verlassene Einladung", invite=[world.bot_id, world.member.user_id]
+    )
+
+    async with asyncio.timeout(30):
+        while not any(
+            room_id in record.getMessage() and "no longer in the room" in record.getMessage()
+            for record in caplog.records
+        ):
+            await app.adapter.synced.wait()
+    assert room_id not in app.adapter.served_rooms()
+    assert app.rooms.inviter(room_id) is None
 
 
 async def test_the_backup_holds_the_cross_signing_keys(world: World, tmp_path: Path) -> None:

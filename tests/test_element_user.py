@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from bot.homeserver import EmbeddedHomeserver
-from tests.chat import ChatClient
 from tests.conftest import PASSWORD
 from tests.element_user import ElementUser, ensure_installed
+from tests.kit.users import ChatClient
 
 _numbers = itertools.count(1)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 # The identity is checked again when the server says our keys changed, else this often; after a
 # failure sooner, doubling up to the regular interval.
 IDENTITY_CHECK_S = 3600.0
-IDENTITY_RETRY_S = 60.0
+IDENTITY_RETRY_S = 10.0
 
 
 async def _no_hint(_hint: PrivateHint) -> bool:
@@ -160,7 +161,9 @@ class MatrixAdapter:
             failing = self.identity is not None and self.identity.problem is not None
             waits = {asyncio.create_task(changed.wait()), asyncio.create_task(stopping.wait())}
             try:
-                await asyncio.wait(waits, timeout=retry if failing else IDENTITY_CHECK_S)
+                await asyncio.wait(
+                    waits, timeout=retry if failing else IDENTITY_CHECK_S, return_when=asyncio.FIRST_COMPLETED
+                )
             finally:
                 for wait in waits:
                     wait.cancel()
@@ -171,6 +174,14 @@ class MatrixAdapter:
                 await self._check_identity(credentials)
             except (aiohttp.ClientError, TimeoutError, OSError) as error:
                 log.warning("identity check failed (%s); trying again later", error)
+            except Exception:
+                # The watch must outlive any one check, or a replaced identity goes unnoticed.
+                log.exception("identity check failed; trying again later")
+                self.identity = (
+                    dataclasses.replace(self.identity, problem="identity check failed")
+                    if self.identity
+                    else None
+                )
             failing = self.identity is not None and self.identity.problem is not None
             retry = min(retry * 2, IDENTITY_CHECK_S) if failing else IDENTITY_RETRY_S
 
@@ -218,9 +229,6 @@ class MatrixAdapter:
 
     async def direct_room(self, user_id: str) -> str:
         return await self.rooms.direct_room(user_id, self.sync.synced)
-
-    async def join(self, room: str) -> str:
-        return await self.rooms.join(room)
 
     # ---- sending ----------------------------------------------------------------------------
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from nio import JoinError
+
 from bot.matrix.adapter import MatrixAdapter
 from bot.matrix.rooms import ENCRYPTION_STATE
 from bot.matrix.sending import SendError
@@ -36,3 +38,12 @@ async def create_room(
         raise SendError(f"cannot create room {name!r}: {getattr(response, 'message', response)}")
     adapter.rooms.serve(room_id, "config")
     return str(room_id)
+
+
+async def join_room(adapter: MatrixAdapter, room: str) -> str:
+    """Join ``room`` as the adapter's user (a demo member accepting the room); it is served."""
+    response = await adapter.rooms.join_with_retry(room)
+    if isinstance(response, JoinError):
+        raise SendError(f"cannot join {room}: {response.message}")
+    adapter.rooms.serve(response.room_id, "config")
+    return str(response.room_id)

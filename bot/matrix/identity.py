@@ -28,7 +28,6 @@ import copy
 import dataclasses
 import json
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -45,6 +44,7 @@ from unpaddedbase64 import decode_base64, encode_base64
 from bot.errors import AkbotError
 from bot.matrix import secret_storage
 from bot.matrix.secret_storage import SecretStorageError
+from bot.matrix.session import write_private
 
 __all__ = [
     "CROSS_SIGNING_FILE",
@@ -267,15 +267,7 @@ class CrossSigningKeys:
             "user_signing_key": self.user_signing_public,
         }
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(path.name + ".tmp")
-        temporary.unlink(missing_ok=True)  # O_CREAT keeps the mode of an existing file
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        temporary.replace(path)
+        write_private(path, json.dumps(data, indent=2) + "\n")
 
     @classmethod
     def load(cls, path: Path) -> CrossSigningKeys | None:

@@ -118,7 +118,7 @@ class Rooms:
             if room in joined or (not room.startswith("!") and self._alias_joined(room)):
                 continue
             try:
-                response = await self._join_with_retry(room)
+                response = await self.join_with_retry(room)
             except (aiohttp.ClientError, TimeoutError, OSError) as error:
                 log.error(
                     "cannot join configured room %s now (%s); it is tried again at the next start",
@@ -138,14 +138,7 @@ class Rooms:
             for room in self._client.rooms.values()
         )
 
-    async def join(self, room: str) -> str:
-        response = await self._join_with_retry(room)
-        if isinstance(response, JoinError):
-            raise SendError(f"cannot join {room}: {response.message}")
-        self.serve(response.room_id, "config")
-        return str(response.room_id)
-
-    async def _join_with_retry(self, room: str) -> Any:
+    async def join_with_retry(self, room: str) -> Any:
         response: Any = None
         for attempt in range(JOIN_ATTEMPTS):
             response = await self._client.join(room)
@@ -182,7 +175,7 @@ class Rooms:
             log.info("declining invite to %s from %s (not configured, inviter not allowed)", room_id, claimed)
             self._session.raise_for_token(await self._client.room_leave(room_id))
             return
-        joined = await self._join_with_retry(room_id)
+        joined = await self.join_with_retry(room_id)
         if isinstance(joined, JoinError):
             log.warning("cannot join %s after invite from %s: %s", room_id, claimed, joined.message)
             return
@@ -218,11 +211,15 @@ class Rooms:
         membership = await self._state_event(room_id, "m.room.member", inviter)
         if (membership or {}).get("content", {}).get("membership") != "join":
             return InviteCheck(inviter, f"the inviter {inviter} is no longer in the room")
-        creator = await self._state_event(room_id, "m.room.create", "")
-        if creator is not None and not self.server_allowed(str(creator.get("sender", ""))):
-            return InviteCheck(
-                inviter, f"the room was created on a server that is not allowed ({creator.get('sender')})"
-            )
+        if self._settings.allowed_servers:
+            creator = await self._state_event(room_id, "m.room.create", "")
+            if creator is None:
+                # Fail closed: a room whose origin cannot be read is not served.
+                return InviteCheck(inviter, "the room's create event cannot be read to check its server")
+            if not self.server_allowed(str(creator.get("sender", ""))):
+                return InviteCheck(
+                    inviter, f"the room was created on a server that is not allowed ({creator.get('sender')})"
+                )
         return InviteCheck(inviter, None)
 
     async def recheck_invited_rooms(self) -> None:

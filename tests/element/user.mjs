@@ -270,9 +270,12 @@ async function join({ room_id, attempts = 10 }) {
     return joinedAndReady(room_id);
 }
 
-async function send({ room_id, body, msgtype = "m.text", content }) {
+async function send({ room_id, body, msgtype = "m.text", content, event_type }) {
     requireClient();
-    const response = await client.sendMessage(room_id, content ?? { msgtype, body });
+    // An event_type other than m.room.message is what Element sends for a click (a poll answer).
+    const response = event_type
+        ? await client.sendEvent(room_id, event_type, content)
+        : await client.sendMessage(room_id, content ?? { msgtype, body });
     return { event_id: response.event_id };
 }
 
