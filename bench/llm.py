@@ -4,7 +4,7 @@ Method. One run starts one local Synapse (``EmbeddedHomeserver``, as in ``bench.
 real model server (``bot.modelserver.ModelServer``: llama-cpp-python serving Gemma 3 270M on the
 CPU) and two bot subprocesses (``python -m bot run``, ``encryption = true``, an ``[llm]`` section
 pointing at the model server, ``user_rate = "1000/1min"`` so that the rate limit never interferes).
-The users are lean raw-HTTP clients (``bench.latency.RawClient``) in unencrypted rooms, each with a
+The users are lean raw-HTTP clients (``tests.kit.users.RawClient``) in unencrypted rooms, each with a
 long-poll ``/sync`` running all the time.
 
 0. **Concurrency probe** (``--probe``, on by default, ~5 s). llama-cpp-python's server interrupts a
@@ -82,33 +82,18 @@ from typing import Any
 
 import httpx
 
-from bench.latency import (
-    PASSWORD,
-    BotProcess,
-    CpuMeter,
-    PongerProcess,
-    RawClient,
-    Sample,
-    Seen,
-    reply_from,
-    round_trip,
-    wait_until,
-)
-from bench.stats import (
-    VERDICT,
-    Table,
-    fmt,
-    median_of,
-    percentile_of,
-    ratio,
-    times,
-    write_json,
-)
+from bench import PASSWORD
+from bench.latency import PongerProcess
 from bot.homeserver import EmbeddedHomeserver
 from bot.i18n import t
 from bot.modelserver import MODEL_NAME, ModelServer
 from bot.render import Markdown, render, render_untrusted
 from bot.settings import LlmSettings
+from tests.kit.processes import BotProcess, CpuMeter
+from tests.kit.report import VERDICT, Table, finish, fmt, result_options, times
+from tests.kit.runs import bench_bot, configure_logging, guarded
+from tests.kit.stats import Sample, breakdown, median_of, percentile_of, ratio
+from tests.kit.users import RawClient, Seen, reply_from, round_trip, until
 
 RESULTS = Path(__file__).resolve().parent / "results" / "llm.json"
 TARGET_OVERHEAD_MS = 300.0
@@ -121,7 +106,7 @@ PING_WARMUP = 3
 NOISY_OTHER_CORES = 0.25
 ROUND_TIMEOUT_S = 60.0
 PING_TIMEOUT_S = 10.0
-# As bot/app.py ThreadAnswer._label renders it; the bot's language is German by default.
+# As bot/outbox.py ThreadAnswer._label renders it; the bot's language is German by default.
 LABEL = render(Markdown(f"*{t('de', 'llm.label', model=MODEL_NAME)}*"))[0]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -157,24 +142,13 @@ log = logging.getLogger("bench.llm")
 # ---- what the user sees of an answer -------------------------------------------------------------
 
 
-def _relation(seen: Seen) -> dict[str, Any]:
-    relates = seen.content.get("m.relates_to")
-    return relates if isinstance(relates, dict) else {}
-
-
 def is_placeholder(seen: Seen, bot_id: str, question_id: str) -> bool:
     """The bot's first thread message ("…") under the question."""
     return (
         seen.sender == bot_id
-        and _relation(seen).get("rel_type") == "m.thread"
+        and seen.relates_to.get("rel_type") == "m.thread"
         and seen.in_reply_to == question_id
     )
-
-
-def edited(seen: Seen) -> str | None:
-    """The event an ``m.replace`` edits, else None."""
-    relation = _relation(seen)
-    return str(relation.get("event_id")) if relation.get("rel_type") == "m.replace" else None
 
 
 def new_body(seen: Seen) -> str:
@@ -184,7 +158,7 @@ def new_body(seen: Seen) -> str:
 
 
 def is_final(body: str) -> bool:
-    """Streaming edits end in " …" (bot/app.py ThreadAnswer._compose); the final one carries the label."""
+    """Streaming edits end in " …" (bot/outbox.py ThreadAnswer._compose); the final one carries the label."""
     return not body.endswith("…")
 
 
@@ -316,7 +290,7 @@ async def visible_round(user: RawClient, room_id: str, bot_id: str, question: st
     timeline = user.timeline
     start = timeline.mark()
     t0 = time.perf_counter()
-    question_id = await user.send_text(room_id, f"!frage {question}")
+    question_id = await user.send(room_id, f"!frage {question}")
     sent = time.perf_counter()
     try:
         placeholder = await timeline.wait_for(
@@ -324,7 +298,7 @@ async def visible_round(user: RawClient, room_id: str, bot_id: str, question: st
         )
 
         def edit_of(seen: Seen) -> bool:
-            return seen.sender == bot_id and edited(seen) == placeholder.event_id
+            return seen.sender == bot_id and seen.replaces == placeholder.event_id
 
         first_edit = await timeline.wait_for(edit_of, start, ROUND_TIMEOUT_S)
         visible = await timeline.wait_for(
@@ -398,11 +372,11 @@ class Load:
     def _on_event(self, seen: Seen) -> None:
         if seen.sender != self.bot_id:
             return
-        if _relation(seen).get("rel_type") == "m.thread" and seen.in_reply_to in self.answers:
+        if seen.relates_to.get("rel_type") == "m.thread" and seen.in_reply_to in self.answers:
             self.answers[seen.in_reply_to].placeholder_id = seen.event_id
             self._question_of[seen.event_id] = seen.in_reply_to
             return
-        target = edited(seen)
+        target = seen.replaces
         question_id = self._question_of.get(target or "")
         if question_id is None:
             return
@@ -426,7 +400,7 @@ class Load:
                 question = LONG_QUESTIONS[self._asked % len(LONG_QUESTIONS)]
                 self._asked += 1
                 asked = time.perf_counter()
-                question_id = await self.client.send_text(self.room_id, f"!frage {question}")
+                question_id = await self.client.send(self.room_id, f"!frage {question}")
                 self.answers[question_id] = Answer(asked)
                 self.active.add(question_id)
             self._changed.clear()
@@ -574,9 +548,8 @@ class Bench:
         self.room_load = ""
 
     def _bot(self, name: str, room_id: str, chair: str, max_tokens: int, max_concurrent: int) -> BotProcess:
-        bot = BotProcess(self.root / name, self.url, self.ids[name], [room_id], chair)
-        with bot.config.open("a", encoding="utf-8") as config:
-            config.write(_llm_section(self.model_url, max_tokens, max_concurrent))
+        llm = _llm_section(self.model_url, max_tokens, max_concurrent)
+        bot = bench_bot(self.root / name, self.url, self.ids[name], PASSWORD, [room_id], chair, llm)
         bot.start()
         log.info("%s subprocess pid %s", name, bot.pid)
         return bot
@@ -588,7 +561,7 @@ class Bench:
         self.room_floor = await self.floor_a.create_room("floor", [ids["floor_b"]])
         b = RawClient(self.url, ids["floor_b"], self.tokens["floor_b"])
         await b.join(self.room_floor)
-        await b.close()
+        await b.stop()
         await self.asker.start(self.room_ttft)
         await self.member.start(self.room_load)
         await self.floor_a.start(self.room_floor)
@@ -607,7 +580,7 @@ class Bench:
                 self.check_alive()
                 return ids[name] in await client.joined_members(room_id)
 
-            await wait_until(joined, f"{name} joined")
+            await until(joined, 60.0, f"{name} joined", interval=0.1)
             for _attempt in range(3):  # joins and keys: every bot answers once before anything counts
                 if await round_trip(client, room_id, "!ping", reply_from(ids[name]), 60.0) is not None:
                     break
@@ -710,7 +683,7 @@ class Bench:
                     feeder.result()
                 return load.streaming()
 
-            await wait_until(streaming, "answers streaming", timeout=ROUND_TIMEOUT_S)
+            await until(streaming, ROUND_TIMEOUT_S, "answers streaming", interval=0.1)
             renice(self.model_pid, self.options.model_nice)  # threads started since then too
             window = Window(meter)
             await self._pings(loaded, load)
@@ -736,26 +709,16 @@ class Bench:
         if self.ponger is not None:
             await self.ponger.stop()
         for client in (self.asker, self.member, self.floor_a):
-            await client.close()
+            await client.stop()
         await self.endpoint.close()
 
 
 async def run(options: Options, root: Path, server: EmbeddedHomeserver, model: ModelServer) -> dict[str, Any]:
-    main_task = asyncio.current_task()
-    assert main_task is not None
-    # SIGTERM like Ctrl-C: cancel, so that the bots are stopped on the way out.
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
-    bench = Bench(options, root, server, model)
-    started = time.monotonic()
-    try:
+    async with guarded(lambda: Bench(options, root, server, model), "bot logs") as bench:
+        started = time.monotonic()
         await bench.setup()
         pairs = await bench.first_token()
         idle, loaded, load = await bench.ping_under_load()
-    except Exception:
-        print(f"--- last lines of the bot logs ---\n{bench.bot_log_tail()}", file=sys.stderr)
-        raise
-    finally:
-        await bench.close()
     return {
         "pairs": pairs,
         "idle": idle,
@@ -788,12 +751,7 @@ def ping_summary(pings: Pings) -> dict[str, Any]:
     return {
         **stats(totals),
         "lost": pings.lost,
-        "breakdown_median_ms": {
-            "send": median_of([s.send_ms for s in pings.samples]),
-            "turn": median_of([s.turn_ms for s in pings.samples]),
-            "back": median_of([s.back_ms for s in pings.samples]),
-            "self": median_of([s.self_ms for s in pings.samples]),
-        },
+        "breakdown_median_ms": breakdown(pings.samples),
         "turn_p95_ms": percentile_of(turns, 0.95),
         "samples_ms": [round(value, 3) for value in totals],
     }
@@ -1055,7 +1013,8 @@ def _start_model(root: Path, name: str, **env: str) -> ModelServer:
     return model
 
 
-def build_parser() -> argparse.ArgumentParser:
+def parse(argv: list[str] | None) -> Options:
+    """The options from the command line."""
     parser = argparse.ArgumentParser(prog="python -m bench.llm", description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=15, help="measured first-token rounds (15)")
     parser.add_argument("--pings", type=int, default=40, help="measured !ping round trips per phase (40)")
@@ -1072,20 +1031,16 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="run the model server at this nice level (0: as ModelServer starts it; for comparison)",
     )
-    parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
-    parser.add_argument("--output", type=Path, default=RESULTS, help=f"JSON file ({RESULTS})")
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    result_options(parser, RESULTS)
     args = parser.parse_args(argv)
     if args.rounds < 1 or args.pings < 1 or args.gap < 0:
         parser.error("--rounds and --pings must be >= 1, --gap >= 0")
-    options = Options(args.rounds, args.pings, args.gap, args.probe, args.model_nice, args.check, args.output)
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    log.setLevel(logging.INFO)
-    logging.getLogger("bench.latency").setLevel(logging.INFO)
+    return Options(args.rounds, args.pings, args.gap, args.probe, args.model_nice, args.check, args.output)
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = parse(argv)
+    configure_logging()
     # SIGTERM like Ctrl-C outside the event loop too, so that every child is stopped on the way out.
     signal.signal(signal.SIGTERM, _interrupt)
     with tempfile.TemporaryDirectory(prefix="akbot-bench-llm-") as temp:
@@ -1116,11 +1071,7 @@ def main(argv: list[str] | None = None) -> int:
                     model.stop()
                 server.stop()
     result = report(options, measured, probe)
-    write_json(options.output, result)
-    print(f"written to {options.output}")
-    targets = result["targets"]
-    missed = not (targets["overhead_met"] and targets["ping_met"] and targets["no_lost_rounds"])
-    return 1 if options.check and missed else 0
+    return finish(result, options.output, options.check)
 
 
 if __name__ == "__main__":

@@ -89,7 +89,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -103,31 +102,14 @@ from urllib.parse import quote
 
 import httpx
 
-from bench.latency import (
-    LONG_POLL_MS,
-    PASSWORD,
-    PROJECT,
-    SELF_REPORTED,
-    BotProcess,
-    CpuMeter,
-    HelperProcess,
-    RawClient,
-    Seen,
-    wait_until,
-)
-from bench.stats import (
-    VERDICT,
-    Table,
-    fmt,
-    mean_of,
-    median_of,
-    percentile_of,
-    ratio,
-    times,
-    write_json,
-)
+from bench import PASSWORD
 from bot.homeserver import EmbeddedHomeserver
 from bot.services.polls import MAYBE, SUMMARY_EDIT_INTERVAL_S, YES
+from tests.kit.processes import PROJECT, BotProcess, CpuMeter, HelperProcess, ready_until_eof
+from tests.kit.report import VERDICT, Table, finish, fmt, result_options, times
+from tests.kit.runs import bench_bot, configure_logging, guarded, on_homeserver
+from tests.kit.stats import mean_of, median_of, percentile_of, ratio
+from tests.kit.users import SELF_REPORTED, RawClient, Seen, until
 
 RESULTS = Path(__file__).resolve().parent / "results" / "polls.json"
 OPTIONS = ("A", "B", "C", "D", "E")
@@ -135,7 +117,6 @@ POLL_START = "org.matrix.msc3381.poll.start"
 POLL_RESPONSE = "org.matrix.msc3381.poll.response"
 # What the members send in the floor bursts; the responder answers according to the prefix.
 FLOOR_PREFIXES = {"concurrent": "stimme ", "serial": "stimme-seriell "}
-RESPONDER_TOKEN_ENV = "BENCH_RESPONDER_TOKEN"
 SEQUENTIAL_SAMPLE = 20
 PING_WARMUP = 3
 FIRST_CONTACT_TIMEOUT_S = 60.0
@@ -267,110 +248,7 @@ def register_members(
 # ---- the clients --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Event(Seen):
-    """A timeline event as the observer's sync delivered it, with its type."""
-
-    type: str = ""
-
-    @property
-    def replaces(self) -> str | None:
-        relates = self.content.get("m.relates_to")
-        if isinstance(relates, dict) and relates.get("rel_type") == "m.replace":
-            target = relates.get("event_id")
-            return target if isinstance(target, str) else None
-        return None
-
-
-class Observer(RawClient):
-    """The chair's client: sends its commands and is the benchmark's only long-poll /sync loop.
-
-    Unlike ``RawClient`` it asks for up to 1000 timeline events per sync, so that a burst does
-    not come as a *limited* timeline with a gap; limited syncs are counted all the same.
-    """
-
-    def __init__(self, base_url: str, user_id: str, token: str) -> None:
-        super().__init__(base_url, user_id, token)
-        self.limited_syncs = 0
-        self.started_ms = 0  # wall clock of the initial sync: later events must all be seen
-
-    async def create_public_room(self, name: str) -> str:
-        body = await self._request("POST", "/createRoom", json={"name": name, "preset": "public_chat"})
-        return str(body["room_id"])
-
-    async def reply(self, room_id: str, event_id: str, body: str) -> str:
-        content = {
-            "msgtype": "m.notice",
-            "body": body,
-            "m.relates_to": {"m.in_reply_to": {"event_id": event_id}},
-        }
-        path = f"/rooms/{quote(room_id)}/send/m.room.message/{uuid.uuid4().hex}"
-        return str((await self._request("PUT", path, json=content))["event_id"])
-
-    async def start(self, room_id: str) -> None:
-        nothing = {"not_types": ["*"]}
-        room_filter = {
-            "rooms": [room_id],
-            "timeline": {"limit": 1000},
-            "state": nothing,
-            "ephemeral": nothing,
-            "account_data": nothing,
-        }
-        definition = {"presence": nothing, "account_data": nothing, "room": room_filter}
-        created = await self._request("POST", f"/user/{quote(self.user_id)}/filter", json=definition)
-        self._filter_id = str(created["filter_id"])
-        initial = await self._request("GET", "/sync", params={"filter": self._filter_id, "timeout": 0})
-        self.started_ms = int(time.time() * 1000)
-        self._since = str(initial["next_batch"])
-        self._task = asyncio.create_task(self._loop(), name=f"sync {self.user_id}")
-
-    async def _loop(self) -> None:
-        assert self._filter_id is not None
-        while True:
-            params = {"filter": self._filter_id, "timeout": LONG_POLL_MS, "since": self._since or ""}
-            try:
-                body = await self._request("GET", "/sync", params=params)
-            except (httpx.HTTPError, RuntimeError) as error:
-                log.warning("observer: sync failed (%s); retrying", error)
-                await asyncio.sleep(0.5)
-                continue
-            seen_perf, seen_wall = time.perf_counter(), time.time()
-            self._since = str(body["next_batch"])
-            fresh: list[Seen] = []
-            for room in body.get("rooms", {}).get("join", {}).values():
-                timeline = room.get("timeline", {})
-                self.limited_syncs += bool(timeline.get("limited"))
-                fresh += [
-                    Event(
-                        str(event["event_id"]),
-                        str(event.get("sender", "")),
-                        event.get("content") or {},
-                        int(event.get("origin_server_ts", 0)),
-                        seen_perf,
-                        seen_wall,
-                        str(event.get("type", "")),
-                    )
-                    for event in timeline.get("events", [])
-                    if "event_id" in event
-                ]
-            await self.timeline.add(fresh)
-            if self.on_event is not None:
-                for seen in fresh:
-                    self.on_event(seen)
-
-    async def history(self, room_id: str) -> list[dict[str, Any]]:
-        """The room's whole timeline, oldest first (``/messages``, paging backwards)."""
-        events: list[dict[str, Any]] = []
-        params: dict[str, Any] = {"dir": "b", "limit": 1000}
-        while True:
-            body = await self._request("GET", f"/rooms/{quote(room_id)}/messages", params=params)
-            chunk = body.get("chunk") or []
-            events += chunk
-            if not chunk or not body.get("end"):
-                break
-            params["from"] = body["end"]
-        events.reverse()
-        return events
+OBSERVER_TIMELINE_LIMIT = 1000  # more than a burst brings: no gap in the observer's sync
 
 
 class Crowd:
@@ -410,12 +288,12 @@ class Crowd:
         await self._http.aclose()
 
 
-async def serve_responder(base_url: str, user_id: str, room_id: str) -> None:
-    """The floor's responder in its own process (hidden ``--responder`` mode). It answers every
+async def serve_responder(base_url: str, user_id: str, room_id: str, *, token: str) -> None:
+    """The floor's responder in its own process (:class:`ResponderProcess`). It answers every
     ``stimme …`` message at once with a reply, without waiting for its earlier answers, and every
     ``stimme-seriell …`` message one after the other, each once the previous send has returned:
     the way the bot's send queue works."""
-    client = Observer(base_url, user_id, os.environ[RESPONDER_TOKEN_ENV])
+    client = RawClient(base_url, user_id, token, timeline_limit=OBSERVER_TIMELINE_LIMIT)
     sending: set[asyncio.Task[str]] = set()
     queue: asyncio.Queue[str] = asyncio.Queue()
 
@@ -437,20 +315,17 @@ async def serve_responder(base_url: str, user_id: str, room_id: str) -> None:
     serial = asyncio.create_task(one_after_the_other())
     try:
         await client.start(room_id)
-        print("ready", flush=True)
-        # Until the benchmark closes our stdin, on purpose or by dying: no orphaned responder.
-        await asyncio.to_thread(sys.stdin.buffer.read)
+        await ready_until_eof()
     finally:
         serial.cancel()
-        await client.close()
+        await client.stop()
 
 
 class ResponderProcess(HelperProcess):
     """The floor's responder as a child process."""
 
     def __init__(self, base_url: str, user_id: str, token: str, room_id: str) -> None:
-        argv = ["--responder", base_url, user_id, room_id]
-        super().__init__("responder", "bench.polls", argv, RESPONDER_TOKEN_ENV, token)
+        super().__init__("responder", "bench.polls:serve_responder", [base_url, user_id, room_id], token)
 
 
 class PySpy:
@@ -562,7 +437,7 @@ class Trip:
     total_ms: float
     send_ms: float
     event_id: str
-    reply: Event
+    reply: Seen
 
 
 @dataclass
@@ -618,7 +493,7 @@ class PollBench:
         self.abort = threading.Event()
         self.state = State()
         self.members: list[Member] = []
-        self.chair: Observer | None = None
+        self.chair: RawClient | None = None
         self.bot_id = ""
         self.room_id = ""
         self.crowd = Crowd(self.url, options.concurrency)
@@ -626,11 +501,12 @@ class PollBench:
         self.responder: ResponderProcess | None = None
         self.responder_id = ""
         self.spy: PySpy | None = None
-        self.replies: dict[str, list[Event]] = defaultdict(list)
-        self.edits: list[Event] = []
+        self.replies: dict[str, list[Seen]] = defaultdict(list)
+        self.edits: list[Seen] = []
 
     @property
-    def observer(self) -> Observer:
+    def observer(self) -> RawClient:
+        """The chair's client: sends its commands and is the benchmark's only long-poll /sync loop."""
         assert self.chair is not None
         return self.chair
 
@@ -657,9 +533,9 @@ class PollBench:
             responder_id = await asyncio.to_thread(server.register, "gegenprobe", PASSWORD)
             token = await asyncio.to_thread(server.login, "gegenprobe", PASSWORD)
             responder, self.responder_id = Member("gegenprobe", responder_id, token), responder_id
-        self.chair = Observer(self.url, chair_id, chair_token)
+        self.chair = RawClient(self.url, chair_id, chair_token, timeline_limit=OBSERVER_TIMELINE_LIMIT)
         self.chair.on_event = self._on_event
-        self.room_id = await self.chair.create_public_room("Umfrage unter Last")
+        self.room_id = await self.chair.create_room("Umfrage unter Last", preset="public_chat")
 
         print(f"{options.members} members join …", file=sys.stderr)
         started = time.perf_counter()
@@ -673,7 +549,7 @@ class PollBench:
 
         await self.chair.start(self.room_id)
         started = time.perf_counter()
-        self.bot = BotProcess(self.root / "bot", self.url, self.bot_id, [self.room_id], chair_id)
+        self.bot = bench_bot(self.root / "bot", self.url, self.bot_id, PASSWORD, [self.room_id], chair_id)
         self.bot.start()
         log.info("bot subprocess pid %s", self.bot.pid)
 
@@ -681,11 +557,11 @@ class PollBench:
             self.check_alive()
             return self.bot_id in await self.observer.joined_members(self.room_id)
 
-        await wait_until(joined, "bot joined")
+        await until(joined, 60.0, "bot joined", interval=0.1)
         joined_s = time.perf_counter() - started
         # The first answer means the bot has synced past every join (and has warmed up).
         for _attempt in range(3):
-            if await self.command(self.observer.send_text, "!ping", FIRST_CONTACT_TIMEOUT_S) is not None:
+            if await self.command(self.observer.send, "!ping", FIRST_CONTACT_TIMEOUT_S) is not None:
                 break
         else:
             raise RuntimeError("no answer to a first !ping")
@@ -704,7 +580,6 @@ class PollBench:
         }
 
     def _on_event(self, seen: Seen) -> None:
-        assert isinstance(seen, Event)
         if seen.sender not in (self.bot_id, self.responder_id):
             return
         if seen.in_reply_to is not None:
@@ -730,7 +605,6 @@ class PollBench:
             )
         except TimeoutError:
             return None
-        assert isinstance(reply, Event)
         return Trip((reply.seen_perf - t0) * 1000, (sent - t0) * 1000, event_id, reply)
 
     def _member_text(self, member: Member) -> Callable[[str, str], Awaitable[str]]:
@@ -759,7 +633,7 @@ class PollBench:
     async def create_poll(self) -> None:
         mark = self.observer.timeline.mark()
         trip = await self.command(
-            self.observer.send_text, "!umfrage Bench; " + "; ".join(OPTIONS), COMMAND_TIMEOUT_S
+            self.observer.send, "!umfrage Bench; " + "; ".join(OPTIONS), COMMAND_TIMEOUT_S
         )
         if trip is None:
             raise RuntimeError("no answer to !umfrage")
@@ -770,7 +644,7 @@ class PollBench:
         poll_id = int(found.group(1))
         start = summary = ""
         for seen in self.observer.timeline.events[mark:]:
-            if not isinstance(seen, Event) or seen.sender != self.bot_id:
+            if seen.sender != self.bot_id:
                 continue
             if seen.type == POLL_START or POLL_START in seen.content:
                 start = seen.event_id
@@ -808,8 +682,8 @@ class PollBench:
             self.check_alive()
             return expected <= self.replies.keys()
 
-        with contextlib.suppress(TimeoutError):
-            await wait_until(answered, what, timeout=self.options.timeout)
+        with contextlib.suppress(AssertionError):
+            await until(answered, self.options.timeout, what, interval=0.1)
 
     async def burst(self) -> None:
         options = self.options
@@ -832,7 +706,7 @@ class PollBench:
 
         # 5. the tally, asked after every vote: the bot handles a room's events in order.
         trip = await self.command(
-            self.observer.send_text, f"!umfrage stand {self.state.poll_id}", COMMAND_TIMEOUT_S
+            self.observer.send, f"!umfrage stand {self.state.poll_id}", COMMAND_TIMEOUT_S
         )
         self.state.standing_body = trip.reply.body if trip else ""
         await self._edits_settled()
@@ -847,7 +721,7 @@ class PollBench:
         if self.responder is None:
             return
         # Native responses need a start event to refer to: one the bot does not know.
-        self.state.floor_start_id = await self.observer.send_text(self.room_id, "Gegenprobe")
+        self.state.floor_start_id = await self.observer.send(self.room_id, "Gegenprobe")
         for kind in FLOOR_PREFIXES:
             await asyncio.sleep(1.0)
             burst = Burst(plan_votes(self.members, random.Random(self.options.seed)))
@@ -887,7 +761,7 @@ class PollBench:
         if self.responder is not None:
             await self.responder.stop()
         if self.chair is not None:
-            await self.chair.close()
+            await self.chair.stop()
         await self.crowd.close()
 
     # -- the report -----------------------------------------------------------------------------
@@ -1099,7 +973,7 @@ class PollBench:
             "observer": {"limited_syncs": self.observer.limited_syncs, "missed_events": observer_missed},
             "targets": {
                 "p95_ratio_max": TARGET_RATIO,
-                "p95_ratio_met": ratio is not None and ratio <= TARGET_RATIO,
+                "p95_ratio_met": idle_ratio is not None and idle_ratio <= TARGET_RATIO,
                 "nothing_lost": nothing_lost,
                 "no_duplicates": duplicates == 0,
                 "edits_max_per_2s": TARGET_EDITS_PER_WINDOW,
@@ -1112,22 +986,12 @@ class PollBench:
 
 
 async def run(options: Options, root: Path, server: EmbeddedHomeserver) -> dict[str, Any]:
-    main_task = asyncio.current_task()
-    assert main_task is not None
-    # SIGTERM like Ctrl-C: cancel, so that the bot is stopped on the way out.
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
-    bench = PollBench(options, root, server)
-    try:
+    async with guarded(lambda: PollBench(options, root, server)) as bench:
         await bench.setup()
         await bench.baseline()
         await bench.create_poll()
         await bench.burst()
         await bench.floor()
-    except Exception:
-        print(f"--- last lines of the bot log ---\n{bench.bot_log_tail()}", file=sys.stderr)
-        raise
-    finally:
-        await bench.close()
     return bench.evaluate()
 
 
@@ -1264,7 +1128,8 @@ def print_table(result: dict[str, Any]) -> None:
         print(f"observer: {result['observer']}")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def parse(argv: list[str] | None) -> Options:
+    """The options from the command line."""
     parser = argparse.ArgumentParser(prog="python -m bench.polls", description=__doc__.split("\n")[0])
     parser.add_argument("--members", type=int, default=200, help="member accounts that vote (200)")
     parser.add_argument("--workers", type=int, default=8, help="threads registering accounts (8)")
@@ -1274,8 +1139,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", type=float, default=120.0, help="seconds to wait for confirmations (120)"
     )
     parser.add_argument("--seed", type=int, default=1, help="random seed for the votes (1)")
-    parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
-    parser.add_argument("--output", type=Path, default=RESULTS, metavar="FILE", help=f"JSON file ({RESULTS})")
+    result_options(parser, RESULTS, metavar="FILE")
     parser.add_argument(
         "--py-spy", type=Path, metavar="FILE", help="record the bot with py-spy into FILE (raw stacks)"
     )
@@ -1286,21 +1150,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=True,
         help="also run the burst twice against a raw responder (at once, one after the other; default: on)",
     )
-    # Internal: the floor's responder, started by the benchmark itself.
-    parser.add_argument("--responder", nargs=3, metavar=("URL", "USER", "ROOM"), help=argparse.SUPPRESS)
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
     args = parser.parse_args(argv)
-    if args.responder:
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(serve_responder(*args.responder))
-        return 0
     if args.members < 3 or args.workers < 1 or args.concurrency < 1 or args.pings < 1:
         parser.error("--members must be >= 3, --workers, --concurrency and --pings >= 1")
-    options = Options(
+    return Options(
         args.members,
         args.workers,
         args.concurrency,
@@ -1313,29 +1166,19 @@ def main(argv: list[str] | None = None) -> int:
         args.bot_log,
         args.floor,
     )
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    log.setLevel(logging.INFO)
-    logging.getLogger("bench.latency").setLevel(logging.INFO)
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = parse(argv)
+    configure_logging()
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="akbot-bench-") as temp:
-        root = Path(temp)
-        server = EmbeddedHomeserver(root / "synapse")
-        print("starting Synapse …", file=sys.stderr)
-        server.start()
-        try:
-            result = asyncio.run(run(options, root, server))
-        except (KeyboardInterrupt, asyncio.CancelledError):
-            print("interrupted", file=sys.stderr)
-            return 130
-        finally:
-            server.stop()
+    result = on_homeserver("akbot-bench-", lambda root, server: run(options, root, server))
+    if result is None:
+        return 130
     result["meta"]["runtime_s"] = round(time.perf_counter() - started, 1)
     print_table(result)
-    write_json(options.output, result, ensure_ascii=False)
-    print(f"written to {options.output} (run took {result['meta']['runtime_s']:.0f} s)")
-    targets = result["targets"]
-    missed = not all(targets[key] for key in ("p95_ratio_met", "nothing_lost", "no_duplicates", "edits_met"))
-    return 1 if options.check and missed else 0
+    took = f" (run took {result['meta']['runtime_s']:.0f} s)"
+    return finish(result, options.output, options.check, note=took, ensure_ascii=False)
 
 
 if __name__ == "__main__":

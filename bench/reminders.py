@@ -62,7 +62,6 @@ import os
 import platform
 import random
 import re
-import signal
 import statistics
 import subprocess
 import sys
@@ -75,16 +74,18 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from nio import MegolmEvent, RoomCreateResponse, RoomMessagesResponse, SyncResponse
 from sqlite_utils import Database
 
-from bench.latency import PASSWORD, BotProcess, NioUser, Seen, wait_until
-from bench.stats import VERDICT, Table, fmt, mean_of, percentile_of, write_json
+from bench import PASSWORD
 from bot.homeserver import EmbeddedHomeserver
 from bot.storage import open_db
 from bot.timeparse import next_occurrence
+from tests.kit.processes import PROJECT, BotProcess
+from tests.kit.report import VERDICT, Table, finish, fmt, result_options
+from tests.kit.runs import bench_bot, configure_logging, guarded
+from tests.kit.stats import mean_of, percentile_of
+from tests.kit.users import LONG_POLL_MS, ChatClient, until
 
-PROJECT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results" / "reminders.json"
 TZ = ZoneInfo("Europe/Berlin")  # the bot's default time zone
 TARGET_REHYDRATE_S = 2.0
@@ -325,80 +326,6 @@ def measure_rehydration(root: Path, stored: int, repeats: int) -> dict[str, Any]
 # ---- part 2: lateness, end to end ------------------------------------------------------------
 
 
-class Listener(NioUser):
-    """The measuring user: nio with E2EE, a big timeline limit, undecryptable events kept."""
-
-    def __init__(self, base_url: str, user_id: str, store: Path) -> None:
-        super().__init__(base_url, user_id, store)
-        self.undecryptable: list[MegolmEvent] = []
-        self.limited_syncs = 0
-
-    async def _sync_once(self, timeout_ms: int) -> None:
-        client = self.client
-        known = set(client.rooms)
-        response = await client.sync(
-            timeout=timeout_ms, sync_filter=USER_SYNC_FILTER, full_state=client.next_batch is None
-        )
-        seen_perf, seen_wall = time.perf_counter(), time.time()
-        if not isinstance(response, SyncResponse):
-            await asyncio.sleep(0.2)
-            return
-        fresh = []
-        for room_id, room in response.rooms.join.items():
-            # A room's first appearance may be "limited"; later ones must never be (lost events).
-            self.limited_syncs += room_id in known and bool(room.timeline.limited)
-            for event in room.timeline.events:
-                if isinstance(event, MegolmEvent):
-                    self.undecryptable.append(event)
-                    continue
-                fresh.append(_seen(event, seen_perf, seen_wall))
-        await self.timeline.add(fresh)
-        if client.should_upload_keys:
-            await client.keys_upload()
-        if client.should_query_keys:
-            await client.keys_query()
-        if client.should_claim_keys:
-            await client.keys_claim(client.get_users_for_key_claiming())
-        await client.send_to_device_messages()
-
-    async def create_room(self, name: str, invite: list[str], *, encrypted: bool) -> str:
-        if encrypted:
-            return await self.create_encrypted_room(name, invite)
-        response = await self.client.room_create(name=name, invite=invite)
-        if not isinstance(response, RoomCreateResponse):
-            raise RuntimeError(f"cannot create the room: {response}")
-        return str(response.room_id)
-
-    async def history(self, room_id: str) -> tuple[list[Seen], int]:
-        """The room's whole timeline via /messages (decrypted); and how many stayed encrypted."""
-        token = self.client.next_batch
-        events: list[Seen] = []
-        undecryptable = 0
-        while True:
-            response = await self.client.room_messages(room_id, start=token, limit=500)
-            if not isinstance(response, RoomMessagesResponse):
-                raise RuntimeError(f"/messages failed: {response}")
-            for event in response.chunk:
-                if isinstance(event, MegolmEvent):
-                    undecryptable += 1
-                elif hasattr(event, "event_id"):
-                    events.append(_seen(event, 0.0, 0.0))
-            if not response.chunk or not response.end or response.end == token:
-                return events, undecryptable
-            token = response.end
-
-
-def _seen(event: Any, seen_perf: float, seen_wall: float) -> Seen:
-    return Seen(
-        event.event_id,
-        event.sender,
-        (getattr(event, "source", None) or {}).get("content", {}),
-        int(event.server_timestamp),
-        seen_perf,
-        seen_wall,
-    )
-
-
 @dataclass
 class Series:
     key: str
@@ -462,7 +389,16 @@ class LatenessBench:
         self.url = server.url
         self.bot_id = server.register("akbot", PASSWORD)
         self.user_id = server.register("nutzerin", PASSWORD)
-        self.user = Listener(self.url, self.user_id, root / "user")
+        # nio with E2EE, a big timeline limit: never a gap, even when a burst piles up.
+        self.user = ChatClient(
+            self.url,
+            self.user_id,
+            PASSWORD,
+            root / "user",
+            device_name="bench",
+            poll_ms=LONG_POLL_MS,
+            sync_filter=USER_SYNC_FILTER,
+        )
         self.bot: BotProcess | None = None
         self.room_id = ""
         self.notes: list[str] = []
@@ -471,33 +407,19 @@ class LatenessBench:
         assert self.bot is not None
         self.bot.check_alive()
         if self.options.plain:
-            room = self.user.client.rooms.get(self.room_id)
-            return room is not None and self.bot_id in room.users
+            return self.user.sees_member(self.room_id, self.bot_id)
         return self.user.knows_devices_of(self.room_id, self.bot_id)
-
-    async def _until_log(self, pattern: re.Pattern[str], offset: int, timeout: float = 60.0) -> re.Match[str]:
-        assert self.bot is not None
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.bot.check_alive()
-            with self.bot.log_path.open("rb") as handle:
-                handle.seek(offset)
-                found = pattern.search(handle.read().decode("utf-8", errors="replace"))
-            if found:
-                return found
-            await asyncio.sleep(0.05)
-        raise RuntimeError(f"bot log never showed {pattern.pattern!r}:\n{self.bot.tail()}")
 
     async def run(self) -> dict[str, Any]:
         options, burst = self.options, self.options.burst
         await self.user.start()
         self.room_id = await self.user.create_room("Erinnerungen", [self.bot_id], encrypted=not options.plain)
-        self.bot = BotProcess(self.root / "bot", self.url, self.bot_id, [self.room_id], self.user_id)
+        self.bot = bench_bot(self.root / "bot", self.url, self.bot_id, PASSWORD, [self.room_id], self.user_id)
         # First start: log in, publish device keys, join - the bot has "been running for days".
         self.bot.start()
-        await wait_until(self._bot_in_room, "bot joined", timeout=90)
+        await until(self._bot_in_room, 90.0, "bot joined", interval=0.1)
         await self.bot.stop()
-        db = open_db(self.bot.root / "data")
+        db = open_db(self.bot.folder / "data")
         first_due = time.time() + options.lead
         spread = Series(
             "spread",
@@ -510,11 +432,10 @@ class LatenessBench:
         seed_room_reminders(db, self.room_id, self.user_id, "burst", stress.dues)
         db.close()
         # Second start: rehydrates the 2 M reminders, like any restart days after they were made.
-        offset = self.bot.log_path.stat().st_size
         started = time.time()
-        self.bot.start()
-        jobs = await self._until_log(re.compile(r"scheduler started with (\d+) jobs"), offset)
-        await self._until_log(re.compile(r"akbot \S+ serving"), offset)
+        self.bot.start()  # a log of its own (bot-2.log)
+        jobs = await self.bot.logged(r"scheduler started with (\d+) jobs")
+        await self.bot.logged(r"akbot \S+ serving")
         ready = time.time()
         if first_due - ready < 5:
             self.notes.append(f"bot ready only {first_due - ready:.1f} s before the first due time")
@@ -541,7 +462,8 @@ class LatenessBench:
             found = MARKER.search(seen.body) if seen.sender == self.bot_id else None
             if found:
                 by_key[found.group(1)].seen_wall.setdefault(int(found.group(2)), seen.seen_wall)
-        history, undecryptable = await self.user.history(self.room_id)
+        history = await self.user.history(self.room_id, page=500)
+        undecryptable = sum(1 for seen in history if seen.type == "m.room.encrypted")
         for seen in history:
             found = MARKER.search(seen.body) if seen.sender == self.bot_id else None
             if not found:
@@ -576,7 +498,7 @@ class LatenessBench:
         started = time.perf_counter()
         for n in range(count):
             t0 = time.perf_counter()
-            await self.user.send_text(self.room_id, f"floor {n}")
+            await self.user.send(self.room_id, f"floor {n}")
             durations.append((time.perf_counter() - t0) * 1000)
         total = time.perf_counter() - started
         return {
@@ -589,7 +511,7 @@ class LatenessBench:
 
     def deliveries(self) -> dict[str, Any]:
         assert self.bot is not None
-        db = Database(self.bot.root / "data" / "akbot.db")
+        db = Database(self.bot.folder / "data" / "akbot.db")
         try:
             rows = db.execute(
                 "SELECT rtrim(substr(r.text, 7, 6)) AS series, d.outcome, d.late, count(*)"
@@ -609,25 +531,15 @@ class LatenessBench:
     async def close(self) -> None:
         if self.bot is not None:
             await self.bot.stop()
-        await self.user.close()
+        await self.user.stop()
 
     def bot_log_tail(self) -> str:
         return self.bot.tail() if self.bot is not None else "(no bot)"
 
 
 async def measure_lateness(options: Options, root: Path, server: EmbeddedHomeserver) -> dict[str, Any]:
-    main_task = asyncio.current_task()
-    assert main_task is not None
-    # SIGTERM like Ctrl-C: cancel, so that the bot is stopped on the way out.
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
-    bench = LatenessBench(options, root, server)
-    try:
+    async with guarded(lambda: LatenessBench(options, root, server)) as bench:
         return await bench.run()
-    except Exception:
-        print(f"--- last lines of the bot log ---\n{bench.bot_log_tail()}", file=sys.stderr)
-        raise
-    finally:
-        await bench.close()
 
 
 # ---- report -----------------------------------------------------------------------------------
@@ -742,8 +654,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--part", choices=["all", "rehydration", "lateness"], default="all", help="what to measure (all)"
     )
-    parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
-    parser.add_argument("--output", type=Path, default=RESULTS, help=f"JSON file ({RESULTS})")
+    result_options(parser, RESULTS)
     # Internal: one rehydration measurement in a fresh process, started by the benchmark itself.
     parser.add_argument("--rehydrate-child", type=Path, metavar="DATA_DIR", help=argparse.SUPPRESS)
     return parser
@@ -759,9 +670,7 @@ def main(argv: list[str] | None = None) -> int:
     options = Options(
         args.stored, args.burst, args.repeats, args.lead, args.plain, args.part, args.check, args.output
     )
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("bench.latency").setLevel(logging.INFO)
-    logging.getLogger("nio").setLevel(logging.ERROR)
+    configure_logging()
     result: dict[str, Any] = {
         "meta": {
             "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -796,10 +705,8 @@ def main(argv: list[str] | None = None) -> int:
     result["meta"]["seconds"] = round(time.monotonic() - started, 1)
     result["targets"] = targets_of(result)
     print_table(result)
-    write_json(options.output, result, ensure_ascii=False)
-    print(f"written to {options.output} ({result['meta']['seconds']} s)")
-    missed = not all(value for key, value in result["targets"].items() if isinstance(value, bool))
-    return 1 if options.check and missed else 0
+    seconds = f" ({result['meta']['seconds']} s)"
+    return finish(result, options.output, options.check, note=seconds, ensure_ascii=False)
 
 
 if __name__ == "__main__":

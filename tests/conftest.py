@@ -19,7 +19,7 @@ from bot.homeserver import EmbeddedHomeserver
 from bot.modelserver import ModelServer
 from bot.router import Router
 from bot.settings import BotSettings, LlmSettings, MatrixSettings, Settings
-from tests.chat import ChatClient
+from tests.kit.users import ChatClient
 
 PASSWORD = "test-passwort-123"
 _world_numbers = itertools.count(1)
@@ -166,13 +166,36 @@ async def close_world(world: World) -> None:
         await client.stop()
 
 
+async def fresh_start(world: World) -> World:
+    """Undo what an earlier test may have left in a shared world, so that each test starts alike.
+
+    Built once per module (a world takes seconds), a world is handed to every test of the module;
+    this puts back what tests change in passing: a stopped bot runs again, the room speaks its
+    default language and asks the configured model, and nobody's earlier commands count against
+    the flood limit.
+    """
+    app = world.bot.app or await world.bot.start()
+    with app.db.conn:
+        app.db.execute("UPDATE rooms SET language = NULL, model = NULL WHERE room_id = ?", [world.room_id])
+    guard = app.inbox.flood
+    app.inbox.flood = type(guard)(guard.limit, guard.window_s)
+    return world
+
+
 @pytest.fixture(scope="module")
-async def world(
+async def shared_world(
     homeserver: EmbeddedHomeserver, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[World]:
+    """The module's world; a module with other needs overrides this fixture, not ``world``."""
     built = await build_world(homeserver, tmp_path_factory.mktemp("world"))
     yield built
     await close_world(built)
+
+
+@pytest.fixture
+async def world(shared_world: World) -> World:
+    """The module's world as each test finds it: independent of what ran before."""
+    return await fresh_start(shared_world)
 
 
 def admin_api(homeserver: EmbeddedHomeserver, token: str) -> httpx.Client:

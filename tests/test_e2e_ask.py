@@ -11,16 +11,17 @@ import pytest
 from bot.homeserver import EmbeddedHomeserver
 from bot.modelserver import MODEL_NAME, ModelServer
 from bot.settings import LlmSettings
-from tests.chat import Seen
 from tests.conftest import World, build_world, close_world
+from tests.kit.users import Seen
 
 LABEL = f"KI-generiert · lokales Modell {MODEL_NAME} · keine verbindliche Auskunft"
 
 
 @pytest.fixture(scope="module")
-async def world(
+async def shared_world(
     homeserver: EmbeddedHomeserver, model_server: ModelServer, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[World]:
+    """The world of this module (with the model); each test gets it as ``world``."""
     llm = LlmSettings(
         base_url=model_server.base_url,
         model=MODEL_NAME,
@@ -123,14 +124,33 @@ async def test_follow_up_in_the_thread_carries_the_earlier_turn(world: World) ->
 
 
 async def test_other_commands_stay_fast_while_an_answer_streams(world: World) -> None:
-    question = await world.member.send(world.room_id, "!frage Erkläre ausführlich, was ein Protokoll ist.")
-    first = await world.member.wait_for(
-        lambda e: e.sender == world.bot_id and in_thread(e, question), timeout=60
-    )
+    app = world.bot.app
+    assert app is not None and app.llm.client is not None
+    original = app.llm.client.stream
+    streaming = asyncio.Event()  # the model has written its first piece
+    release = asyncio.Event()
 
-    started = asyncio.get_running_loop().time()
-    assert (await world.ask(world.chair, "!ping")).startswith("pong")
-    assert asyncio.get_running_loop().time() - started < 5
+    async def held(messages: list[dict[str, str]], model: str | None) -> AsyncIterator[Any]:
+        async for piece in original(messages, model):
+            yield piece
+            streaming.set()
+            await release.wait()  # the answer stays open until the test has its pong
+
+    app.llm.client.stream = held  # type: ignore[method-assign]
+    try:
+        question = await world.member.send(
+            world.room_id, "!frage Erkläre ausführlich, was ein Protokoll ist."
+        )
+        first = await world.member.wait_for(
+            lambda e: e.sender == world.bot_id and in_thread(e, question), timeout=60
+        )
+        await asyncio.wait_for(streaming.wait(), 60)
+
+        # Answered while the answer is still streaming: nothing waits for the model to finish.
+        assert (await world.ask(world.chair, "!ping")).startswith("pong")
+    finally:
+        release.set()
+        app.llm.client.stream = original  # type: ignore[method-assign]
     await final_answer(world, first)
 
 

@@ -1,6 +1,7 @@
-"""Tools of the fault tests: the bot as its own process (so it can be SIGKILLed), a counting
-reverse proxy between it and Synapse (so a fault can hit an exact moment), and the room's history
-as the homeserver keeps it (so "exactly once" is counted on the server, not in a client's sync).
+"""Tools of the fault tests: an encrypted room served by the bot as its own process (so it can be
+SIGKILLed; ``tests.kit.processes.BotProcess``), a counting reverse proxy between it and Synapse (so
+a fault can hit an exact moment), and the room's history as the homeserver keeps it (so "exactly
+once" is counted on the server, not in a client's sync).
 """
 
 from __future__ import annotations
@@ -9,24 +10,19 @@ import asyncio
 import contextlib
 import itertools
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 from aiohttp import web
-from nio import MegolmEvent, RoomMessagesResponse
 from yarl import URL
 
 from bot.homeserver import EmbeddedHomeserver
-from tests.chat import ChatClient, Seen
 from tests.conftest import PASSWORD
+from tests.kit.processes import BotProcess, write_config
+from tests.kit.users import ChatClient, Seen, until
 
 _room_numbers = itertools.count(1)
 HOP_BY_HOP = frozenset(
@@ -44,85 +40,6 @@ HOP_BY_HOP = frozenset(
     }
 )
 REMINDER_TRANSACTION = "akbot-reminder-"
-
-
-# ---- the bot as a separate process -----------------------------------------------------------
-
-
-def write_config(folder: Path, homeserver_url: str, bot_id: str, room_id: str, chair: str) -> Path:
-    """The operator's config file; ``homeserver_url`` may point at a proxy in front of Synapse."""
-    config = folder / "config.toml"
-    config.write_text(
-        f'[matrix]\nhomeserver = "{homeserver_url}"\nuser_id = "{bot_id}"\npassword = "{PASSWORD}"\n'
-        f'rooms = ["{room_id}"]\n'
-        f'[bot]\nchairs = ["{chair}"]\ndata_dir = "{folder / "data"}"\n'
-    )
-    return config
-
-
-class BotProcess:
-    """``python -m bot run --config …``; every start logs to its own file next to the config."""
-
-    def __init__(self, config: Path) -> None:
-        self.config = config
-        self.process: subprocess.Popen[bytes] | None = None
-        self.logs: list[Path] = []
-
-    def start(self) -> None:
-        log_path = self.config.parent / f"bot-{len(self.logs) + 1}.log"
-        self.logs.append(log_path)
-        with log_path.open("wb") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot", "run", "--config", str(self.config)],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=self.config.parent,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            )
-
-    @property
-    def log(self) -> str:
-        """What the current (last) run wrote."""
-        return self.logs[-1].read_text(encoding="utf-8", errors="replace") if self.logs else ""
-
-    def all_logs(self) -> str:
-        return "".join(
-            f"--- {path.name}\n" + path.read_text(encoding="utf-8", errors="replace") for path in self.logs
-        )
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    async def serving(self, timeout: float = 60.0) -> None:
-        """Wait for the line the bot logs once it is connected and serving its rooms."""
-        deadline = time.monotonic() + timeout
-        while "serving" not in self.log:
-            if not self.running:
-                raise AssertionError(f"the bot exited before serving:\n{self.all_logs()}")
-            if time.monotonic() > deadline:
-                raise AssertionError(f"the bot did not start serving within {timeout} s:\n{self.log}")
-            await asyncio.sleep(0.1)
-
-    def kill(self) -> None:
-        """SIGKILL, as a power cut or the OOM killer would: no handler, no clean-up runs."""
-        assert self.process is not None
-        os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-
-    async def exited(self, timeout: float) -> int | None:
-        """The exit code, or None when the process is still running after ``timeout``."""
-        deadline = time.monotonic() + timeout
-        while self.running and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-        return None if self.process is None else self.process.poll()
-
-    async def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        if await self.exited(20) is None:
-            self.kill()
 
 
 # ---- a counting reverse proxy ----------------------------------------------------------------
@@ -306,11 +223,6 @@ class BotRoom:
             await self.proxy.close()
 
 
-def has_joined(client: ChatClient, room_id: str, user_id: str) -> bool:
-    room = client.client.rooms.get(room_id)
-    return room is not None and user_id in room.users and user_id not in room.invited_users
-
-
 async def open_bot_room(
     homeserver: EmbeddedHomeserver, root: Path, *, members: int = 1, behind_proxy: bool = False
 ) -> BotRoom:
@@ -337,8 +249,7 @@ async def open_bot_room(
         if behind_proxy:
             room.proxy = HomeserverProxy(homeserver.url)
             url = await room.proxy.start()
-        root.mkdir(parents=True, exist_ok=True)
-        write_config(root, url, bot_id, room.room_id, room.chair.user_id)
+        write_config(root, url, bot_id, PASSWORD, [room.room_id], [room.chair.user_id])
         room.bot.start()
         await room.bot.serving()
         await settle(room)
@@ -352,9 +263,7 @@ async def settle(room: BotRoom, timeout: float = 60.0) -> None:
     """Everyone sees everyone joined with their devices, and the bot answers a ``!ping``."""
     everyone = [room.bot_id] + [c.user_id for c in room.clients]
     deadline = time.monotonic() + timeout
-    while not all(
-        has_joined(c, room.room_id, p) and c.keys_settled() for c in room.clients for p in everyone
-    ):
+    while not all(c.has_joined(room.room_id, p) and c.keys_settled() for c in room.clients for p in everyone):
         if time.monotonic() > deadline:
             raise AssertionError(f"the room did not settle:\n{room.bot.log}")
         await asyncio.sleep(0.1)
@@ -380,36 +289,8 @@ async def answered_ping(room: BotRoom, who: ChatClient, timeout: float = 60.0) -
 
 
 async def history(client: ChatClient, room_id: str) -> list[Seen]:
-    """Every event of the room, oldest first, decrypted with ``client``'s keys.
-
-    A client's own sync can skip events when many arrive at once (a limited timeline), so
-    "exactly once" is counted here, from the server's /messages.
-    """
-    collected: list[Seen] = []
-    token: str | None = None
-    for _ in range(100):
-        response = await client.client.room_messages(room_id, start=token, limit=100)
-        assert isinstance(response, RoomMessagesResponse), response
-        for event in response.chunk:
-            source: dict[str, Any] = getattr(event, "source", {}) or {}
-            content = source.get("content", {})
-            if isinstance(event, MegolmEvent):
-                content = {"body": "<undecryptable>", "session_id": event.session_id}
-            collected.append(
-                Seen(
-                    room_id,
-                    event.event_id,
-                    event.sender,
-                    source.get("type", "") if not isinstance(event, MegolmEvent) else "m.room.encrypted",
-                    content,
-                    bool(getattr(event, "decrypted", False)),
-                )
-            )
-        if not response.chunk or not response.end or response.end == token:
-            break
-        token = response.end
-    collected.reverse()
-    return collected
+    """Every event of the room, oldest first, decrypted with ``client``'s keys (``ChatClient.history``)."""
+    return await client.history(room_id)
 
 
 def undecryptable(events: list[Seen], sender: str) -> list[Seen]:
@@ -437,16 +318,6 @@ async def ask_on_record(room: BotRoom, who: ChatClient, text: str, timeout: floa
 
     await until(answered, timeout, f"an answer to {text!r}", interval=0.3)
     return found[0]
-
-
-async def until(
-    check: Callable[[], Awaitable[bool]], timeout: float, what: str, interval: float = 0.5
-) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout} s")
-        await asyncio.sleep(interval)
 
 
 def event_id_of(payload: bytes) -> str | None:

@@ -26,7 +26,7 @@ import pytest
 
 from bot.homeserver import EmbeddedHomeserver
 from bot.storage import DB_FILENAME
-from tests.chat import Seen
+from tests.kit.users import Seen, until
 from tests.resilience.harness import (
     BotRoom,
     Exchange,
@@ -37,7 +37,6 @@ from tests.resilience.harness import (
     reminders_in,
     replies_in,
     undecryptable,
-    until,
 )
 
 BERLIN = ZoneInfo("Europe/Berlin")  # the bot's default time zone
