@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from bot.catalogs import agenda, ask, core, meetings, polls, privacy, reminders
+from bot.catalogs import agenda, ask, core, meetings, polls, privacy, reminders, timeparse
 from bot.render import Markdown, escape
 
 Language = Literal["de", "en"]
 LANGUAGES: tuple[Language, ...] = ("de", "en")
 
-FAMILIES = (core, polls, reminders, meetings, agenda, ask, privacy)
+FAMILIES = (core, timeparse, polls, reminders, meetings, agenda, ask, privacy)
 
 
 def _merge(lang: Language) -> dict[str, str]:
@@ -38,14 +38,27 @@ EN: dict[str, str] = _merge("en")
 CATALOGS: Mapping[Language, Mapping[str, str]] = {"de": DE, "en": EN}
 
 
+Texts = Mapping[str, Mapping[str, str]]
+"""Texts of one's own beside the catalogs: language -> key -> text (e.g. a test's command family)."""
+
+
+def template(lang: str, key: str, texts: Texts | None = None) -> str | None:
+    """The raw text for ``key`` in ``lang`` (German when missing); ``None`` when there is none."""
+    language = as_language(lang)
+    for catalog in ((texts or {}).get(language, {}), CATALOGS[language], (texts or {}).get("de", {}), DE):
+        text = catalog.get(key)
+        if text is not None:
+            return text
+    return None
+
+
 def t(lang: str, key: str, **params: Any) -> Markdown:
     """The text for ``key`` in ``lang`` (German when missing), parameters escaped for Markdown."""
-    catalog = CATALOGS[as_language(lang)]
-    template = catalog.get(key) or DE.get(key) or key
+    text = template(lang, key) or key
     safe = {
         name: value if isinstance(value, Markdown) else escape(str(value)) for name, value in params.items()
     }
-    return Markdown(template.format(**safe))
+    return Markdown(text.format(**safe))
 
 
 def as_language(value: str | None, default: Language = "de") -> Language:

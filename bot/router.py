@@ -1,7 +1,8 @@
 """Command routing: each command family declares its commands where they live.
 
-A command has a German name, an English alias, a usage line, help text in both languages and a
-chair-only flag. Arguments are parsed from the handler's signature: ``int``, ``str``, ``Rest``
+A command has a German name, an English alias and a chair-only flag; its help text and usage
+line are catalog entries (``cmd.<English path>.help`` / ``.usage``), its parameters' names in
+the room's language ``arg.<parameter>``. Arguments are parsed from the handler's signature: ``int``, ``str``, ``Rest``
 (the raw remainder of the line), ``Literal[...]`` choices, each optional with a default.
 """
 
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, Protocol
 
 from bot.errors import UsageError, UserError
-from bot.i18n import t
+from bot.i18n import Texts, t, template
 from bot.render import Markdown, code
 
 if typing.TYPE_CHECKING:
@@ -33,17 +34,6 @@ Rest = Annotated[str, REST_MARKER]
 
 MAX_COMMAND_LENGTH = 4000
 """Longer commands are refused before parsing: no command needs more, and parsing is bounded."""
-
-
-@dataclass(frozen=True)
-class Text:
-    """A text in both languages; ``text(lang)`` picks one."""
-
-    de: str
-    en: str
-
-    def __call__(self, lang: str) -> str:
-        return self.en if lang == "en" else self.de
 
 
 class Reply(Protocol):
@@ -85,6 +75,12 @@ class Context:
     def t(self, key: str, **params: Any) -> Markdown:
         return t(self.lang, key, **params)
 
+    def spell(self, path: str, arguments: str = "") -> Markdown:
+        """A command as the member would type it in this room, as code: ``spell("forget confirm")``
+        gives `!vergessen bestätigen` in a German room."""
+        assert self.dispatcher is not None, "set by Dispatcher.dispatch"
+        return code(self.dispatcher.spell(path, self.lang, arguments))
+
     async def say(self, key: str, *, mentions: Sequence[str] = (), **params: Any) -> str:
         return await self.reply(self.t(key, **params), mentions=mentions)
 
@@ -103,16 +99,28 @@ class Param:
 
 @dataclass
 class Command:
+    """One command. Its texts are catalog entries named after its English path:
+    ``cmd.poll.close.help`` and, when it takes arguments, ``cmd.poll.close.usage``."""
+
     name: str
     alias: str
-    help: Text
-    usage: str | Text = ""
     chair: bool = False
     handler: Handler | None = None
     params: tuple[Param, ...] = ()
     parent: Command | None = None
     subcommands: dict[str, Command] = field(default_factory=dict)
     default_chair: bool = False
+    texts: Texts | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.parent.key}.{self.alias}" if self.parent else f"cmd.{self.alias}"
+
+    def help(self, lang: str) -> str:
+        return template(lang, f"{self.key}.help", self.texts) or ""
+
+    def usage(self, lang: str) -> str:
+        return template(lang, f"{self.key}.usage", self.texts) or ""
 
     def display(self, lang: str) -> str:
         """ "umfrage schließen" in German rooms, "poll close" in English ones."""
@@ -124,8 +132,11 @@ class Command:
         return self.chair or bool(self.parent and self.parent.chair_only)
 
     def usage_line(self, prefix: str, lang: str) -> str:
-        usage = self.usage(lang) if isinstance(self.usage, Text) else self.usage
-        return f"{prefix}{self.display(lang)} {usage}".rstrip()
+        return f"{prefix}{self.display(lang)} {self.usage(lang)}".rstrip()
+
+    def placeholder(self, param: Param, lang: str) -> str:
+        """How the usage line names a parameter, in the room's language ("<Frage>")."""
+        return f"<{template(lang, f'arg.{param.name}', self.texts) or param.name}>"
 
     def names(self) -> tuple[str, ...]:
         return (self.name,) if self.alias == self.name else (self.name, self.alias)
@@ -138,13 +149,11 @@ class Command:
                 seen.add(id(sub))
                 yield from sub.walk()
 
-    def command(
-        self, name: str, *, alias: str, help: Text, usage: str | Text = "", chair: bool = False
-    ) -> Callable[[Handler], Handler]:
+    def command(self, name: str, *, alias: str, chair: bool = False) -> Callable[[Handler], Handler]:
         """Declare a subcommand, e.g. ``!umfrage schließen``."""
 
         def register(handler: Handler) -> Handler:
-            sub = Command(name, alias, help, usage, chair, handler, _params_of(handler), parent=self)
+            sub = Command(name, alias, chair, handler, _params_of(handler), parent=self, texts=self.texts)
             for key in sub.names():
                 if key.casefold() in self.subcommands:
                     raise ValueError(f"subcommand {key!r} declared twice under {self.name!r}")
@@ -180,24 +189,22 @@ class Command:
 class Router:
     """The commands of one family (one module in ``commands/``)."""
 
-    def __init__(self, family: str) -> None:
+    def __init__(self, family: str, texts: Texts | None = None) -> None:
+        """``texts``: the family's own texts beside the catalogs (for a family outside ``bot/``)."""
         self.family = family
+        self.texts = texts
         self.commands: list[Command] = []
 
-    def command(
-        self, name: str, *, alias: str, help: Text, usage: str | Text = "", chair: bool = False
-    ) -> Callable[[Handler], Handler]:
+    def command(self, name: str, *, alias: str, chair: bool = False) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
-            self.commands.append(Command(name, alias, help, usage, chair, handler, _params_of(handler)))
+            self.commands.append(Command(name, alias, chair, handler, _params_of(handler), texts=self.texts))
             return handler
 
         return register
 
-    def group(
-        self, name: str, *, alias: str, help: Text, usage: str | Text = "", chair: bool = False
-    ) -> Command:
+    def group(self, name: str, *, alias: str, chair: bool = False) -> Command:
         """A command with subcommands; give it a handler with ``@group.default``."""
-        group = Command(name, alias, help, usage, chair)
+        group = Command(name, alias, chair, texts=self.texts)
         self.commands.append(group)
         return group
 
@@ -234,21 +241,24 @@ def _param_from_hint(name: str, hint: Any, required: bool, default: Any) -> Para
     raise TypeError(f"parameter {name!r}: unsupported annotation {hint!r}")
 
 
-def parse_arguments(params: Sequence[Param], text: str) -> dict[str, Any]:
-    """Bind the words of ``text`` to ``params``; raises UsageError naming what does not fit."""
+def parse_arguments(
+    params: Sequence[Param], text: str, name_of: Callable[[Param], str] = lambda p: f"<{p.name}>"
+) -> dict[str, Any]:
+    """Bind the words of ``text`` to ``params``; raises UsageError naming what does not fit
+    (a missing parameter as ``name_of`` calls it in the room's language)."""
     values: dict[str, Any] = {}
     rest = text.strip()
     for param in params:
         if param.kind == "rest":
             if not rest and param.required:
-                raise UsageError("usage.missing", name=code(f"<{param.name}>"))
+                raise UsageError("usage.missing", name=code(name_of(param)))
             values[param.name] = rest if rest else param.default
             rest = ""
             break
         word, remainder = _first_word(rest)
         if not word:
             if param.required:
-                raise UsageError("usage.missing", name=code(f"<{param.name}>"))
+                raise UsageError("usage.missing", name=code(name_of(param)))
             values[param.name] = param.default
             continue
         values[param.name] = _convert(param, word)
@@ -349,12 +359,19 @@ class Dispatcher:
             command, arguments = sub, remainder
         return Invocation(command, arguments.strip())
 
+    def spell(self, path: str, lang: str, arguments: str = "") -> str:
+        """``path`` ("forget confirm", in either language) as typed in a ``lang`` room."""
+        command = self.lookup(path)
+        if command is None:
+            raise KeyError(f"no command {path!r}")
+        return f"{self.prefix}{command.display(lang)} {arguments}".rstrip()
+
     def suggestion(self, name: str, lang: str) -> str:
         """The closest command, named in the room's language; else the help command."""
         close = difflib.get_close_matches(name.casefold(), list(self._table), n=1, cutoff=0.6)
         if close:
             return f"{self.prefix}{self._table[close[0]].display(lang)}"
-        return f"{self.prefix}{'help' if lang == 'en' else 'hilfe'}"
+        return self.spell("help", lang)
 
     async def dispatch(self, ctx: Context) -> None:
         """Run the command in ``ctx.body``; every failure becomes a reply, never an exception."""
@@ -378,7 +395,9 @@ class Dispatcher:
                     raise UsageError()
                 if (command.chair_only or command.default_chair) and not ctx.is_chair:
                     raise UserError("chair_only")
-                arguments = parse_arguments(command.params, resolved.arguments)
+                arguments = parse_arguments(
+                    command.params, resolved.arguments, lambda param: command.placeholder(param, ctx.lang)
+                )
                 await command.handler(ctx, **arguments)
             except UsageError as error:
                 await self._answer_usage(ctx, command, error)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.i18n import t
+from bot.i18n import LANGUAGES, as_language, t
 from bot.render import Markdown, code, escape, join
-from bot.router import Command, Context, Dispatcher, Rest, Router, Text
+from bot.router import Command, Context, Dispatcher, Rest, Router
 
 router = Router("help")
 
@@ -15,9 +15,9 @@ def overview(dispatcher: Dispatcher, lang: str) -> Markdown:
         lines.append(Markdown(f"- {_names(command, dispatcher.prefix, lang)} – {escape(command.help(lang))}"))
         for sub in _distinct_subcommands(command):
             lines.append(Markdown(f"  - {_names(sub, dispatcher.prefix, lang)} – {escape(sub.help(lang))}"))
-    footer_command = "help <command>" if lang == "en" else "hilfe <Befehl>"
+    help_line = dispatcher.spell("help", lang, f"<{_t(lang, 'arg.command_name')}>")
     lines.append(Markdown(""))
-    lines.append(_t(lang, "help.footer", command=code(f"{dispatcher.prefix}{footer_command}")))
+    lines.append(_t(lang, "help.footer", command=code(help_line)))
     return join(lines)
 
 
@@ -44,7 +44,7 @@ def dispatcher_title(lang: str) -> str:
 def _names(command: Command, prefix: str, lang: str) -> str:
     """The command in the room's language first, the other language's name after it."""
     primary = command.display(lang)
-    other = command.display("de" if lang == "en" else "en")
+    other = command.display(next(other for other in LANGUAGES if other != as_language(lang)))
     star = " ★" if command.chair_only or command.default_chair else ""
     if other == primary:
         return f"{code(prefix + primary)}{star}"
@@ -62,24 +62,15 @@ def _t(lang: str, key: str, **params: object) -> Markdown:
     return t(lang, key, **params)
 
 
-@router.command(
-    "hilfe",
-    alias="help",
-    usage=Text(de="[<Befehl>]", en="[<command>]"),
-    help=Text(
-        de="Zeigt alle Befehle oder die Hilfe zu einem Befehl.",
-        en="Lists all commands, or explains one.",
-    ),
-)
-async def help_command(ctx: Context, befehl: Rest | None = None) -> None:
+@router.command("hilfe", alias="help")
+async def help_command(ctx: Context, command_name: Rest | None = None) -> None:
     dispatcher = ctx.dispatcher
     assert dispatcher is not None, "set by Dispatcher.dispatch"
-    if befehl is None:
+    if command_name is None:
         await ctx.reply(overview(dispatcher, ctx.lang))
         return
-    command = dispatcher.lookup(befehl)
+    command = dispatcher.lookup(command_name)
     if command is None:
-        other = "help" if ctx.lang == "en" else "hilfe"
-        await ctx.say("help.unknown", name=code(befehl), command=code(f"{dispatcher.prefix}{other}"))
+        await ctx.say("help.unknown", name=code(command_name), command=ctx.spell("help"))
         return
     await ctx.reply(detail(command, dispatcher.prefix, ctx.lang))

@@ -15,7 +15,8 @@ import pytest
 from bot.app import ROUTERS
 from bot.i18n import DE, EN, FAMILIES
 from bot.render import render
-from bot.router import Command, Context, Dispatcher, Router, Text
+from bot.router import Command, Context, Dispatcher, Router
+from commands import help as help_commands
 from commands.help import detail, overview
 
 DISPATCHER = Dispatcher(ROUTERS, "!")
@@ -50,10 +51,16 @@ def test_there_are_commands_to_check() -> None:
 
 @pytest.mark.parametrize("command", ALL_COMMANDS, ids=path_of)
 def test_command_has_help_in_german_and_english(command: Command) -> None:
-    assert command.help.de.strip()
-    assert command.help.en.strip()
-    assert command.help("de") == command.help.de
-    assert command.help("en") == command.help.en
+    assert EN[f"{command.key}.help"].strip()
+    assert DE[f"{command.key}.help"].strip()
+    assert command.help("de") == DE[f"{command.key}.help"]
+    assert command.help("en") == EN[f"{command.key}.help"]
+
+
+@pytest.mark.parametrize("command", [c for c in ALL_COMMANDS if c.params], ids=path_of)
+def test_every_parameter_has_a_name_in_both_languages(command: Command) -> None:
+    for param in command.params:
+        assert DE[f"arg.{param.name}"].strip() and EN[f"arg.{param.name}"].strip()
 
 
 @pytest.mark.parametrize("command", ALL_COMMANDS, ids=path_of)
@@ -138,23 +145,37 @@ def test_detail_of_hilfe_in_german() -> None:
     )
 
 
-chair_router = Router("vorsitz")
+TEXTS = {
+    "de": {
+        "cmd.lock.help": "Sperrt.",
+        "cmd.board.help": "Vorstand.",
+        "cmd.board.clear.help": "Leert.",
+    },
+    "en": {
+        "cmd.lock.help": "Locks.",
+        "cmd.board.help": "Board.",
+        "cmd.board.clear.help": "Clears.",
+    },
+}
 
 
-@chair_router.command("sperren", alias="lock", chair=True, help=Text(de="Sperrt.", en="Locks."))
+chair_router = Router("vorsitz", texts=TEXTS)
+
+
+@chair_router.command("sperren", alias="lock", chair=True)
 async def lock(ctx: Context) -> None:
     return None
 
 
-board = chair_router.group("vorstand", alias="board", chair=True, help=Text(de="Vorstand.", en="Board."))
+board = chair_router.group("vorstand", alias="board", chair=True)
 
 
-@board.command("leeren", alias="clear", help=Text(de="Leert.", en="Clears."))
+@board.command("leeren", alias="clear")
 async def board_clear(ctx: Context) -> None:
     return None
 
 
-CHAIR_DISPATCHER = Dispatcher([chair_router], "!")
+CHAIR_DISPATCHER = Dispatcher([chair_router, help_commands.router], "!")
 
 
 def test_overview_stars_chair_only_commands_once() -> None:
@@ -216,7 +237,7 @@ def test_catalog_texts_are_not_empty() -> None:
 
 def german_texts() -> list[tuple[str, str]]:
     texts = [(f"i18n:{key}", text) for key, text in DE.items()]
-    texts += [(f"help:{path_of(command)}", command.help.de) for command in ALL_COMMANDS]
+    texts += [(f"help:{path_of(command)}", command.help("de")) for command in ALL_COMMANDS]
     texts += [(f"usage:{path_of(command)}", command.usage_line("!", "de")) for command in ALL_COMMANDS]
     texts.append(("overview", plain(overview(DISPATCHER, "de"))))
     return texts

@@ -15,9 +15,68 @@ import pytest
 
 from bot.errors import UsageError, UserError
 from bot.render import Markdown, escape
-from bot.router import MAX_COMMAND_LENGTH, Context, Dispatcher, Rest, Router, Text
+from bot.router import MAX_COMMAND_LENGTH, Context, Dispatcher, Rest, Router
+from commands import help as help_commands
 
-router = Router("test")
+TEXTS = {
+    "de": {
+        "cmd.number.help": "Eine Zahl.",
+        "cmd.number.usage": "<n>",
+        "cmd.words.help": "Zwei Worte.",
+        "cmd.words.usage": "<erstes> [<zweites>]",
+        "cmd.note.help": "Eine Notiz.",
+        "cmd.note.usage": "<nr> [<Text>]",
+        "cmd.colour.help": "Eine Farbe.",
+        "cmd.colour.usage": "rot|grün",
+        "cmd.page.help": "Optional.",
+        "cmd.page.usage": "[<nr>] [kurz|lang]",
+        "cmd.lock.help": "Nur für den Vorsitz.",
+        "cmd.poll.help": "a",
+        "cmd.poll.usage": "<Frage>",
+        "cmd.poll.close.help": "Schließt.",
+        "cmd.poll.close.usage": "<nr>",
+        "cmd.poll.show.help": "Zeigt.",
+        "cmd.poll.show.usage": "[<nr>]",
+        "cmd.board.help": "Vorstand.",
+        "cmd.board.clear.help": "Leert.",
+        "cmd.broken.help": "Wirft einen Fehler.",
+        "cmd.usererror.help": "Nutzerfehler.",
+        "cmd.usererror.usage": "<wert>",
+        "cmd.wrong.help": "Nutzungsfehler.",
+        "cmd.wrong.usage": "<wert>",
+        "cmd.forgotten.help": "Parameter fehlt.",
+    },
+    "en": {
+        "cmd.number.help": "A number.",
+        "cmd.number.usage": "<n>",
+        "cmd.words.help": "Two words.",
+        "cmd.words.usage": "<erstes> [<zweites>]",
+        "cmd.note.help": "A note.",
+        "cmd.note.usage": "<nr> [<Text>]",
+        "cmd.colour.help": "A colour.",
+        "cmd.colour.usage": "rot|grün",
+        "cmd.page.help": "Optional.",
+        "cmd.page.usage": "[<nr>] [kurz|lang]",
+        "cmd.lock.help": "Chair only.",
+        "cmd.poll.help": "a",
+        "cmd.poll.usage": "<Frage>",
+        "cmd.poll.close.help": "Closes.",
+        "cmd.poll.close.usage": "<nr>",
+        "cmd.poll.show.help": "Shows.",
+        "cmd.poll.show.usage": "[<nr>]",
+        "cmd.board.help": "Board.",
+        "cmd.board.clear.help": "Clears.",
+        "cmd.broken.help": "Raises an error.",
+        "cmd.usererror.help": "User error.",
+        "cmd.usererror.usage": "<wert>",
+        "cmd.wrong.help": "Usage error.",
+        "cmd.wrong.usage": "<wert>",
+        "cmd.forgotten.help": "Missing parameter.",
+    },
+}
+
+
+router = Router("test", texts=TEXTS)
 calls: list[tuple[str, dict[str, Any]]] = []
 
 
@@ -25,39 +84,37 @@ def called(name: str, **arguments: Any) -> None:
     calls.append((name, arguments))
 
 
-@router.command("zahl", alias="number", usage="<n>", help=Text(de="Eine Zahl.", en="A number."))
+@router.command("zahl", alias="number")
 async def number(ctx: Context, n: int) -> None:
     called("zahl", n=n)
 
 
-@router.command(
-    "worte", alias="words", usage="<erstes> [<zweites>]", help=Text(de="Zwei Worte.", en="Two words.")
-)
+@router.command("worte", alias="words")
 async def words(ctx: Context, erstes: str, zweites: str = "leer") -> None:
     called("worte", erstes=erstes, zweites=zweites)
 
 
-@router.command("notiz", alias="note", usage="<nr> [<Text>]", help=Text(de="Eine Notiz.", en="A note."))
+@router.command("notiz", alias="note")
 async def note(ctx: Context, nr: int, text: Rest | None = None) -> None:
     called("notiz", nr=nr, text=text)
 
 
-@router.command("farbe", alias="colour", usage="rot|grün", help=Text(de="Eine Farbe.", en="A colour."))
+@router.command("farbe", alias="colour")
 async def colour(ctx: Context, farbe: Literal["rot", "grün"]) -> None:
     called("farbe", farbe=farbe)
 
 
-@router.command("seite", alias="page", usage="[<nr>] [kurz|lang]", help=Text(de="Optional.", en="Optional."))
+@router.command("seite", alias="page")
 async def page(ctx: Context, nr: int | None = None, art: Literal["kurz", "lang"] = "kurz") -> None:
     called("seite", nr=nr, art=art)
 
 
-@router.command("sperren", alias="lock", chair=True, help=Text(de="Nur für den Vorsitz.", en="Chair only."))
+@router.command("sperren", alias="lock", chair=True)
 async def lock(ctx: Context) -> None:
     called("sperren")
 
 
-poll = router.group("umfrage", alias="poll", usage="<Frage>", help=Text(de="Umfragen.", en="Polls."))
+poll = router.group("umfrage", alias="poll")
 
 
 @poll.default
@@ -65,47 +122,46 @@ async def poll_start(ctx: Context, frage: Rest) -> None:
     called("umfrage", frage=frage)
 
 
-@poll.command("schließen", alias="close", usage="<nr>", help=Text(de="Schließt.", en="Closes."))
+@poll.command("schließen", alias="close")
 async def poll_close(ctx: Context, nr: int) -> None:
     called("umfrage schließen", nr=nr)
 
 
-@poll.command("zeigen", alias="show", usage="[<nr>]", help=Text(de="Zeigt.", en="Shows."))
+@poll.command("zeigen", alias="show")
 async def poll_show(ctx: Context, nr: int | None = None) -> None:
     called("umfrage zeigen", nr=nr)
 
 
-board = router.group("vorstand", alias="board", chair=True, help=Text(de="Vorstand.", en="Board."))
+board = router.group("vorstand", alias="board", chair=True)
 
 
-@board.command("leeren", alias="clear", help=Text(de="Leert.", en="Clears."))
+@board.command("leeren", alias="clear")
 async def board_clear(ctx: Context) -> None:
     called("vorstand leeren")
 
 
-@router.command("kaputt", alias="broken", help=Text(de="Wirft einen Fehler.", en="Raises an error."))
+@router.command("kaputt", alias="broken")
 async def broken(ctx: Context) -> None:
     raise RuntimeError("geheimes internes Detail /srv/akbot")
 
 
-@router.command(
-    "nutzerfehler", alias="usererror", usage="<wert>", help=Text(de="Nutzerfehler.", en="User error.")
-)
+@router.command("nutzerfehler", alias="usererror")
 async def user_error(ctx: Context, wert: str) -> None:
     raise UserError("usage.not_a_number", value=wert)
 
 
-@router.command("falsch", alias="wrong", usage="<wert>", help=Text(de="Nutzungsfehler.", en="Usage error."))
+@router.command("falsch", alias="wrong")
 async def usage_error(ctx: Context, wert: str) -> None:
     raise UsageError("usage.choice", value=wert, choices="a, b")
 
 
-@router.command("vergessen", alias="forgotten", help=Text(de="Parameter fehlt.", en="Missing parameter."))
+@router.command("vergessen", alias="forgotten")
 async def forgotten_parameter(ctx: Context) -> None:
     raise UserError("usage.missing")  # the template needs {name}: a programming mistake
 
 
-dispatcher = Dispatcher([router], "!")
+# The help command is always there: replies name it ("Meinten Sie !hilfe?").
+dispatcher = Dispatcher([router, help_commands.router], "!")
 
 
 class RecordingReply:
@@ -557,8 +613,8 @@ async def _nothing(ctx: Context) -> None:
 
 def test_duplicate_command_name_across_routers_raises_at_dispatcher_construction() -> None:
     first, second = Router("eins"), Router("zwei")
-    first.command("ping", alias="ping", help=Text(de="a", en="a"))(_nothing)
-    second.command("Ping", alias="pong", help=Text(de="b", en="b"))(_nothing)
+    first.command("ping", alias="ping")(_nothing)
+    second.command("Ping", alias="pong")(_nothing)
 
     with pytest.raises(ValueError, match="'Ping' declared twice"):
         Dispatcher([first, second], "!")
@@ -566,19 +622,19 @@ def test_duplicate_command_name_across_routers_raises_at_dispatcher_construction
 
 def test_alias_clashing_with_another_command_name_raises() -> None:
     first = Router("eins")
-    first.command("hilfe", alias="help", help=Text(de="a", en="a"))(_nothing)
-    first.command("help", alias="hilfe2", help=Text(de="b", en="b"))(_nothing)
+    first.command("hilfe", alias="help")(_nothing)
+    first.command("help", alias="hilfe2")(_nothing)
 
     with pytest.raises(ValueError, match="'help' declared twice"):
         Dispatcher([first], "!")
 
 
 def test_duplicate_subcommand_raises_at_declaration() -> None:
-    group = Router("eins").group("umfrage", alias="poll", help=Text(de="a", en="a"))
-    group.command("schließen", alias="close", help=Text(de="a", en="a"))(_nothing)
+    group = Router("eins").group("umfrage", alias="poll")
+    group.command("schließen", alias="close")(_nothing)
 
     with pytest.raises(ValueError, match="subcommand 'close' declared twice under 'umfrage'"):
-        group.command("beenden", alias="close", help=Text(de="b", en="b"))(_nothing)
+        group.command("beenden", alias="close")(_nothing)
 
 
 def test_unsupported_annotation_raises_type_error_at_declaration() -> None:
@@ -586,7 +642,7 @@ def test_unsupported_annotation_raises_type_error_at_declaration() -> None:
         return None
 
     with pytest.raises(TypeError, match="parameter 'betrag': unsupported annotation"):
-        Router("eins").command("betrag", alias="amount", help=Text(de="a", en="a"))(handler)
+        Router("eins").command("betrag", alias="amount")(handler)
 
 
 def test_rest_that_is_not_the_last_parameter_raises_type_error_at_declaration() -> None:
@@ -594,7 +650,7 @@ def test_rest_that_is_not_the_last_parameter_raises_type_error_at_declaration() 
         return None
 
     with pytest.raises(TypeError, match="Rest must be the last parameter"):
-        Router("eins").command("notiz", alias="note", help=Text(de="a", en="a"))(handler)
+        Router("eins").command("notiz", alias="note")(handler)
 
 
 def test_parameters_are_read_from_the_signature() -> None:
@@ -608,7 +664,7 @@ def test_parameters_are_read_from_the_signature() -> None:
 
 
 def test_flood_guard_allows_ten_warns_once_then_ignores_until_the_window_passed() -> None:
-    from bot.app import FloodGuard
+    from bot.inbox import FloodGuard
 
     guard = FloodGuard(limit=10, window_s=10.0)
     verdicts = [guard.check("@a:b", 100.0 + n * 0.1) for n in range(13)]

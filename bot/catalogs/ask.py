@@ -16,6 +16,13 @@ DE: dict[str, str] = {
     "llm.models_title": "**Modelle des lokalen Endpunkts** (✓ = in diesem Raum)",
     "llm.unknown_model": "Das Modell „{name}“ gibt es am Endpunkt nicht. Verfügbar: {available}",
     "llm.model_set": "In diesem Raum antwortet jetzt das Modell „{name}“.",
+    "cmd.ask.help": "Fragt das hauseigene Sprachmodell; die Antwort erscheint als Thread (auch !ki).",
+    "cmd.ask.usage": "<Frage>",
+    "cmd.ai.help": "Wie !frage.",
+    "cmd.ai.usage": "<Frage>",
+    "cmd.models.help": "Listet die Modelle des lokalen Endpunkts.",
+    "cmd.model.help": "Stellt das Modell dieses Raums ein (Vorsitz).",
+    "cmd.model.usage": "<Name>",
 }
 
 EN: dict[str, str] = {
@@ -32,4 +39,11 @@ EN: dict[str, str] = {
     "llm.models_title": "**Models of the local endpoint** (✓ = in this room)",
     "llm.unknown_model": "The endpoint has no model “{name}”. Available: {available}",
     "llm.model_set": "In this room the model “{name}” answers from now on.",
+    "cmd.ask.help": "Asks the on-premises language model; the answer appears in a thread (also !ki).",
+    "cmd.ask.usage": "<question>",
+    "cmd.ai.help": "Same as !ask.",
+    "cmd.ai.usage": "<question>",
+    "cmd.models.help": "Lists the models of the local endpoint.",
+    "cmd.model.help": "Sets this room's model (chair).",
+    "cmd.model.usage": "<name>",
 }

@@ -19,6 +19,16 @@ DE: dict[str, str] = {
     "meeting.weekend": "⚠️ Hinweis: Der Termin liegt an einem Wochenende.",
     "meeting.holiday": "⚠️ Hinweis: Der Termin fällt auf einen Feiertag in NRW ({name}).",
     "meeting.need_title": "Bitte geben Sie nach dem Semikolon einen Titel an, z. B. {example}.",
+    "cmd.meeting.help": "Legt eine Sitzung an (Vorsitz), mit Erinnerungen und Kalenderdatei.",
+    "cmd.meeting.usage": "<wann>; <Titel>[; <Ort oder Link>]",
+    "cmd.meeting.move.help": "Verlegt eine Sitzung; Erinnerungen und Kalender folgen.",
+    "cmd.meeting.move.usage": "<id> <wann>",
+    "cmd.meeting.cancel.help": "Sagt eine Sitzung ab; ihre Erinnerungen entfallen.",
+    "cmd.meeting.cancel.usage": "<id>",
+    "cmd.meeting.ics.help": "Schickt die Kalenderdatei (.ics) einer Sitzung.",
+    "cmd.meeting.ics.usage": "<id>",
+    "cmd.meetings.help": "Listet die kommenden Sitzungen.",
+    "meeting.example": "12.06. 10 Uhr; Sitzung des FAK KI",
 }
 
 EN: dict[str, str] = {
@@ -38,4 +48,14 @@ EN: dict[str, str] = {
     "meeting.weekend": "⚠️ Note: the date is on a weekend.",
     "meeting.holiday": "⚠️ Note: the date is a public holiday in NRW ({name}).",
     "meeting.need_title": "Please give a title after the semicolon, e.g. {example}.",
+    "cmd.meeting.help": "Creates a meeting (chair), with reminders and a calendar file.",
+    "cmd.meeting.usage": "<when>; <title>[; <place or link>]",
+    "cmd.meeting.move.help": "Moves a meeting; reminders and calendar follow.",
+    "cmd.meeting.move.usage": "<id> <when>",
+    "cmd.meeting.cancel.help": "Cancels a meeting; its reminders are dropped.",
+    "cmd.meeting.cancel.usage": "<id>",
+    "cmd.meeting.ics.help": "Sends a meeting's calendar file (.ics).",
+    "cmd.meeting.ics.usage": "<id>",
+    "cmd.meetings.help": "Lists the upcoming meetings.",
+    "meeting.example": "12.06. 10am; Working group",
 }

@@ -27,7 +27,26 @@ DE: dict[str, str] = {
     ),
     "audit.title": "**Protokoll des Vorsitzes** (neueste zuerst)",
     "audit.empty": "Das Protokoll ist leer.",
+    "audit.action.poll.started": "Umfrage #{id} gestartet",
+    "audit.action.poll.closed": "Umfrage #{id} beendet (gewählt: Option {winner}; 0 = keine)",
+    "audit.action.poll.withdrawn": "Umfrage #{id} zurückgezogen",
+    "audit.action.item.accepted": "TOP #{id} angenommen",
+    "audit.action.item.rejected": "TOP #{id} abgelehnt",
+    "audit.action.item.deferred": "TOP #{id} vertagt auf Sitzung #{meeting}",
+    "audit.action.item.moved": "TOP #{id} auf Platz {position} gesetzt",
+    "audit.action.meeting.created": "Sitzung #{id} angelegt für {start}",
+    "audit.action.meeting.moved": "Sitzung #{id} verschoben auf {start}",
+    "audit.action.meeting.cancelled": "Sitzung #{id} abgesagt",
+    "audit.action.model.changed": "Modell gewechselt zu {name}",
+    "audit.action.member.forgotten": (
+        "vergessen: {reminders} Erinnerungen gelöscht, {votes} Stimmen und {items} TOPs anonymisiert"
+    ),
     "privacy.purged": "Aufbewahrungsfrist: {count} alte Einträge gelöscht.",
+    "cmd.privacy.help": "Was der Bot speichert, wo und wie lange.",
+    "cmd.mydata.help": "Schickt Ihnen Ihre gespeicherten Daten als JSON-Datei in einen direkten Raum.",
+    "cmd.forget.help": "Löscht Ihre Erinnerungen und anonymisiert Ihre Stimmen und TOPs (mit Bestätigung).",
+    "cmd.forget.confirm.help": "Bestätigt das Vergessen.",
+    "cmd.audit.help": "Die letzten 20 Aktionen des Vorsitzes (und Löschwünsche) in diesem Raum.",
 }
 
 EN: dict[str, str] = {
@@ -51,5 +70,24 @@ EN: dict[str, str] = {
     "privacy.forgotten": "Done: {reminders} reminders deleted, {votes} votes and {items} agenda items anonymised.",
     "audit.title": "**Chair log** (newest first)",
     "audit.empty": "The log is empty.",
+    "audit.action.poll.started": "Poll #{id} started",
+    "audit.action.poll.closed": "Poll #{id} closed (chosen: option {winner}; 0 = none)",
+    "audit.action.poll.withdrawn": "Poll #{id} withdrawn",
+    "audit.action.item.accepted": "Item #{id} accepted",
+    "audit.action.item.rejected": "Item #{id} rejected",
+    "audit.action.item.deferred": "Item #{id} deferred to meeting #{meeting}",
+    "audit.action.item.moved": "Item #{id} put at place {position}",
+    "audit.action.meeting.created": "Meeting #{id} created for {start}",
+    "audit.action.meeting.moved": "Meeting #{id} moved to {start}",
+    "audit.action.meeting.cancelled": "Meeting #{id} cancelled",
+    "audit.action.model.changed": "Model changed to {name}",
+    "audit.action.member.forgotten": (
+        "forgotten: {reminders} reminders deleted, {votes} votes and {items} agenda items anonymised"
+    ),
     "privacy.purged": "Retention: {count} old records deleted.",
+    "cmd.privacy.help": "What the bot stores, where, and for how long.",
+    "cmd.mydata.help": "Sends you your stored data as a JSON file in a direct room.",
+    "cmd.forget.help": "Deletes your reminders and anonymises your votes and agenda items (asks to confirm).",
+    "cmd.forget.confirm.help": "Confirms the forgetting.",
+    "cmd.audit.help": "The last 20 chair actions (and forget requests) in this room.",
 }

@@ -33,6 +33,15 @@ DE: dict[str, str] = {
     "reminder.need_text": "Bitte schreiben Sie nach dem Semikolon, woran ich erinnern soll.",
     "reminder.kind_agenda_deadline": "Einreichfrist TOPs",
     "reminder.kind_agenda": "Tagesordnung",
+    "cmd.remind.help": "Erinnert Sie persönlich, z. B. „!erinnerung morgen um 9; Bericht schicken“.",
+    "cmd.remind.usage": "<wann>; <Text>",
+    "cmd.remind.room.help": "Erinnert den ganzen Raum; beim Vorsitz mit @room-Benachrichtigung.",
+    "cmd.remind.room.usage": "<wann>; <Text>",
+    "cmd.remind.delete.help": "Löscht eine eigene Erinnerung (der Vorsitz: jede).",
+    "cmd.remind.delete.usage": "<id>",
+    "cmd.reminders.help": "Ihre Erinnerungen mit Nummer, nächstem Termin und Wiederholung (der Vorsitz sieht alle im Raum).",
+    "reminder.example_personal": "morgen um 9; Bericht",
+    "reminder.example_room": "Freitag 10 Uhr; Tagesordnung",
 }
 
 EN: dict[str, str] = {
@@ -63,4 +72,13 @@ EN: dict[str, str] = {
     "reminder.need_text": "Please write after the semicolon what I should remind of.",
     "reminder.kind_agenda_deadline": "agenda deadline",
     "reminder.kind_agenda": "agenda",
+    "cmd.remind.help": "Reminds you personally, e.g. “!remind tomorrow 9am; send the report”.",
+    "cmd.remind.usage": "<when>; <text>",
+    "cmd.remind.room.help": "Reminds the whole room; with an @room notification when set by the chair.",
+    "cmd.remind.room.usage": "<when>; <text>",
+    "cmd.remind.delete.help": "Deletes one of your reminders (the chair: any).",
+    "cmd.remind.delete.usage": "<id>",
+    "cmd.reminders.help": "Your reminders with number, next time and repetition (the chair sees all in the room).",
+    "reminder.example_personal": "tomorrow 9am; send the report",
+    "reminder.example_room": "friday 10am; agenda",
 }
