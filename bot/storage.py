@@ -5,6 +5,8 @@ A shipped migration is never edited; a schema change is a new function appended 
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from pathlib import Path
 
@@ -98,7 +100,7 @@ def m003_polls(db: Database) -> None:
             "question": str,
             "anonymous": int,
             "deadline_ts": float,
-            "state": str,  # offen | geschlossen | zurückgezogen
+            "state": str,  # offen | geschlossen | zurückgezogen (English since m008)
             "start_event_id": str,
             "summary_event_id": str,
             "created_by": str,
@@ -123,7 +125,7 @@ def m003_polls(db: Database) -> None:
         {
             "poll_id": int,
             "voter": str,
-            "choices": str,  # JSON {"<position>": "ja" | "wenn_nötig"}; {} means none fits
+            "choices": str,  # JSON {"<position>": "ja" | "wenn_nötig"} (yes | maybe since m008); {} means none fits
             "spoiled": int,
             "channel": str,  # text | native
             "cast_ts": float,  # the vote's own timestamp (origin_server_ts): the latest one wins
@@ -196,6 +198,66 @@ def m006_audit(db: Database) -> None:
 def m007_room_inviter(db: Database) -> None:
     # Who invited the bot, from the invite event the homeserver validated (not the stripped state).
     db.table("rooms").add_column("inviter", str)
+
+
+@migrations()
+def m008_english_poll_values(db: Database) -> None:
+    # Domain values in English, like the code: poll states and the answers stored with each vote.
+    states = {"offen": "open", "geschlossen": "closed", "zurückgezogen": "withdrawn"}
+    for old, new in states.items():
+        db.execute("UPDATE polls SET state = ? WHERE state = ?", [new, old])
+    answers = {"ja": "yes", "wenn_nötig": "maybe"}
+    for poll_id, voter, choices in db.execute("SELECT poll_id, voter, choices FROM votes").fetchall():
+        translated = {
+            position: answers.get(answer, answer) for position, answer in json.loads(choices).items()
+        }
+        db.execute(
+            "UPDATE votes SET choices = ? WHERE poll_id = ? AND voter = ?",
+            [json.dumps(translated), poll_id, voter],
+        )
+
+
+_AUDIT_ACTIONS = {
+    "umfrage gestartet": ("poll.started", r"#(?P<id>\d+)"),
+    "umfrage geschlossen": ("poll.closed", r"#(?P<id>\d+) Sieger (?P<winner>\d+|None)"),
+    "umfrage zurückgezogen": ("poll.withdrawn", r"#(?P<id>\d+)"),
+    "top angenommen": ("item.accepted", r"#(?P<id>\d+)"),
+    "top abgelehnt": ("item.rejected", r"#(?P<id>\d+)"),
+    "top vertagt": ("item.deferred", r"#(?P<id>\d+) auf Sitzung #(?P<meeting>\d+)"),
+    "top verschoben": ("item.moved", r"#(?P<id>\d+) auf Platz (?P<position>\d+)"),
+    "sitzung angelegt": ("meeting.created", r"#(?P<id>\d+) (?P<start>\S+)"),
+    "sitzung verschoben": ("meeting.moved", r"#(?P<id>\d+) (?P<start>\S+)"),
+    "sitzung abgesagt": ("meeting.cancelled", r"#(?P<id>\d+)"),
+    "modell gewechselt": ("model.changed", r"(?P<name>.+)"),
+    "vergessen": (
+        "member.forgotten",
+        r"reminders=(?P<reminders>\d+), votes=(?P<votes>\d+), agenda_items=(?P<items>\d+).*",
+    ),
+}
+
+
+@migrations()
+def m009_audit_actions(db: Database) -> None:
+    # Actions become codes with parameters, worded by ``!audit`` in the room's language. An old
+    # detail that does not parse stays as it was, shown next to the action.
+    db.table("audit").add_column("params", str)
+    for row in db.execute("SELECT id, action, detail FROM audit").fetchall():
+        entry_id, action, detail = row
+        if action not in _AUDIT_ACTIONS:
+            continue
+        code, pattern = _AUDIT_ACTIONS[action]
+        match = re.fullmatch(pattern, detail or "")
+        if match is None:
+            db.execute("UPDATE audit SET action = ? WHERE id = ?", [code, entry_id])
+            continue
+        params = {
+            key: int(value) if value.isdigit() else (0 if value == "None" else value)
+            for key, value in match.groupdict().items()
+        }
+        db.execute(
+            "UPDATE audit SET action = ?, params = ?, detail = NULL WHERE id = ?",
+            [code, json.dumps(params), entry_id],
+        )
 
 
 def open_db(data_dir: Path) -> Database:

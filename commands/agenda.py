@@ -6,7 +6,7 @@ import re
 
 from bot.errors import UserError
 from bot.render import mention
-from bot.router import Context, Rest, Router, Text
+from bot.router import Context, Rest, Router
 from bot.services.agenda import Item, render_agenda, render_markdown_file
 from bot.timeparse import format_datetime
 
@@ -15,18 +15,7 @@ router = Router("agenda")
 DURATION = re.compile(r"^(\d{1,4})\s*(min|minuten|minutes|m)\.?$", re.IGNORECASE)
 MEETING_REF = re.compile(r"^#(\d{1,9})$")
 
-top = router.group(
-    "top",
-    alias="item",
-    usage=Text(
-        de="[#<Sitzung>] <Titel>[; <Beschreibung>][; <Dauer> min]",
-        en="[#<meeting>] <title>[; <description>][; <duration> min]",
-    ),
-    help=Text(
-        de="Reicht einen Tagesordnungspunkt für die nächste (oder genannte) Sitzung ein.",
-        en="Submits an agenda item for the next (or the given) meeting.",
-    ),
-)
+top = router.group("top", alias="item")
 
 
 def _meeting_ref(text: str) -> tuple[int | None, str]:
@@ -37,8 +26,8 @@ def _meeting_ref(text: str) -> tuple[int | None, str]:
 
 
 @top.default
-async def submit(ctx: Context, eingabe: Rest) -> None:
-    meeting_id, text = _meeting_ref(eingabe)
+async def submit(ctx: Context, text: Rest) -> None:
+    meeting_id, text = _meeting_ref(text)
     parts = [part.strip() for part in text.split(";")]
     title, description, duration = parts[0], None, None
     for part in parts[1:]:
@@ -80,111 +69,49 @@ async def _tell_submitter(ctx: Context, key: str, item: Item, **params: object) 
     await ctx.say(key, mentions=[item.submitter], who=who, id=item.id, title=item.title, **params)
 
 
-@top.command(
-    "annehmen",
-    alias="accept",
-    chair=True,
-    usage="<id>",
-    help=Text(
-        de="Nimmt einen TOP an; er kommt ans Ende der Tagesordnung.",
-        en="Accepts an item; it goes to the end.",
-    ),
-)
+@top.command("annehmen", alias="accept", chair=True)
 async def accept(ctx: Context, id: int) -> None:
     item = ctx.services.agenda.accept(ctx.room_id, id, ctx.sender)
-    ctx.services.audit.record(ctx.room_id, ctx.sender, "top angenommen", f"#{item.id}")
     await _tell_submitter(ctx, "agenda.accepted", item, position=item.position)
 
 
-@top.command(
-    "ablehnen",
-    alias="reject",
-    chair=True,
-    usage=Text(de="<id> [<Grund>]", en="<id> [<reason>]"),
-    help=Text(
-        de="Lehnt einen TOP ab, auf Wunsch mit Grund.", en="Rejects an item, optionally with a reason."
-    ),
-)
-async def reject(ctx: Context, id: int, grund: Rest | None = None) -> None:
-    item = ctx.services.agenda.reject(ctx.room_id, id, ctx.sender, grund)
-    ctx.services.audit.record(ctx.room_id, ctx.sender, "top abgelehnt", f"#{item.id}")
-    if grund:
-        await _tell_submitter(ctx, "agenda.rejected_reason", item, reason=grund)
+@top.command("ablehnen", alias="reject", chair=True)
+async def reject(ctx: Context, id: int, reason: Rest | None = None) -> None:
+    item = ctx.services.agenda.reject(ctx.room_id, id, ctx.sender, reason)
+    if reason:
+        await _tell_submitter(ctx, "agenda.rejected_reason", item, reason=reason)
     else:
         await _tell_submitter(ctx, "agenda.rejected", item)
 
 
-@top.command(
-    "vertagen",
-    alias="defer",
-    chair=True,
-    usage=Text(de="<id> [#<Sitzung>]", en="<id> [#<meeting>]"),
-    help=Text(
-        de="Vertagt einen TOP auf die nächste oder genannte Sitzung.",
-        en="Defers an item to the next or given meeting.",
-    ),
-)
-async def defer(ctx: Context, id: int, sitzung: int | None = None) -> None:
-    item, meeting = ctx.services.agenda.defer(ctx.room_id, id, ctx.sender, sitzung)
-    ctx.services.audit.record(ctx.room_id, ctx.sender, "top vertagt", f"#{item.id} auf Sitzung #{meeting.id}")
+@top.command("vertagen", alias="defer", chair=True)
+async def defer(ctx: Context, id: int, meeting_id: int | None = None) -> None:
+    item, meeting = ctx.services.agenda.defer(ctx.room_id, id, ctx.sender, meeting_id)
     await _tell_submitter(
         ctx, "agenda.deferred", item, meeting=meeting.id, when=format_datetime(meeting.start, ctx.lang)
     )
 
 
-@top.command(
-    "position",
-    alias="move",
-    chair=True,
-    usage=Text(de="<id> <Platz>", en="<id> <place>"),
-    help=Text(
-        de="Setzt einen angenommenen TOP auf einen anderen Platz.",
-        en="Moves an accepted item to another place.",
-    ),
-)
-async def position(ctx: Context, id: int, platz: int) -> None:
-    item = ctx.services.agenda.move_to(ctx.room_id, id, platz)
-    ctx.services.audit.record(
-        ctx.room_id, ctx.sender, "top verschoben", f"#{item.id} auf Platz {item.position}"
-    )
+@top.command("position", alias="move", chair=True)
+async def position(ctx: Context, id: int, place: int) -> None:
+    item = ctx.services.agenda.move_to(ctx.room_id, id, place, ctx.sender)
     await ctx.say("agenda.moved", id=item.id, title=item.title, position=item.position)
 
 
-@top.command(
-    "zurückziehen",
-    alias="withdraw",
-    usage="<id>",
-    help=Text(de="Zieht den eigenen TOP zurück.", en="Withdraws your own item."),
-)
+@top.command("zurückziehen", alias="withdraw")
 async def withdraw(ctx: Context, id: int) -> None:
     item = ctx.services.agenda.withdraw(ctx.room_id, id, ctx.sender)
     await ctx.say("agenda.withdrawn", id=item.id, title=item.title)
 
 
-@top.command(
-    "ändern",
-    alias="change",
-    usage=Text(de="<id> <Titel>[; <Beschreibung>]", en="<id> <title>[; <description>]"),
-    help=Text(
-        de="Ändert den eigenen TOP, solange er nicht entschieden ist.",
-        en="Changes your own item until it is decided.",
-    ),
-)
-async def change(ctx: Context, id: int, titel: Rest) -> None:
-    title, _, description = titel.partition(";")
+@top.command("ändern", alias="change")
+async def change(ctx: Context, id: int, title: Rest) -> None:
+    title, _, description = title.partition(";")
     item = ctx.services.agenda.change(ctx.room_id, id, ctx.sender, title.strip(), description.strip() or None)
     await ctx.say("agenda.changed", id=item.id, title=item.title)
 
 
-agenda_group = router.group(
-    "tagesordnung",
-    alias="agenda",
-    usage="[#<Sitzung>]",
-    help=Text(
-        de="Zeigt die Tagesordnung der nächsten (oder genannten) Sitzung.",
-        en="Shows the agenda of the next (or the given) meeting.",
-    ),
-)
+agenda_group = router.group("tagesordnung", alias="agenda")
 
 
 def _meeting_number(text: str | None) -> int | None:
@@ -197,23 +124,15 @@ def _meeting_number(text: str | None) -> int | None:
 
 
 @agenda_group.default
-async def show(ctx: Context, sitzung: Rest | None = None) -> None:
-    agenda = ctx.services.agenda.agenda(ctx.room_id, _meeting_number(sitzung))
+async def show(ctx: Context, meeting_id: Rest | None = None) -> None:
+    agenda = ctx.services.agenda.agenda(ctx.room_id, _meeting_number(meeting_id))
     await ctx.reply(render_agenda(agenda, ctx.lang, chair=ctx.is_chair))
 
 
-@agenda_group.command(
-    "export",
-    alias="export",
-    usage="[#<Sitzung>]",
-    help=Text(
-        de="Schickt die Tagesordnung als Markdown- und OParl-JSON-Datei.",
-        en="Sends the agenda as a Markdown and an OParl JSON file.",
-    ),
-)
-async def export(ctx: Context, sitzung: Rest | None = None) -> None:
+@agenda_group.command("export", alias="export")
+async def export(ctx: Context, meeting_id: Rest | None = None) -> None:
     service = ctx.services.agenda
-    agenda = service.agenda(ctx.room_id, _meeting_number(sitzung))
+    agenda = service.agenda(ctx.room_id, _meeting_number(meeting_id))
     stem = f"tagesordnung-{agenda.meeting.id}-{agenda.meeting.start:%Y-%m-%d}"
     await ctx.say("agenda.exported")
     await ctx.upload(f"{stem}.md", render_markdown_file(agenda, ctx.lang), "text/markdown")

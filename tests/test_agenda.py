@@ -15,7 +15,8 @@ from bot.errors import UserError
 from bot.render import render
 from bot.scheduler import Scheduler
 from bot.services.agenda import AgendaService, organisation_of, render_agenda, render_markdown_file
-from bot.services.meetings import MeetingService
+from bot.services.audit import AuditLog
+from bot.services.meetings import MeetingCalendar, MeetingService
 from bot.services.reminders import ReminderService
 from bot.storage import open_memory_db
 from tests.clock import BERLIN, at, frozen, once
@@ -32,22 +33,37 @@ def clock() -> Iterator[time_machine.Coordinates]:
 
 
 @pytest.fixture
-def world(clock: time_machine.Coordinates) -> tuple[AgendaService, MeetingService, ReminderService]:
+def notifier() -> RecordingNotifier:
+    return RecordingNotifier()
+
+
+@pytest.fixture
+def world(
+    clock: time_machine.Coordinates, notifier: RecordingNotifier
+) -> tuple[AgendaService, MeetingService, ReminderService]:
     db = open_memory_db()
-    reminders = ReminderService(db, BERLIN, late_grace=timedelta(hours=24))
-    reminders.attach(Scheduler(BERLIN), RecordingNotifier())
-    meetings = MeetingService(db, BERLIN, reminders, offsets=[timedelta(days=1)], duration=timedelta(hours=2))
+    reminders = ReminderService(db, BERLIN, Scheduler(BERLIN), notifier, late_grace=timedelta(hours=24))
     agenda = AgendaService(
         db,
         BERLIN,
-        meetings,
-        reminders,
+        MeetingCalendar(db, BERLIN),
         organisations={"lvr.de": "LVR", "lwl.org": "LWL"},
         fixed_items=["Begrüßung und Feststellung der Tagesordnung", "Verschiedenes"],
         submission_deadline=timedelta(days=7),
         deadline_reminder=timedelta(days=2),
         publish_before=timedelta(days=3),
+        audit=AuditLog(db, BERLIN),
     )
+    meetings = MeetingService(
+        db,
+        BERLIN,
+        reminders,
+        agenda,
+        offsets=[timedelta(days=1)],
+        duration=timedelta(hours=2),
+        audit=AuditLog(db, BERLIN),
+    )
+    notifier.word(meetings.reminder_wording())
     return agenda, meetings, reminders
 
 
@@ -88,7 +104,7 @@ def test_accepted_items_are_numbered_between_the_fixed_items_in_the_chairs_order
     for item in (first, second, third):
         agenda.accept(ROOM, item, CHAIR)
 
-    agenda.move_to(ROOM, third, 1)
+    agenda.move_to(ROOM, third, 1, CHAIR)
 
     result = agenda.agenda(ROOM, meeting.id)
     assert [(n, title) for n, title, _ in result.numbered()] == [
@@ -169,7 +185,7 @@ def test_reject_with_reason_and_positions_close_up(
     assert (rejected.status, rejected.reason) == ("abgelehnt", "passt nicht")
     assert [i.position for i in agenda.agenda(ROOM, None).items] == [1, 2]
     with pytest.raises(UserError) as bad:
-        agenda.move_to(ROOM, items[1], 5)
+        agenda.move_to(ROOM, items[1], 5, CHAIR)
     assert bad.value.key == "agenda.bad_position"
 
 
@@ -200,7 +216,7 @@ def test_a_moved_meeting_keeps_its_items_a_cancelled_one_hands_them_on(
     agenda.accept(ROOM, accepted, CHAIR)
     waiting = submit(agenda, BEN, "Wartet")
 
-    meetings.reschedule(ROOM, june.id, once(at("2026-06-22T10:00:00")))
+    meetings.reschedule(ROOM, june.id, once(at("2026-06-22T10:00:00")), by=CHAIR)
     assert [i.id for i in agenda.agenda(ROOM, june.id).items] == [accepted]
 
     handed, target = agenda.hand_over(ROOM, meetings.cancel(ROOM, june.id))
@@ -225,18 +241,18 @@ def test_deadline_reminder_and_publication_are_reminders_that_follow_the_meeting
         "agenda_deadline": at("2026-06-11T10:00:00"),  # 2 days before the deadline (7 days before)
         "agenda_publish": at("2026-06-17T10:00:00"),
     }
-    meetings.reschedule(ROOM, meeting.id, once(at("2026-06-27T10:00:00")))
+    meetings.reschedule(ROOM, meeting.id, once(at("2026-06-27T10:00:00")), by=CHAIR)
     assert planned()["agenda_publish"] == at("2026-06-24T10:00:00")
     meetings.cancel(ROOM, meeting.id)
     assert planned() == {}
 
 
 async def test_the_one_day_reminder_and_the_publication_carry_the_agenda(
-    world: tuple[AgendaService, MeetingService, ReminderService], clock: time_machine.Coordinates
+    world: tuple[AgendaService, MeetingService, ReminderService],
+    clock: time_machine.Coordinates,
+    notifier: RecordingNotifier,
 ) -> None:
     agenda, meetings, reminders = world
-    notifier = RecordingNotifier()
-    reminders.attach(Scheduler(BERLIN), notifier)
     meeting = meetings.create(ROOM, CHAIR, once(at("2026-06-20T10:00:00")), "Sitzung FAK KI", None)
     agenda.accept(ROOM, submit(agenda, ANNA, "KI-Leitlinie", 30), CHAIR)
     due = {r.kind: r for r in reminders.for_meeting(meeting.id)}

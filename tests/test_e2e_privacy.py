@@ -55,4 +55,4 @@ async def test_forgetting_after_confirmation_and_the_chair_log(world: World) -> 
     log = (await world.ask(world.chair, "!audit")).splitlines()
     assert log[0] == "Protokoll des Vorsitzes (neueste zuerst)"
     assert "ehemaliges Mitglied · vergessen" in log[2]
-    assert any(f"{world.chair.user_id} · sitzung angelegt" in line for line in log)
+    assert any(f"{world.chair.user_id} · Sitzung #" in line and " angelegt für " in line for line in log)

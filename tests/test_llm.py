@@ -17,16 +17,16 @@ import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Any, NamedTuple
 
 import httpx
 import pytest
 
-from bot.app import ThreadAnswer
 from bot.errors import ConfigError, UserError
 from bot.matrix import edit_html_content, html_content
+from bot.outbox import ThreadAnswer
 from bot.render import render_untrusted
+from bot.services.audit import AuditLog
 from bot.services.llm import (
     MAX_MESSAGE_CHARS,
     MAX_QUESTION_CHARS,
@@ -37,6 +37,7 @@ from bot.services.llm import (
 )
 from bot.settings import LlmSettings
 from bot.storage import open_memory_db
+from tests.clock import BERLIN
 
 ROOM = "!raum:lvr.de"
 ALICE, BOB = "@alice:lvr.de", "@bob:lwl.org"
@@ -113,10 +114,15 @@ def llm_settings(**overrides: Any) -> LlmSettings:
     return LlmSettings(**(values | overrides))
 
 
+def llm_service(settings: LlmSettings, client: LlmClient | None) -> LlmService:
+    db = open_memory_db()
+    return LlmService(db, settings, client, audit=AuditLog(db, BERLIN))
+
+
 def make_service(reply: Reply = echo, **overrides: Any) -> tuple[LlmService, FakeModel]:
     settings = llm_settings(**overrides)
     model = FakeModel(reply)
-    return LlmService(open_memory_db(), settings, LlmClient(settings, transport=model.transport())), model
+    return llm_service(settings, LlmClient(settings, transport=model.transport())), model
 
 
 # ---- the recording sink --------------------------------------------------------------------------
@@ -133,7 +139,9 @@ class Update(NamedTuple):
 class RecordingSink:
     """An AnswerSink that records what LlmService does with one answer."""
 
-    start_delay: float = 0.0  # a real sink waits for the homeserver before it has an event id
+    accepted: asyncio.Event | None = None
+    """A real sink waits for the homeserver before it has an event id: until this is set."""
+    clock: Callable[[], float] = time.monotonic
     started: list[int] = field(default_factory=list)
     updates: list[Update] = field(default_factory=list)
     follow_ups: list[str] = field(default_factory=list)
@@ -142,12 +150,12 @@ class RecordingSink:
 
     async def start(self, position: int) -> str:
         self.started.append(position)
-        if self.start_delay:
-            await asyncio.sleep(self.start_delay)
+        if self.accepted is not None:
+            await self.accepted.wait()
         return PLACEHOLDER
 
     async def update(self, event_id: str, answer: str, *, final: bool) -> None:
-        self.updates.append(Update(event_id, answer, final, time.monotonic()))
+        self.updates.append(Update(event_id, answer, final, self.clock()))
 
     async def follow_up(self, answer: str) -> str:
         self.follow_ups.append(answer)
@@ -311,7 +319,7 @@ async def test_a_fault_replaces_the_placeholder_with_its_explanation(
 
 async def test_a_closed_port_is_refused(caplog: pytest.LogCaptureFixture) -> None:
     settings = llm_settings(base_url=f"http://127.0.0.1:{closed_port()}/v1")
-    service = LlmService(open_memory_db(), settings, LlmClient(settings))
+    service = llm_service(settings, LlmClient(settings))
 
     sink = await ask(service)
 
@@ -323,19 +331,22 @@ async def test_a_closed_port_is_refused(caplog: pytest.LogCaptureFixture) -> Non
 async def test_an_endpoint_that_never_answers_times_out_after_timeout_s(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    given_up = asyncio.Event()
+
     async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)
         await reader.read()  # until the client gives up and closes
+        given_up.set()
 
     async with stub_server(silent) as base_url:
+        # Nothing else could end the wait: the endpoint stays silent for as long as it is asked.
         settings = llm_settings(base_url=base_url, timeout_s=0.3)
-        service = LlmService(open_memory_db(), settings, LlmClient(settings))
-        began = time.monotonic()
+        service = llm_service(settings, LlmClient(settings))
 
         sink = await ask(service)
 
         assert sink.failures == [(PLACEHOLDER, "llm.error_timeout")]
-        assert time.monotonic() - began < 2.0
+        await asyncio.wait_for(given_up.wait(), 10)  # the request was dropped, not left hanging
         assert errors_logged(caplog) == []
         await service.close()
 
@@ -353,7 +364,7 @@ async def test_an_answer_that_trickles_on_past_timeout_s_times_out() -> None:
 
     async with stub_server(trickle) as base_url:
         settings = llm_settings(base_url=base_url, timeout_s=0.3)
-        service = LlmService(open_memory_db(), settings, LlmClient(settings))
+        service = llm_service(settings, LlmClient(settings))
 
         sink = await ask(service)
         await service.close()
@@ -410,7 +421,7 @@ async def test_without_usage_from_the_server_tokens_are_estimated_from_character
 
 async def test_without_a_client_or_with_an_overlong_question_nothing_starts() -> None:
     settings = llm_settings()
-    unconfigured = LlmService(open_memory_db(), settings, None)
+    unconfigured = llm_service(settings, None)
     service, model = make_service()
 
     with pytest.raises(UserError) as not_configured:
@@ -502,8 +513,8 @@ class RecordingAdapter:
 
 
 def thread_answer(service: LlmService, adapter: RecordingAdapter) -> ThreadAnswer:
-    app: Any = SimpleNamespace(llm=service, adapter=adapter)
-    return ThreadAnswer(app, ROOM, "$frage", "$frage", "de")
+    matrix: Any = adapter  # only what a ThreadAnswer sends
+    return ThreadAnswer(matrix, service, ROOM, "$frage", thread_root="$frage", lang="de")
 
 
 async def test_every_event_of_a_long_answer_fits_in_an_encrypted_matrix_event() -> None:
@@ -526,30 +537,50 @@ async def test_every_event_of_a_long_answer_fits_in_an_encrypted_matrix_event() 
 # ---- (c) edits are throttled ---------------------------------------------------------------------
 
 
-async def test_interim_edits_come_at_most_once_per_edit_interval() -> None:
+class ModelTime:
+    """The service's ``time`` module, with a monotonic clock that moves only as the model writes."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
+async def test_interim_edits_come_at_most_once_per_edit_interval(monkeypatch: pytest.MonkeyPatch) -> None:
+    import bot.services.llm as llm_module
+
+    # Binary fractions, so that the times add up exactly: a piece every 1/16 s, an edit every 1/4 s.
+    interval, per_piece = 0.25, 0.0625
+    clock = ModelTime()
+    monkeypatch.setattr(llm_module, "time", clock)
     pieces = [f"Wort{n} " for n in range(20)]
     stream_time: list[float] = []
 
     async def slow(request: httpx.Request) -> httpx.Response:
         async def body() -> AsyncIterator[bytes]:
-            began = time.monotonic()
+            began = clock.monotonic()
             for piece in pieces:
-                await asyncio.sleep(0.05)
+                clock.now += per_piece  # the model takes its time over each piece
                 yield chunk(piece)
-            stream_time.append(time.monotonic() - began)
+            stream_time.append(clock.monotonic() - began)
             yield b"data: [DONE]\n\n"
 
         return streamed(body())
 
-    service, _ = make_service(slow, edit_interval=0.2)
-
-    sink = await ask(service)
+    service, _ = make_service(slow, edit_interval=interval)
+    sink = RecordingSink(clock=clock.monotonic)
+    assert service.start(ROOM, ALICE, QUESTION, "$frage", sink) == 0
+    await service.wait_idle()
 
     interim = sink.interim
     gaps = [later.at - earlier.at for earlier, later in itertools.pairwise(interim)]
     assert interim[0].answer == pieces[0]  # the first tokens show at once
-    assert 2 <= len(interim) <= int(stream_time[0] / 0.2) + 1
-    assert [gap for gap in gaps if gap < 0.2 - 0.01] == []
+    assert 2 <= len(interim) <= int(stream_time[0] / interval) + 1
+    assert [gap for gap in gaps if gap < interval] == []
     assert all("".join(pieces).startswith(update.answer) for update in interim)
     assert sink.updates[-1].final
     assert sink.finals == [(PLACEHOLDER, "".join(pieces))]
@@ -704,14 +735,16 @@ async def test_questions_count_in_the_queue_while_their_placeholder_is_being_sen
         return await echo(request)
 
     service, _ = make_service(held, max_concurrent=1, queue_size=2)
+    accepted = asyncio.Event()  # the homeserver has not accepted any "…" yet
     positions: list[int | str] = []
     for number in range(1, 5):
         try:
-            sink = RecordingSink(start_delay=0.05)  # the homeserver takes a moment to accept "…"
+            sink = RecordingSink(accepted=accepted)
             positions.append(service.start(ROOM, ALICE, f"Frage {number}?", f"$frage{number}", sink))
         except UserError as error:
             positions.append(error.key)
         await settle()
+    accepted.set()
     release.set()
     await service.wait_idle()
     await service.close()
@@ -889,7 +922,7 @@ async def test_a_proxy_in_the_environment_is_ignored_on_a_real_socket(
             assert (await ordinary.get(f"{base_url}/models")).status_code == 502
         assert len(proxied) == 1
         settings = llm_settings(base_url=base_url)
-        service = LlmService(open_memory_db(), settings, LlmClient(settings))
+        service = llm_service(settings, LlmClient(settings))
 
         sink = await ask(service)
         await service.close()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 
 import icalendar
@@ -10,9 +10,11 @@ import pytest
 import time_machine
 
 from bot.errors import UserError
+from bot.render import Markdown
 from bot.scheduler import Scheduler
-from bot.services.meetings import MeetingService, to_ics
-from bot.services.reminders import ReminderService
+from bot.services.audit import AuditLog
+from bot.services.meetings import Meeting, MeetingService, to_ics
+from bot.services.reminders import Reminder, ReminderService
 from bot.storage import open_memory_db
 from bot.timeparse import When
 from tests.clock import BERLIN, at, frozen, once
@@ -23,6 +25,22 @@ CHAIR = "@vorsitz:lvr.de"
 OFFSETS = [timedelta(days=7), timedelta(days=1), timedelta(hours=1)]
 
 
+class NoAgenda:
+    """A meeting that nothing else follows (the app's meetings have the agenda service)."""
+
+    def reminders_due(self, meeting: Meeting) -> list[tuple[str, datetime]]:
+        return []
+
+    def reminder_texts(self) -> dict[str, Callable[[Reminder, str], Markdown]]:
+        return {}
+
+    def reminder_extra(self, meeting: Meeting, reminder: Reminder, lang: str) -> Markdown | None:
+        return None
+
+    def hand_over(self, room_id: str, cancelled: Meeting) -> tuple[Sequence[object], Meeting | None]:
+        return [], None
+
+
 @pytest.fixture
 def clock() -> Iterator[time_machine.Coordinates]:
     yield from frozen("2026-06-01T10:00:00")
@@ -30,15 +48,23 @@ def clock() -> Iterator[time_machine.Coordinates]:
 
 @pytest.fixture
 def reminders(clock: time_machine.Coordinates) -> ReminderService:
-    service = ReminderService(open_memory_db(), BERLIN, late_grace=timedelta(hours=24))
-    service.attach(Scheduler(BERLIN), RecordingNotifier())
-    return service
+    return ReminderService(
+        open_memory_db(), BERLIN, Scheduler(BERLIN), RecordingNotifier(), late_grace=timedelta(hours=24)
+    )
 
 
 @pytest.fixture
 def meetings(reminders: ReminderService) -> MeetingService:
     db = reminders._db  # one database, as in the app
-    return MeetingService(db, BERLIN, reminders, offsets=OFFSETS, duration=timedelta(hours=2))
+    return MeetingService(
+        db,
+        BERLIN,
+        reminders,
+        NoAgenda(),
+        offsets=OFFSETS,
+        duration=timedelta(hours=2),
+        audit=AuditLog(db, BERLIN),
+    )
 
 
 def test_a_meeting_gets_its_three_room_reminders(meetings: MeetingService) -> None:
@@ -63,10 +89,18 @@ def test_reschedule_bumps_the_sequence_and_moves_the_reminders_across_dst(
     clock: time_machine.Coordinates, reminders: ReminderService
 ) -> None:
     clock.move_to(at("2026-10-01T10:00:00"))
-    meetings = MeetingService(reminders._db, BERLIN, reminders, offsets=OFFSETS, duration=timedelta(hours=2))
+    meetings = MeetingService(
+        reminders._db,
+        BERLIN,
+        reminders,
+        NoAgenda(),
+        offsets=OFFSETS,
+        duration=timedelta(hours=2),
+        audit=AuditLog(reminders._db, BERLIN),
+    )
     meeting = meetings.create(ROOM, CHAIR, once(at("2026-10-20T10:00:00")), "Herbstsitzung", None)
 
-    moved = meetings.reschedule(ROOM, meeting.id, once(at("2026-10-27T14:00:00")))
+    moved = meetings.reschedule(ROOM, meeting.id, once(at("2026-10-27T14:00:00")), by=CHAIR)
 
     assert moved.sequence == 1
     assert moved.uid == meeting.uid
@@ -123,7 +157,7 @@ def test_weekends_and_nrw_holidays_are_pointed_out(moment: datetime, warning: st
 
 def test_calendar_file_parses_back_with_uid_sequence_and_timezone(meetings: MeetingService) -> None:
     meeting = meetings.create(ROOM, CHAIR, once(at("2026-06-16T10:00:00")), "Sitzung FAK KI", "Münster")
-    moved = meetings.reschedule(ROOM, meeting.id, once(at("2026-06-17T11:00:00")))
+    moved = meetings.reschedule(ROOM, meeting.id, once(at("2026-06-17T11:00:00")), by=CHAIR)
 
     calendar = icalendar.Calendar.from_ical(to_ics(moved))
 

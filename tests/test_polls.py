@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import heapq
+import itertools
+import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -10,13 +14,19 @@ import pytest
 import time_machine
 
 from bot.errors import UserError
+from bot.outbox import PollPoster
 from bot.render import Markdown, render
+from bot.router import Dispatcher
 from bot.scheduler import Scheduler
+from bot.services.audit import AuditLog
 from bot.services.meetings import MeetingService
 from bot.services.polls import MAYBE, YES, PollService, parse_selection
 from bot.services.reminders import ReminderService
 from bot.storage import open_memory_db
+from bot.views import polls as views
+from commands import polls as poll_commands
 from tests.clock import BERLIN, at, frozen
+from tests.test_meetings_service import NoAgenda
 from tests.test_reminders_service import RecordingNotifier
 
 ROOM = "!raum:lvr.de"
@@ -61,6 +71,14 @@ class Outbox:
         return "$file"
 
 
+SPELL = Dispatcher([poll_commands.router], "!").spell
+
+
+def poster(outbox: Outbox) -> PollPoster:
+    """The bot's poll poster, wording in German, over the recording outbox."""
+    return PollPoster(outbox, lambda _room: "de", SPELL)
+
+
 class Roster:
     def members(self, room_id: str) -> list[str]:
         return [CHAIR, ANNA, BEN, CARO]
@@ -89,11 +107,26 @@ async def polls(
     clock: time_machine.Coordinates, outbox: Outbox, scheduler: Scheduler
 ) -> AsyncIterator[PollService]:
     db = open_memory_db()
-    reminders = ReminderService(db, BERLIN, late_grace=timedelta(hours=24))
-    reminders.attach(scheduler, RecordingNotifier())
-    meetings = MeetingService(db, BERLIN, reminders, offsets=[timedelta(days=1)], duration=timedelta(hours=2))
-    service = PollService(db, BERLIN, meetings, nudge_before=timedelta(hours=24))
-    service.attach(scheduler, outbox, Roster())
+    reminders = ReminderService(db, BERLIN, scheduler, RecordingNotifier(), late_grace=timedelta(hours=24))
+    meetings = MeetingService(
+        db,
+        BERLIN,
+        reminders,
+        NoAgenda(),
+        offsets=[timedelta(days=1)],
+        duration=timedelta(hours=2),
+        audit=AuditLog(db, BERLIN),
+    )
+    service = PollService(
+        db,
+        BERLIN,
+        meetings,
+        scheduler,
+        outbox=poster(outbox),
+        roster=Roster(),
+        audit=AuditLog(db, BERLIN),
+        nudge_before=timedelta(hours=24),
+    )
     yield service
     await service.shutdown()
 
@@ -211,7 +244,7 @@ async def test_ranking_by_yes_then_if_need_be_and_names_in_the_standing(polls: P
     polls.vote_text(ROOM, BEN, None, "2 1?", cast_ts=2.0)
     polls.vote_text(ROOM, CARO, None, "2", cast_ts=3.0)
 
-    text = render(polls.standing(poll, "de"))[0]
+    text = render(views.standing(polls.tally(poll), "de"))[0]
 
     assert text.splitlines() == [
         "Stand der Umfrage #1: Sitzung im Juni",
@@ -228,7 +261,10 @@ async def test_anonymous_polls_show_counts_but_no_names(polls: PollService) -> N
     poll = await polls.create(ROOM, CHAIR, QUESTION + "; anonym", "de")
     polls.vote_text(ROOM, ANNA, None, "1 2?", cast_ts=1.0)
 
-    for text in (render(polls.standing(poll, "de"))[0], render(polls.summary(poll, "de"))[0]):
+    for text in (
+        render(views.standing(polls.tally(poll), "de"))[0],
+        render(views.summary(polls.tally(poll), "de", SPELL))[0],
+    ):
         assert "1 ja" in text
         assert "Anna" not in text
 
@@ -237,7 +273,7 @@ async def test_the_confirmation_shows_the_whole_vote(polls: PollService) -> None
     poll = await polls.create(ROOM, CHAIR, QUESTION, "en")
     _, vote = polls.vote_text(ROOM, ANNA, poll.id, "3 1?", cast_ts=1.0)
 
-    assert render(polls.describe_vote(poll, vote, "en"))[0] == (
+    assert render(views.vote_recorded(poll, vote, "en"))[0] == (
         "Your vote on poll #1: 1 (Tue, 16 Jun 2026, 10:00): if need be; 3 (lieber im Juli): yes"
     )
 
@@ -271,7 +307,7 @@ async def test_closing_on_a_date_creates_the_meeting_with_reminders_and_calendar
 
     closed, meeting = await polls.close(ROOM, poll.id, by=CHAIR, pick=None)
 
-    assert closed.state == "geschlossen" and closed.winner == 2
+    assert closed.state == "closed" and closed.winner == 2
     assert outbox.ended == [("$start1", "Gewählt: Option 2: Mi., 17.06.2026, 14:00 Uhr")]
     assert (
         meeting is not None
@@ -300,42 +336,87 @@ async def test_withdrawing_ends_the_native_poll(
 ) -> None:
     poll = await polls.create(ROOM, CHAIR, QUESTION + "; frist: 05.06. 12 Uhr", "de")
 
-    withdrawn = await polls.withdraw(ROOM, poll.id)
+    withdrawn = await polls.withdraw(ROOM, poll.id, by=CHAIR)
 
-    assert withdrawn.state == "zurückgezogen"
+    assert withdrawn.state == "withdrawn"
     assert outbox.ended == [("$start1", "Diese Umfrage wurde zurückgezogen.")]
     assert scheduler.job_ids() == []
+
+
+class VirtualTime:
+    """``time.monotonic`` and ``asyncio.sleep`` for the poll service, on a clock that moves only when
+    the test advances it: sleepers wake in the order of their times, each seeing its own time."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, delay: float) -> None:
+        future = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._sleepers, (self.now + max(0.0, delay), next(self._order), future))
+        await future
+
+    async def advance(self, delay: float) -> None:
+        """Move the clock on by ``delay``, letting everything due on the way run until it waits again."""
+        until = self.now + delay
+        await settle()
+        while self._sleepers and self._sleepers[0][0] <= until:
+            self.now, _, future = heapq.heappop(self._sleepers)
+            if not future.done():
+                future.set_result(None)
+            await settle()
+        self.now = until
+
+
+async def settle() -> None:
+    """Let the tasks that can run, run until they wait (for the virtual clock)."""
+    for _ in range(20):
+        await asyncio.sleep(0)
+
+
+def as_module(real: object, **replaced: object) -> object:
+    """A stand-in for a module: ``replaced`` attributes, everything else from ``real``."""
+
+    class Module:
+        def __getattr__(self, name: str) -> object:
+            return replaced[name] if name in replaced else getattr(real, name)
+
+    return Module()
 
 
 async def test_summary_edits_never_come_closer_than_the_interval(
     polls: PollService, outbox: Outbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import asyncio
-    import itertools
-    import time as clock_time
-
     import bot.services.polls as polls_module
 
-    monkeypatch.setattr(polls_module, "SUMMARY_EDIT_INTERVAL_S", 0.2)
+    # Binary fractions throughout, so that the virtual times add up exactly.
+    interval, latency, spacing = 0.25, 0.0625, 0.03125
+    virtual = VirtualTime()
+    monkeypatch.setattr(polls_module, "time", as_module(time, monotonic=virtual.monotonic))
+    monkeypatch.setattr(polls_module, "asyncio", as_module(asyncio, sleep=virtual.sleep))
+    monkeypatch.setattr(polls_module, "SUMMARY_EDIT_INTERVAL_S", interval)
     sent_at: list[float] = []
 
-    every_vote_shown = asyncio.Event()
-
     async def slow_edit(room_id: str, event_id: str, markdown: Markdown) -> None:
-        await asyncio.sleep(0.05)  # the homeserver takes its time
-        sent_at.append(clock_time.monotonic())
+        await virtual.sleep(latency)  # the homeserver takes its time
+        sent_at.append(virtual.monotonic())
         outbox.edits.append(render(markdown)[0])
-        if "40 ja" in outbox.edits[-1]:
-            every_vote_shown.set()
 
     outbox.edit = slow_edit  # type: ignore[method-assign]
     poll = await polls.create(ROOM, CHAIR, QUESTION, "de")
     voters = [f"@m{n}:lvr.de" for n in range(40)]
     for n, voter in enumerate(voters):
         polls.vote_text(ROOM, voter, poll.id, "1", cast_ts=float(n))
-        await asyncio.sleep(0.025)  # votes spread over time, so that several edits are due
-    await asyncio.wait_for(every_vote_shown.wait(), 10)
+        await virtual.advance(spacing)  # votes spread over time, so that several edits are due
+    for _ in range(10):  # the edits still due after the last vote
+        if outbox.edits and "40 ja" in outbox.edits[-1]:
+            break
+        await virtual.advance(interval)
 
     gaps = [b - a for a, b in itertools.pairwise(sent_at)]
-    assert gaps and min(gaps) >= 0.2 - 0.01
+    assert gaps and min(gaps) >= interval
     assert "40 ja" in outbox.edits[-1]  # the last edit shows every vote

@@ -10,15 +10,18 @@ from datetime import timedelta
 import pytest
 import time_machine
 
+from bot.render import render
 from bot.scheduler import Scheduler
 from bot.services.agenda import AgendaService
-from bot.services.meetings import MeetingService
+from bot.services.audit import AuditLog, Entry
+from bot.services.meetings import MeetingCalendar, MeetingService
 from bot.services.polls import PollService
 from bot.services.privacy import FORMER_MEMBER, PrivacyService
 from bot.services.reminders import ReminderService
 from bot.storage import open_memory_db
+from bot.views import privacy as audit_views
 from tests.clock import BERLIN, at, frozen, once
-from tests.test_polls import Outbox, Roster
+from tests.test_polls import Outbox, Roster, poster
 from tests.test_reminders_service import RecordingNotifier
 
 ROOM = "!raum:lvr.de"
@@ -33,26 +36,42 @@ def clock() -> Iterator[time_machine.Coordinates]:
 class Everything:
     def __init__(self) -> None:
         self.db = open_memory_db()
+        self.audit = AuditLog(self.db, BERLIN)
         scheduler = Scheduler(BERLIN)
-        self.reminders = ReminderService(self.db, BERLIN, late_grace=timedelta(hours=24))
-        self.reminders.attach(scheduler, RecordingNotifier())
-        self.meetings = MeetingService(
-            self.db, BERLIN, self.reminders, offsets=[timedelta(days=1)], duration=timedelta(hours=2)
+        self.reminders = ReminderService(
+            self.db, BERLIN, scheduler, RecordingNotifier(), late_grace=timedelta(hours=24)
         )
         self.agenda = AgendaService(
             self.db,
             BERLIN,
-            self.meetings,
-            self.reminders,
+            MeetingCalendar(self.db, BERLIN),
             organisations={"lvr.de": "LVR"},
             fixed_items=[],
             submission_deadline=timedelta(days=7),
             deadline_reminder=timedelta(days=2),
             publish_before=timedelta(days=3),
+            audit=self.audit,
         )
-        self.polls = PollService(self.db, BERLIN, self.meetings, nudge_before=timedelta(hours=24))
-        self.polls.attach(scheduler, Outbox(), Roster())
-        self.privacy = PrivacyService(self.db, BERLIN, retention=timedelta(days=365))
+        self.meetings = MeetingService(
+            self.db,
+            BERLIN,
+            self.reminders,
+            self.agenda,
+            offsets=[timedelta(days=1)],
+            duration=timedelta(hours=2),
+            audit=self.audit,
+        )
+        self.polls = PollService(
+            self.db,
+            BERLIN,
+            self.meetings,
+            scheduler,
+            outbox=poster(Outbox()),
+            roster=Roster(),
+            audit=self.audit,
+            nudge_before=timedelta(hours=24),
+        )
+        self.privacy = PrivacyService(self.db, BERLIN, retention=timedelta(days=365), audit=self.audit)
 
 
 @pytest.fixture
@@ -74,7 +93,7 @@ async def test_forgetting_keeps_the_tally_and_the_agenda_right(world: Everything
     world.reminders.create(ROOM, ANNA, once(at("2026-06-02T09:00:00")), "Geheimes Vorhaben")
     before = {o.option.position: (len(o.yes), len(o.maybe)) for o in world.polls.tally(poll).options}
 
-    counts = world.privacy.forget(ANNA)
+    counts = world.privacy.forget(ANNA, ROOM)
 
     assert counts == {"reminders": 1, "votes": 1, "agenda_items": 1, "model_usage": 0}
     after = {o.option.position: (len(o.yes), len(o.maybe)) for o in world.polls.tally(poll).options}
@@ -91,8 +110,8 @@ async def test_two_forgotten_voters_on_one_poll_stay_two_votes(world: Everything
     world.polls.vote_text(ROOM, ANNA, None, "1", cast_ts=1.0)
     world.polls.vote_text(ROOM, BEN, None, "1", cast_ts=2.0)
 
-    world.privacy.forget(ANNA)
-    world.privacy.forget(BEN)
+    world.privacy.forget(ANNA, ROOM)
+    world.privacy.forget(BEN, ROOM)
 
     assert len(world.polls.tally(poll).options[0].yes) == 2
 
@@ -108,7 +127,7 @@ async def test_the_export_holds_what_is_stored_about_the_member(world: Everythin
     assert exported["user_id"] == ANNA
     assert [r["text"] for r in exported["reminders"]] == ["Akten"]
     assert [(v["question"], json.loads(v["choices"])) for v in exported["votes"]] == [
-        ("Termin", {"2": "wenn_nötig"})
+        ("Termin", {"2": "maybe"})
     ]
     assert "Bens Sache" not in json.dumps(exported)
 
@@ -147,3 +166,52 @@ async def test_retention_purges_what_is_old_and_keeps_what_is_current(
     assert world.db.execute("SELECT count(*) FROM votes WHERE poll_id = ?", [old_poll.id]).fetchone()[0] == 0
     assert [m.id for m in world.meetings.upcoming(ROOM)] == [current_meeting.id]
     assert world.db.execute("SELECT count(*) FROM meetings WHERE id = ?", [old_meeting.id]).fetchone()[0] == 0
+
+
+async def test_the_chair_log_words_each_action_in_the_rooms_language_with_local_times(
+    world: Everything,
+) -> None:
+    poll = await world.polls.create(ROOM, CHAIR, "Termin; A; B", "de")
+    meeting = world.meetings.create(ROOM, CHAIR, once(at("2026-06-20T10:00:00")), "Sitzung", None)
+    world.meetings.reschedule(ROOM, meeting.id, once(at("2026-12-05T10:00:00")), by=CHAIR)  # winter time
+    await world.polls.withdraw(ROOM, poll.id, by=CHAIR)
+    world.privacy.forget(ANNA, ROOM)
+
+    german = lines_of(audit_views.audit_log(world.audit.recent(ROOM), "de"))
+    english = lines_of(audit_views.audit_log(world.audit.recent(ROOM), "en"))
+
+    assert german[0] == "Protokoll des Vorsitzes (neueste zuerst)"
+    assert german[1].endswith(
+        f"· {FORMER_MEMBER} · vergessen: 0 Erinnerungen gelöscht, 0 Stimmen und 0 TOPs anonymisiert"
+    )
+    assert german[2].endswith(f"· {CHAIR} · Umfrage #{poll.id} zurückgezogen")
+    assert german[3].endswith(f"· {CHAIR} · Sitzung #{meeting.id} verschoben auf Sa., 05.12.2026, 10:00 Uhr")
+    assert german[4].endswith(f"· {CHAIR} · Sitzung #{meeting.id} angelegt für Sa., 20.06.2026, 10:00 Uhr")
+    assert english[3].endswith(f"· {CHAIR} · Meeting #{meeting.id} moved to Sat, 5 Dec 2026, 10:00")
+    assert english[5].endswith(f"· {CHAIR} · Poll #{poll.id} started")
+
+
+async def test_forgetting_a_chair_keeps_their_actions_theirs_in_the_log(world: Everything) -> None:
+    world.meetings.create(ROOM, CHAIR, once(at("2026-06-20T10:00:00")), "Sitzung", None)
+
+    world.privacy.forget(CHAIR, ROOM)
+
+    assert [(e.actor, e.action) for e in world.audit.recent(ROOM)] == [
+        (FORMER_MEMBER, "member.forgotten"),
+        (CHAIR, "meeting.created"),
+    ]
+
+
+def test_an_entry_the_catalog_cannot_word_is_shown_as_stored() -> None:
+    unknown = Entry(at("2026-06-01T10:00:00"), CHAIR, "something.new", {"id": 1})
+    old = Entry(at("2026-06-01T10:00:00"), CHAIR, "item.deferred", {}, "so nicht lesbar")
+
+    lines = lines_of(audit_views.audit_log([unknown, old], "de"))
+
+    assert lines[1].endswith(f"· {CHAIR} · something.new")
+    assert lines[2].endswith(f"· {CHAIR} · item.deferred – so nicht lesbar")
+
+
+def lines_of(markdown: str) -> list[str]:
+    """The lines a member reads, without the blank ones."""
+    return [line for line in render(markdown)[0].splitlines() if line]

@@ -14,6 +14,7 @@ import pytest
 import time_machine
 
 from bot.errors import UserError
+from bot.outbox import RoomNotifier
 from bot.render import Markdown, render
 from bot.scheduler import Scheduler
 from bot.services.reminders import ReminderService
@@ -41,7 +42,7 @@ class Posted:
 
 
 @dataclass
-class RecordingNotifier:
+class RecordingChannel:
     posted: list[Posted] = field(default_factory=list)
     fail: bool = False
 
@@ -60,6 +61,26 @@ class RecordingNotifier:
         return f"$event{len(self.posted)}"
 
 
+class RecordingNotifier(RoomNotifier):
+    """The bot's notifier, wording in German, over a channel that records what would be posted."""
+
+    def __init__(self) -> None:
+        self.recorder = RecordingChannel()
+        super().__init__(self.recorder, lambda _room: "de", lambda _room, user: user)
+
+    @property
+    def posted(self) -> list[Posted]:
+        return self.recorder.posted
+
+    @property
+    def fail(self) -> bool:
+        return self.recorder.fail
+
+    @fail.setter
+    def fail(self, value: bool) -> None:
+        self.recorder.fail = value
+
+
 def weekly_monday(moment: datetime) -> When:
     return When(at=moment, rrule="FREQ=WEEKLY;BYDAY=MO", text="jeden Montag")
 
@@ -76,9 +97,9 @@ def notifier() -> RecordingNotifier:
 
 @pytest.fixture
 def service(clock: time_machine.Coordinates, notifier: RecordingNotifier) -> ReminderService:
-    reminders = ReminderService(open_memory_db(), BERLIN, late_grace=timedelta(hours=24))
-    reminders.attach(Scheduler(BERLIN), notifier)
-    return reminders
+    return ReminderService(
+        open_memory_db(), BERLIN, Scheduler(BERLIN), notifier, late_grace=timedelta(hours=24)
+    )
 
 
 async def test_one_off_reminder_is_posted_once_with_a_mention_and_then_done(
@@ -102,8 +123,9 @@ async def test_weekly_reminder_keeps_its_wall_clock_time_across_the_spring_dst_c
     clock: time_machine.Coordinates, notifier: RecordingNotifier
 ) -> None:
     clock.move_to(at("2026-03-20T12:00:00"))
-    service = ReminderService(open_memory_db(), BERLIN, late_grace=timedelta(hours=24))
-    service.attach(Scheduler(BERLIN), notifier)
+    service = ReminderService(
+        open_memory_db(), BERLIN, Scheduler(BERLIN), notifier, late_grace=timedelta(hours=24)
+    )
     created = service.create(ROOM, ALICE, weekly_monday(at("2026-03-23T09:00:00")), "Wochenplanung")
 
     clock.move_to(at("2026-03-23T09:00:00"))
@@ -122,8 +144,9 @@ async def test_weekly_reminder_keeps_its_wall_clock_time_across_the_autumn_dst_c
     clock: time_machine.Coordinates, notifier: RecordingNotifier
 ) -> None:
     clock.move_to(at("2026-10-19T12:00:00"))
-    service = ReminderService(open_memory_db(), BERLIN, late_grace=timedelta(hours=24))
-    service.attach(Scheduler(BERLIN), notifier)
+    service = ReminderService(
+        open_memory_db(), BERLIN, Scheduler(BERLIN), notifier, late_grace=timedelta(hours=24)
+    )
     created = service.create(ROOM, ALICE, weekly_monday(at("2026-10-19T15:00:00")), "Jour fixe")
 
     clock.move_to(at("2026-10-19T15:00:00"))

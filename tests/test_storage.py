@@ -3,6 +3,7 @@ Also the reply-fallback stripping that decides what text the router sees."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -12,8 +13,8 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
-from bot.app import strip_reply_fallback
-from bot.storage import DB_FILENAME, EventLedger, KeyValue, open_db, open_memory_db
+from bot.inbox import strip_reply_fallback
+from bot.storage import DB_FILENAME, EventLedger, KeyValue, migrations, open_db, open_memory_db
 
 
 @pytest.fixture
@@ -31,6 +32,8 @@ ALL_MIGRATIONS = [
     ("akbot", "m005_llm"),
     ("akbot", "m006_audit"),
     ("akbot", "m007_room_inviter"),
+    ("akbot", "m008_english_poll_values"),
+    ("akbot", "m009_audit_actions"),
 ]
 
 
@@ -118,6 +121,63 @@ def test_wal_mode_is_persistent_in_the_file(tmp_path: Path) -> None:
 def test_memory_db_is_migrated(db: Database) -> None:
     assert migration_rows(db) == ALL_MIGRATIONS
     assert {"kv", "handled_events", "rooms"} <= set(db.table_names())
+
+
+def test_polls_stored_with_german_values_read_in_english_after_the_upgrade(tmp_path: Path) -> None:
+    older = Database(tmp_path / DB_FILENAME)
+    migrations.apply(older, stop_before="m008_english_poll_values")
+    older.execute(
+        "INSERT INTO polls (id, room_id, question, state, created_by) VALUES"
+        " (1, '!r', 'Wann?', 'offen', '@a'), (2, '!r', 'Wo?', 'zurückgezogen', '@a')"
+    )
+    # As the bot wrote them: json.dumps escapes "ö".
+    for voter, choices in (("@a", {"1": "ja", "2": "wenn_nötig"}), ("@b", {})):
+        older.execute(
+            "INSERT INTO votes (poll_id, voter, choices, channel, cast_ts) VALUES (1, ?, ?, 'text', 1)",
+            [voter, json.dumps(choices)],
+        )
+    older.conn.commit()
+    older.close()
+
+    db = open_db(tmp_path)
+    try:
+        assert [r["state"] for r in db.query("SELECT state FROM polls ORDER BY id")] == ["open", "withdrawn"]
+        votes = {r["voter"]: json.loads(r["choices"]) for r in db.query("SELECT * FROM votes")}
+        assert votes == {"@a": {"1": "yes", "2": "maybe"}, "@b": {}}
+    finally:
+        db.close()
+
+
+def test_old_audit_entries_get_their_action_codes_and_parameters(tmp_path: Path) -> None:
+    older = Database(tmp_path / DB_FILENAME)
+    migrations.apply(older, stop_before="m009_audit_actions")
+    for action, detail in (
+        ("sitzung verschoben", "#2 2026-12-05T10:00:00+01:00"),
+        ("umfrage geschlossen", "#3 Sieger None"),
+        ("vergessen", "reminders=1, votes=2, agenda_items=0, model_usage=4"),
+        ("top vertagt", "so nicht lesbar"),
+    ):
+        older.execute(
+            "INSERT INTO audit (ts, room_id, actor, action, detail) VALUES (1, '!r', '@a', ?, ?)",
+            [action, detail],
+        )
+    older.conn.commit()
+    older.close()
+
+    db = open_db(tmp_path)
+    try:
+        rows = [
+            (r["action"], r["params"] and json.loads(r["params"]), r["detail"])
+            for r in db.query("SELECT * FROM audit ORDER BY id")
+        ]
+        assert rows == [
+            ("meeting.moved", {"id": 2, "start": "2026-12-05T10:00:00+01:00"}, None),
+            ("poll.closed", {"id": 3, "winner": 0}, None),
+            ("member.forgotten", {"reminders": 1, "votes": 2, "items": 0}, None),
+            ("item.deferred", None, "so nicht lesbar"),  # kept as it was, shown next to the action
+        ]
+    finally:
+        db.close()
 
 
 # ---- KeyValue --------------------------------------------------------------------------------

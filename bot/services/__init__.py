@@ -16,7 +16,7 @@ from bot.services.rooms import RoomSettings
 
 
 class Runtime(Protocol):
-    """What ``!status`` reports about the running bot; implemented by the app."""
+    """What ``!status`` reports about the running bot, and what commands need of it (``bot/outbox.py``)."""
 
     version: str
     encryption: bool

@@ -4,14 +4,15 @@ An item belongs to a meeting. Submitted before the meeting's submission deadline
 ``eingereicht``, after it ``nachgereicht``; both wait for the chair. Accepted items are numbered
 "TOP 1 …" in the chair's order between the fixed opening and closing items. Deferred items move
 to another meeting and stand on its agenda. The deadline reminder and the publication are room
-reminders of the reminders service, so they survive restarts like every other reminder.
+reminders of the reminders service, so they survive restarts like every other reminder; the meetings
+service plans them with the meeting's own (this service is its ``MeetingFollower``).
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,9 +23,10 @@ from sqlite_utils import Database
 from bot.errors import UserError
 from bot.i18n import format_duration, t
 from bot.render import Markdown, escape, join
-from bot.services.meetings import Meeting, MeetingService
-from bot.services.reminders import Reminder, ReminderService
-from bot.timeparse import When, format_datetime
+from bot.services.audit import Action, AuditLog
+from bot.services.meetings import Meeting, MeetingCalendar
+from bot.services.reminders import Reminder
+from bot.timeparse import format_datetime
 
 SUBMITTED, LATE, ACCEPTED, REJECTED, DEFERRED, WITHDRAWN = (
     "eingereicht",
@@ -89,33 +91,32 @@ def organisation_of(user_id: str, organisations: dict[str, str]) -> str:
 
 
 class AgendaService:
+    """Also what follows each meeting (a ``MeetingFollower``, given to the meetings service): its
+    agenda reminders, the agenda in its 1-day reminder, the open items when it is cancelled."""
+
     def __init__(
         self,
         db: Database,
         tz: ZoneInfo,
-        meetings: MeetingService,
-        reminders: ReminderService,
+        meetings: MeetingCalendar,
         *,
         organisations: dict[str, str],
         fixed_items: Sequence[str],
         submission_deadline: timedelta,
         deadline_reminder: timedelta,
         publish_before: timedelta,
+        audit: AuditLog,
     ) -> None:
         self._db = db
+        self._audit = audit
         self.tz = tz
         self._meetings = meetings
-        self._reminders = reminders
         self.organisations = {domain.lower(): name for domain, name in organisations.items()}
         self.opening = fixed_items[0] if fixed_items else None
         self.closing = fixed_items[1] if len(fixed_items) > 1 else None
         self.submission_deadline = submission_deadline
         self.deadline_reminder = deadline_reminder
         self.publish_before = publish_before
-        meetings.on_plan(self.plan_reminders)
-        meetings.on_reminder_text(self._meeting_reminder_extra)
-        reminders.render_kind("agenda_deadline", self._render_deadline)
-        reminders.render_kind("agenda_publish", self._render_publication)
 
     # ---- members -------------------------------------------------------------------------------
 
@@ -177,6 +178,7 @@ class AgendaService:
     def accept(self, room_id: str, item_id: int, by: str) -> Item:
         item = self._pending(room_id, item_id)
         self._update(item_id, status=ACCEPTED, position=self._next_position(item.meeting_id), **_decided(by))
+        self._audit.record(room_id, by, Action.ITEM_ACCEPTED, id=item_id)
         return self.get(room_id, item_id)
 
     def reject(self, room_id: str, item_id: int, by: str, reason: str | None) -> Item:
@@ -185,6 +187,7 @@ class AgendaService:
             raise UserError("agenda.already_decided", id=item_id, status=item.status)
         self._update(item_id, status=REJECTED, position=None, reason=reason, **_decided(by))
         self._renumber(item.meeting_id)
+        self._audit.record(room_id, by, Action.ITEM_REJECTED, id=item_id)
         return self.get(room_id, item_id)
 
     def defer(self, room_id: str, item_id: int, by: str, meeting_id: int | None) -> tuple[Item, Meeting]:
@@ -196,9 +199,10 @@ class AgendaService:
             raise UserError("agenda.same_meeting", id=item_id, meeting=target.id)
         self._move(item, target, by)
         self._renumber(item.meeting_id)
+        self._audit.record(room_id, by, Action.ITEM_DEFERRED, id=item_id, meeting=target.id)
         return self.get(room_id, item_id), target
 
-    def move_to(self, room_id: str, item_id: int, position: int) -> Item:
+    def move_to(self, room_id: str, item_id: int, position: int, by: str) -> Item:
         """Put an accepted item at place ``position`` among the meeting's items (1 = first)."""
         item = self.get(room_id, item_id)
         if item.status not in ON_AGENDA:
@@ -210,6 +214,7 @@ class AgendaService:
         with self._db.conn:
             for place, moved in enumerate(order, start=1):
                 self._db.execute("UPDATE agenda_items SET position = ? WHERE id = ?", [place, moved])
+        self._audit.record(room_id, by, Action.ITEM_MOVED, id=item_id, position=position)
         return self.get(room_id, item_id)
 
     def hand_over(self, room_id: str, cancelled: Meeting) -> tuple[list[Item], Meeting | None]:
@@ -247,24 +252,14 @@ class AgendaService:
 
     # ---- reminders: deadline, publication, and the agenda in the 1-day reminder -------------------
 
-    def plan_reminders(self, meeting: Meeting) -> None:
-        now = self._meetings.now()
-        deadline = self.deadline_of(meeting)
-        plans = [
-            ("agenda_deadline", deadline - self.deadline_reminder),
+    def reminders_due(self, meeting: Meeting) -> list[tuple[str, datetime]]:
+        return [
+            ("agenda_deadline", self.deadline_of(meeting) - self.deadline_reminder),
             ("agenda_publish", meeting.start - self.publish_before),
         ]
-        for kind, due in plans:
-            if due > now:
-                when = When(at=due.astimezone(self.tz), rrule=None, text=format_datetime(due, "de"))
-                self._reminders.create(
-                    meeting.room_id,
-                    meeting.created_by,
-                    when,
-                    f"{kind}:{meeting.id}",
-                    kind=kind,
-                    meeting_id=meeting.id,
-                )
+
+    def reminder_texts(self) -> dict[str, Callable[[Reminder, str], Markdown]]:
+        return {"agenda_deadline": self._render_deadline, "agenda_publish": self._render_publication}
 
     def _render_deadline(self, reminder: Reminder, lang: str) -> Markdown:
         assert reminder.meeting_id is not None
@@ -284,7 +279,7 @@ class AgendaService:
         assert reminder.meeting_id is not None
         return render_agenda(self.agenda(reminder.room_id, reminder.meeting_id), lang, chair=False)
 
-    def _meeting_reminder_extra(self, meeting: Meeting, reminder: Reminder, lang: str) -> Markdown | None:
+    def reminder_extra(self, meeting: Meeting, reminder: Reminder, lang: str) -> Markdown | None:
         if reminder.offset_s != int(timedelta(days=1).total_seconds()):
             return None
         return render_agenda(self.agenda(meeting.room_id, meeting.id), lang, chair=False)

@@ -1,13 +1,36 @@
-"""The audit log: who did which chair action when (and forget requests), for the data-protection officer."""
+"""The audit log: who did which chair action when (and forget requests), for the data-protection officer.
+
+Each entry is an ``Action`` with its parameters (ids, a time, a model name), so ``!audit`` words it
+in the room's language; the services that act record their own entries."""
 
 from __future__ import annotations
 
+import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
+
+
+class Action(StrEnum):
+    POLL_STARTED = "poll.started"
+    POLL_CLOSED = "poll.closed"  # id, winner (option number, 0: none)
+    POLL_WITHDRAWN = "poll.withdrawn"
+    ITEM_ACCEPTED = "item.accepted"
+    ITEM_REJECTED = "item.rejected"
+    ITEM_DEFERRED = "item.deferred"  # id, meeting
+    ITEM_MOVED = "item.moved"  # id, position
+    MEETING_CREATED = "meeting.created"  # id, start (ISO time)
+    MEETING_MOVED = "meeting.moved"  # id, start
+    MEETING_CANCELLED = "meeting.cancelled"
+    MODEL_CHANGED = "model.changed"  # name
+    MEMBER_FORGOTTEN = "member.forgotten"  # reminders, votes, items
+
+
+Param = str | int
 
 
 @dataclass(frozen=True)
@@ -15,7 +38,9 @@ class Entry:
     at: datetime
     actor: str
     action: str
-    detail: str
+    params: dict[str, Param] = field(default_factory=dict)
+    detail: str = ""
+    """Free text of entries written before actions had parameters (m009)."""
 
 
 class AuditLog:
@@ -23,11 +48,11 @@ class AuditLog:
         self._db = db
         self.tz = tz
 
-    def record(self, room_id: str | None, actor: str, action: str, detail: str = "") -> None:
+    def record(self, room_id: str | None, actor: str, action: Action, **params: Param) -> None:
         with self._db.conn:
             self._db.execute(
-                "INSERT INTO audit (ts, room_id, actor, action, detail) VALUES (?, ?, ?, ?, ?)",
-                [time.time(), room_id, actor, action, detail],
+                "INSERT INTO audit (ts, room_id, actor, action, params) VALUES (?, ?, ?, ?, ?)",
+                [time.time(), room_id, actor, str(action), json.dumps(params)],
             )
 
     def recent(self, room_id: str, limit: int = 20) -> list[Entry]:
@@ -36,6 +61,12 @@ class AuditLog:
             [room_id, limit],
         )
         return [
-            Entry(datetime.fromtimestamp(r["ts"], self.tz), r["actor"], r["action"], r["detail"] or "")
+            Entry(
+                datetime.fromtimestamp(r["ts"], self.tz),
+                r["actor"],
+                r["action"],
+                json.loads(r["params"]) if r["params"] else {},
+                r["detail"] or "",
+            )
             for r in rows
         ]

@@ -25,6 +25,7 @@ import httpx
 from sqlite_utils import Database
 
 from bot.errors import ConfigError, UserError
+from bot.services.audit import Action, AuditLog
 from bot.settings import LlmSettings
 
 log = logging.getLogger(__name__)
@@ -269,8 +270,11 @@ class Gate:
 
 
 class LlmService:
-    def __init__(self, db: Database, settings: LlmSettings, client: LlmClient | None) -> None:
+    def __init__(
+        self, db: Database, settings: LlmSettings, client: LlmClient | None, *, audit: AuditLog
+    ) -> None:
         self._db = db
+        self._audit = audit
         self.settings = settings
         self.client = client
         self.gate = Gate(settings.max_concurrent, settings.queue_size)
@@ -322,9 +326,23 @@ class LlmService:
         row = self._db.execute("SELECT model FROM rooms WHERE room_id = ?", [room_id]).fetchone()
         return str(row[0]) if row and row[0] else self.settings.model
 
-    def set_model(self, room_id: str, model: str) -> None:
+    async def available_models(self) -> list[str]:
+        """``!modelle``: the models the endpoint serves."""
+        if self.client is None:
+            raise UserError("llm.not_configured")
+        try:
+            return await self.client.models()
+        except LlmError as error:
+            raise UserError(f"llm.error_{error.kind}") from error
+
+    async def choose_model(self, room_id: str, model: str, *, by: str) -> None:
+        """``!modell``: the room's model from now on, if the endpoint serves it."""
+        available = await self.available_models()
+        if model not in available:
+            raise UserError("llm.unknown_model", name=model, available=", ".join(available))
         with self._db.conn:
             self._db.execute("UPDATE rooms SET model = ? WHERE room_id = ?", [model, room_id])
+        self._audit.record(room_id, by, Action.MODEL_CHANGED, name=model)
 
     # ---- asking --------------------------------------------------------------------------------
 

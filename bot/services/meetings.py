@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -21,7 +21,8 @@ from sqlite_utils import Database
 from bot.errors import UserError
 from bot.i18n import t
 from bot.render import Markdown, escape
-from bot.services.reminders import Reminder, ReminderService
+from bot.services.audit import Action, AuditLog
+from bot.services.reminders import DueReminder, Reminder, ReminderService
 from bot.timeparse import When, format_datetime
 
 UID_DOMAIN = "akbot.invalid"
@@ -50,46 +51,125 @@ class Meeting:
         return self.status == "abgesagt"
 
 
-class MeetingService:
+class MeetingFollower(Protocol):
+    """What else belongs to a meeting: its agenda. Handed to the meetings service at construction,
+    which plans, words and cancels it together with the meeting — nothing hooks itself in later."""
+
+    def reminders_due(self, meeting: Meeting) -> list[tuple[str, datetime]]:
+        """Its own reminders of ``meeting`` as (kind, when); planned, moved and dropped with the meeting's."""
+        ...
+
+    def reminder_texts(self) -> dict[str, Callable[[Reminder, str], Markdown]]:
+        """How its own reminders read, by kind."""
+        ...
+
+    def reminder_extra(self, meeting: Meeting, reminder: Reminder, lang: str) -> Markdown | None:
+        """What it adds to one of the meeting's own reminders (None: nothing)."""
+        ...
+
+    def hand_over(self, room_id: str, cancelled: Meeting) -> tuple[Sequence[object], Meeting | None]:
+        """After a cancellation: what was still open, and the meeting it went to (None: none yet)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Cancellation:
+    meeting: Meeting
+    open_items: int
+    """What the meeting's follower still had open (agenda items)."""
+    handed_to: Meeting | None
+    """The meeting they went to; None when there is none yet (they stay open)."""
+
+
+class MeetingCalendar:
+    """The meetings as they stand, read only: what the agenda needs to know of them."""
+
+    def __init__(self, db: Database, tz: ZoneInfo, *, clock: Callable[[], datetime] | None = None) -> None:
+        self._db = db
+        self.tz = tz
+        self._clock = clock or (lambda: datetime.now(tz))
+
+    def now(self) -> datetime:
+        return self._clock().astimezone(self.tz)
+
+    def get(self, room_id: str, meeting_id: int) -> Meeting:
+        rows = list(
+            self._db.query("SELECT * FROM meetings WHERE id = ? AND room_id = ?", [meeting_id, room_id])
+        )
+        if not rows:
+            raise UserError("meeting.not_found", id=meeting_id)
+        return self._from_row(rows[0])
+
+    def upcoming(self, room_id: str) -> list[Meeting]:
+        rows = self._db.query(
+            "SELECT * FROM meetings WHERE room_id = ? AND status = 'geplant' AND start_ts + duration_min * 60 > ?"
+            " ORDER BY start_ts, id",
+            [room_id, self.now().timestamp()],
+        )
+        return [self._from_row(row) for row in rows]
+
+    def next_meeting(self, room_id: str) -> Meeting | None:
+        """The next meeting that has not started yet."""
+        future = [m for m in self.upcoming(room_id) if m.start > self.now()]
+        return future[0] if future else None
+
+    def _from_row(self, row: dict[str, Any]) -> Meeting:
+        return Meeting(
+            id=row["id"],
+            room_id=row["room_id"],
+            title=row["title"],
+            location=row["location"],
+            start=datetime.fromisoformat(row["start_at"]).astimezone(self.tz),
+            duration=timedelta(minutes=row["duration_min"] or 120),
+            uid=row["uid"],
+            sequence=row["sequence"],
+            status=row["status"],
+            created_by=row["created_by"],
+        )
+
+
+class MeetingService(MeetingCalendar):
     def __init__(
         self,
         db: Database,
         tz: ZoneInfo,
         reminders: ReminderService,
+        follower: MeetingFollower,
         *,
         offsets: Sequence[timedelta],
         duration: timedelta,
+        audit: AuditLog,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
-        self._db = db
-        self.tz = tz
+        super().__init__(db, tz, clock=clock)
+        self._audit = audit
         self._reminders = reminders
+        self._follower = follower
         self.offsets = list(offsets)
         self.duration = duration
-        self._clock = clock or (lambda: datetime.now(tz))
-        self._planners: list[Callable[[Meeting], None]] = []
-        self._reminder_extras: list[Callable[[Meeting, Reminder, str], Markdown | None]] = []
-        reminders.render_kind("meeting", self._render_reminder)
+        # A meeting's reminders — its own and its follower's — are about the meeting.
+        for kind in ("meeting", *follower.reminder_texts()):
+            reminders.attach(kind, self._subject)
 
-    def on_plan(self, planner: Callable[[Meeting], None]) -> None:
-        """Also plan ``planner(meeting)`` whenever a meeting's reminders are (re)made (the agenda's)."""
-        self._planners.append(planner)
-
-    def on_reminder_text(self, extra: Callable[[Meeting, Reminder, str], Markdown | None]) -> None:
-        """Let another service add to a meeting reminder (the agenda in the 1-day reminder)."""
-        self._reminder_extras.append(extra)
-
-    def _render_reminder(self, reminder: Reminder, lang: str) -> Markdown:
+    def _subject(self, reminder: Reminder) -> Meeting:
         assert reminder.meeting_id is not None
-        meeting = self.get(reminder.room_id, reminder.meeting_id)
-        parts = [meeting_reminder_markdown(meeting, lang)]
-        parts += [
-            extra for add in self._reminder_extras if (extra := add(meeting, reminder, lang)) is not None
-        ]
-        return Markdown("\n\n".join(parts))
+        return self.get(reminder.room_id, reminder.meeting_id)
 
-    def now(self) -> datetime:
-        return self._clock().astimezone(self.tz)
+    def reminder_wording(self) -> dict[str, Callable[[DueReminder, str], Markdown]]:
+        """How the reminders of a meeting read, by kind (the notifier words them in the room's language)."""
+        wording: dict[str, Callable[[DueReminder, str], Markdown]] = {"meeting": self._word_reminder}
+        for kind, text in self._follower.reminder_texts().items():
+            wording[kind] = lambda due, lang, text=text: text(due.reminder, lang)  # type: ignore[misc]
+        return wording
+
+    def _word_reminder(self, due: DueReminder, lang: str) -> Markdown:
+        meeting = due.subject
+        assert isinstance(meeting, Meeting)
+        parts = [meeting_reminder_markdown(meeting, lang)]
+        extra = self._follower.reminder_extra(meeting, due.reminder, lang)
+        if extra is not None:
+            parts.append(extra)
+        return Markdown("\n\n".join(parts))
 
     # ---- commands ------------------------------------------------------------------------------
 
@@ -115,30 +195,10 @@ class MeetingService:
             )
         meeting = self.get(room_id, int(cursor.lastrowid or 0))
         self._plan_reminders(meeting)
+        self._audit.record(room_id, by, Action.MEETING_CREATED, id=meeting.id, start=start.isoformat())
         return meeting
 
-    def get(self, room_id: str, meeting_id: int) -> Meeting:
-        rows = list(
-            self._db.query("SELECT * FROM meetings WHERE id = ? AND room_id = ?", [meeting_id, room_id])
-        )
-        if not rows:
-            raise UserError("meeting.not_found", id=meeting_id)
-        return self._from_row(rows[0])
-
-    def upcoming(self, room_id: str) -> list[Meeting]:
-        rows = self._db.query(
-            "SELECT * FROM meetings WHERE room_id = ? AND status = 'geplant' AND start_ts + duration_min * 60 > ?"
-            " ORDER BY start_ts, id",
-            [room_id, self.now().timestamp()],
-        )
-        return [self._from_row(row) for row in rows]
-
-    def next_meeting(self, room_id: str) -> Meeting | None:
-        """The next meeting that has not started yet."""
-        future = [m for m in self.upcoming(room_id) if m.start > self.now()]
-        return future[0] if future else None
-
-    def reschedule(self, room_id: str, meeting_id: int, when: When) -> Meeting:
+    def reschedule(self, room_id: str, meeting_id: int, when: When, *, by: str) -> Meeting:
         meeting = self._open(room_id, meeting_id)
         start = self._one_off(when)
         with self._db.conn:
@@ -148,9 +208,11 @@ class MeetingService:
             )
         moved = self.get(room_id, meeting_id)
         self._plan_reminders(moved)
+        self._audit.record(room_id, by, Action.MEETING_MOVED, id=meeting_id, start=start.isoformat())
         return moved
 
     def cancel(self, room_id: str, meeting_id: int) -> Meeting:
+        """The meeting and its reminders; what the follower still has open stays where it is."""
         meeting = self._open(room_id, meeting_id)
         with self._db.conn:
             self._db.execute(
@@ -159,6 +221,14 @@ class MeetingService:
             )
         self._reminders.cancel_meeting_reminders(meeting.id)
         return self.get(room_id, meeting_id)
+
+    def cancel_and_hand_over(self, room_id: str, meeting_id: int, *, by: str) -> Cancellation:
+        """``!sitzung absagen``: cancel, then hand what is still open on to the next meeting (the
+        agenda's open items)."""
+        cancelled = self.cancel(room_id, meeting_id)
+        self._audit.record(room_id, by, Action.MEETING_CANCELLED, id=meeting_id)
+        open_items, target = self._follower.hand_over(room_id, cancelled)
+        return Cancellation(cancelled, len(open_items), target)
 
     def reminders_of(self, meeting: Meeting) -> list[datetime]:
         return [r.next_at for r in self._reminders.for_meeting(meeting.id) if r.next_at is not None]
@@ -187,8 +257,18 @@ class MeetingService:
             offsets=self.offsets,
             text=_reminder_text(meeting),
         )
-        for planner in self._planners:
-            planner(meeting)
+        now = self.now()
+        for kind, due in self._follower.reminders_due(meeting):
+            if due > now:
+                when = When(at=due.astimezone(self.tz), rrule=None, text=format_datetime(due, "de"))
+                self._reminders.create(
+                    meeting.room_id,
+                    meeting.created_by,
+                    when,
+                    f"{kind}:{meeting.id}",
+                    kind=kind,
+                    meeting_id=meeting.id,
+                )
 
     @staticmethod
     def day_warning(start: datetime) -> str | None:
@@ -200,20 +280,6 @@ class MeetingService:
         if day.weekday() >= 5:
             return "weekend"
         return None
-
-    def _from_row(self, row: dict[str, Any]) -> Meeting:
-        return Meeting(
-            id=row["id"],
-            room_id=row["room_id"],
-            title=row["title"],
-            location=row["location"],
-            start=datetime.fromisoformat(row["start_at"]).astimezone(self.tz),
-            duration=timedelta(minutes=row["duration_min"] or 120),
-            uid=row["uid"],
-            sequence=row["sequence"],
-            status=row["status"],
-            created_by=row["created_by"],
-        )
 
 
 def _nrw_holidays(year: int) -> dict[date, str]:

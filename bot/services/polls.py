@@ -1,9 +1,12 @@
 """Date polls: options, votes from two channels (text and native polls), tally, deadline, close.
 
-Votes: ``ja`` or ``wenn nötig`` per option; a member's latest vote — by its own timestamp, from
-either channel — replaces the earlier one. A native response naming an answer the poll does not
-have is *spoiled*: it still replaces the earlier vote, but counts for nothing (as MSC3381 says).
+Votes: *yes* or *maybe* ("if need be") per option; a member's latest vote — by its own timestamp,
+from either channel — replaces the earlier one. A native response naming an answer the poll does
+not have is *spoiled*: it still replaces the earlier vote, but counts for nothing (as MSC3381 says).
 Votes cast after the close are ignored.
+
+The service returns dataclasses and hands what it posts on its own to the ``PollOutbox`` as data;
+``bot/views/polls.py`` words both in the room's language.
 """
 
 from __future__ import annotations
@@ -13,65 +16,52 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
 from bot.errors import UserError
-from bot.i18n import t
-from bot.render import Markdown, code, escape, join, mention, render
 from bot.scheduler import Scheduler
-from bot.services.meetings import ICS_MIMETYPE, Meeting, MeetingService, announcement, ics_filename, to_ics
+from bot.services.audit import Action, AuditLog
+from bot.services.meetings import Meeting, MeetingService
 from bot.timeparse import TimeParseError, When, format_datetime, parse_when
 
 log = logging.getLogger(__name__)
 
-YES = "ja"
-MAYBE = "wenn_nötig"
+
+class Answer(StrEnum):
+    """A member's answer for one option (stored in ``votes.choices``)."""
+
+    YES = "yes"
+    MAYBE = "maybe"  # "if need be"
+
+
+class State(StrEnum):
+    """``polls.state``."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+    WITHDRAWN = "withdrawn"
+
+
+YES, MAYBE = Answer.YES, Answer.MAYBE
+OPEN, CLOSED, WITHDRAWN = State.OPEN, State.CLOSED, State.WITHDRAWN
 MIN_OPTIONS = 2
 MAX_OPTIONS = 20
 SUMMARY_EDIT_INTERVAL_S = 2.0
-OPEN, CLOSED, WITHDRAWN = "offen", "geschlossen", "zurückgezogen"
-
-
-class PollOutbox(Protocol):
-    """What the polls service posts; implemented by the app on top of the Matrix adapter."""
-
-    async def start_poll(
-        self,
-        room_id: str,
-        question: str,
-        answers: Sequence[tuple[str, str]],
-        *,
-        anonymous: bool,
-        fallback: str,
-    ) -> str: ...
-
-    async def end_poll(self, room_id: str, start_event_id: str, text: str) -> str: ...
-
-    async def notice(self, room_id: str, markdown: Markdown, *, mentions: Sequence[str] = ()) -> str: ...
-
-    async def edit(self, room_id: str, event_id: str, markdown: Markdown) -> None: ...
-
-    async def upload(self, room_id: str, filename: str, data: bytes, mimetype: str) -> str: ...
-
-
-class Roster(Protocol):
-    """Who is in a room (without the bot), and how they are called."""
-
-    def members(self, room_id: str) -> list[str]: ...
-
-    def display_name(self, room_id: str, user_id: str) -> str: ...
 
 
 @dataclass(frozen=True)
 class Option:
     position: int
     label: str
+    """As the native poll shows it: a date in the creator's language ("Di., 16.06.2026, 10:00 Uhr"),
+    else the text as typed. Sent once with the poll's start event, so it is stored, not re-rendered."""
     at: datetime | None
 
     @property
@@ -87,7 +77,7 @@ class Poll:
     options: tuple[Option, ...]
     anonymous: bool
     deadline: datetime | None
-    state: str
+    state: State
     start_event_id: str | None
     summary_event_id: str | None
     created_by: str
@@ -105,7 +95,7 @@ class Poll:
 @dataclass(frozen=True)
 class Vote:
     voter: str
-    choices: dict[int, str]  # position → ja | wenn_nötig
+    choices: dict[int, Answer]  # position → answer; {} means none fits
     spoiled: bool
     channel: str
     cast_ts: float
@@ -121,14 +111,77 @@ class OptionTally:
 @dataclass
 class Tally:
     poll: Poll
-    options: list[OptionTally]  # in ranking order: most ja, then most wenn nötig, then position
+    options: list[OptionTally]  # in ranking order: most yes, then most maybe, then position
     voters: list[str]
     non_voters: list[str]
+    names: Mapping[str, str] = field(default_factory=dict)
+    """Display names in the poll's room of the voters and the members who have not voted."""
 
     @property
     def top(self) -> OptionTally | None:
         best = self.options[0] if self.options else None
         return best if best is not None and (best.yes or best.maybe) else None
+
+    def name(self, user: str) -> str:
+        return self.names.get(user, user)
+
+
+@dataclass(frozen=True)
+class Listed:
+    """An open poll in ``!umfragen``, with how many votes it has."""
+
+    poll: Poll
+    votes: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A poll just closed: as it is now, its tally at the close, and the chosen option."""
+
+    poll: Poll
+    tally: Tally
+    winner: Option | None
+
+
+class PollOutbox(Protocol):
+    """What the polls service posts on its own, as data; ``bot/outbox.py`` renders it in the room's
+    language and sends it."""
+
+    async def start_poll(self, poll: Poll) -> str:
+        """The native poll (with a text fallback); returns its event id."""
+        ...
+
+    async def post_summary(self, tally: Tally) -> str:
+        """The poll's live summary message; returns its event id."""
+        ...
+
+    async def edit_summary(self, tally: Tally) -> None:
+        """The summary (``tally.poll.summary_event_id``) brought up to date."""
+        ...
+
+    async def nudge(self, tally: Tally) -> None:
+        """One message mentioning ``tally.non_voters``."""
+        ...
+
+    async def closed(self, outcome: Outcome) -> None:
+        """The native poll ended, and the result posted."""
+        ...
+
+    async def withdrawn(self, poll: Poll) -> None:
+        """The native poll ended as withdrawn."""
+        ...
+
+    async def meeting_chosen(self, meeting: Meeting, reminder_times: Sequence[datetime]) -> None:
+        """The meeting the winning date became: its announcement and calendar file."""
+        ...
+
+
+class Roster(Protocol):
+    """Who is in a room (without the bot), and how they are called."""
+
+    def members(self, room_id: str) -> list[str]: ...
+
+    def display_name(self, room_id: str, user_id: str) -> str: ...
 
 
 def count(poll: Poll, votes: Sequence[Vote], members: Sequence[str]) -> Tally:
@@ -146,12 +199,12 @@ def count(poll: Poll, votes: Sequence[Vote], members: Sequence[str]) -> Tally:
     return Tally(poll, ranked, voters, non_voters)
 
 
-def parse_selection(text: str, option_count: int) -> dict[int, str]:
-    """ "1 3 4?" → {1: ja, 3: ja, 4: wenn nötig}; "keine" → {} (none fits)."""
+def parse_selection(text: str, option_count: int) -> dict[int, Answer]:
+    """ "1 3 4?" → {1: yes, 3: yes, 4: maybe}; "keine" → {} (none fits)."""
     cleaned = text.strip().casefold()
     if cleaned in ("keine", "keins", "none", "0", "-"):
         return {}
-    choices: dict[int, str] = {}
+    choices: dict[int, Answer] = {}
     for token in re.split(r"[\s,;]+", cleaned):
         if not token:
             continue
@@ -173,32 +226,30 @@ class PollService:
         db: Database,
         tz: ZoneInfo,
         meetings: MeetingService,
+        scheduler: Scheduler,
         *,
+        outbox: PollOutbox,
+        roster: Roster,
+        audit: AuditLog,
         nudge_before: timedelta,
         clock: Callable[[], datetime] | None = None,
-        language: Callable[[str], str] = lambda _room: "de",
     ) -> None:
         self._db = db
         self.tz = tz
         self._meetings = meetings
         self.nudge_before = nudge_before
         self._clock = clock or (lambda: datetime.now(tz))
-        self._language = language
-        self._scheduler: Scheduler | None = None
-        self._outbox: PollOutbox | None = None
-        self._roster: Roster | None = None
-        self._last_edit: dict[int, float] = {}
-        self._edit_pending: dict[int, asyncio.Task[None]] = {}
-        self._dirty: set[int] = set()
-
-    def now(self) -> datetime:
-        return self._clock().astimezone(self.tz)
-
-    def attach(self, scheduler: Scheduler, outbox: PollOutbox, roster: Roster) -> None:
         self._scheduler = scheduler
         self._outbox = outbox
         self._roster = roster
+        self._audit = audit
+        self._last_edit: dict[int, float] = {}
+        self._edit_pending: dict[int, asyncio.Task[None]] = {}
+        self._dirty: set[int] = set()
         scheduler.on_rebuild(self.rebuild)
+
+    def now(self) -> datetime:
+        return self._clock().astimezone(self.tz)
 
     # ---- creating ------------------------------------------------------------------------------
 
@@ -238,6 +289,7 @@ class PollService:
         return when.at if when.rrule is None else None
 
     async def create(self, room_id: str, by: str, text: str, lang: str) -> Poll:
+        """``!umfrage``: the poll stored, its native poll and live summary posted, its deadline planned."""
         question, options, deadline, anonymous = self.parse_create(text, lang)
         with self._db.conn:
             cursor = self._db.execute(
@@ -260,15 +312,8 @@ class PollService:
                     [poll_id, option.position, option.label, option.at.isoformat() if option.at else None],
                 )
         poll = self.get(room_id, poll_id)
-        outbox = self._require_outbox()
-        start_id = await outbox.start_poll(
-            room_id,
-            question,
-            [(o.answer_id, o.label) for o in poll.options],
-            anonymous=anonymous,
-            fallback=self.fallback_text(poll, lang),
-        )
-        summary_id = await outbox.notice(room_id, self.summary(poll, lang))
+        start_id = await self._outbox.start_poll(poll)
+        summary_id = await self._outbox.post_summary(self.tally(poll))
         with self._db.conn:
             self._db.execute(
                 "UPDATE polls SET start_event_id = ?, summary_event_id = ? WHERE id = ?",
@@ -277,15 +322,8 @@ class PollService:
         self._last_edit[poll_id] = time.monotonic()
         poll = self.get(room_id, poll_id)
         self._plan(poll)
+        self._audit.record(room_id, by, Action.POLL_STARTED, id=poll.id)
         return poll
-
-    def fallback_text(self, poll: Poll, lang: str) -> str:
-        """For clients without native polls: the question, numbered options, how to vote by text."""
-        command = f"!{'vote' if lang == 'en' else 'abstimmen'} #{poll.id} 1 2?"
-        lines = [t(lang, "poll.fallback_title", question=poll.question)]
-        lines += [Markdown(f"{option.position}\\. {escape(option.label)}") for option in poll.options]
-        lines.append(t(lang, "poll.how_to_vote", example=code(command)))
-        return _unescape(join(lines, "  \n"))
 
     # ---- reading -------------------------------------------------------------------------------
 
@@ -309,6 +347,13 @@ class PollService:
         )
         return [self._from_row(row) for row in rows]
 
+    def listing(self, room_id: str) -> list[Listed]:
+        """``!umfragen``: the open polls, newest first, each with its number of votes."""
+        return [Listed(poll, self._vote_count(poll.id)) for poll in self.open_polls(room_id)]
+
+    def _vote_count(self, poll_id: int) -> int:
+        return int(self._db.execute("SELECT count(*) FROM votes WHERE poll_id = ?", [poll_id]).fetchone()[0])
+
     def newest(self, room_id: str, *, open_only: bool) -> Poll:
         states = [OPEN] if open_only else [OPEN, CLOSED, WITHDRAWN]
         rows = list(
@@ -330,10 +375,37 @@ class PollService:
         return _vote(rows[0]) if rows else None
 
     def tally(self, poll: Poll) -> Tally:
-        members = self._roster.members(poll.room_id) if self._roster else []
-        return count(poll, self.votes(poll.id), members)
+        members = self._roster.members(poll.room_id)
+        tally = count(poll, self.votes(poll.id), members)
+        tally.names = {
+            user: self._roster.display_name(poll.room_id, user) for user in (*tally.voters, *tally.non_voters)
+        }
+        return tally
+
+    def standing(self, room_id: str, poll_id: int | None) -> Tally:
+        """``!umfrage stand``: the tally of the poll named, else of the newest one."""
+        poll = self.get(room_id, poll_id) if poll_id is not None else self.newest(room_id, open_only=False)
+        return self.tally(poll)
 
     # ---- voting --------------------------------------------------------------------------------
+
+    def vote(self, room_id: str, voter: str, text: str, cast_ts: float) -> tuple[Poll, Vote]:
+        """``!abstimmen [#<poll>] <selection>``: the vote stored; the poll it went to, and the vote."""
+        poll_id, selection = self._poll_and_selection(room_id, text)
+        return self.vote_text(room_id, voter, poll_id, selection, cast_ts)
+
+    def _poll_and_selection(self, room_id: str, text: str) -> tuple[int | None, str]:
+        """Which poll: "#7 1 3?" always names poll 7; a bare leading "7" does only while several polls
+        are open and 7 is one of them — with a single open poll, "1 3?" are simply the options."""
+        words = text.split(maxsplit=1)
+        if len(words) == 2 and (match := re.fullmatch(r"#?(\d{1,9})", words[0])):
+            number = int(match.group(1))
+            open_ids = [p.id for p in self.open_polls(room_id)]
+            if words[0].startswith("#") or (len(open_ids) > 1 and number in open_ids):
+                return number, words[1]
+        if not text.strip():
+            raise UserError("poll.bad_selection", token="")
+        return None, text
 
     def vote_text(
         self, room_id: str, voter: str, poll_id: int | None, selection: str, cast_ts: float
@@ -369,7 +441,7 @@ class PollService:
         self,
         poll: Poll,
         voter: str,
-        choices: dict[int, str],
+        choices: dict[int, Answer],
         *,
         spoiled: bool,
         channel: str,
@@ -387,7 +459,7 @@ class PollService:
                 [
                     poll.id,
                     voter,
-                    json.dumps({str(k): v for k, v in choices.items()}),
+                    json.dumps({str(k): str(v) for k, v in choices.items()}),
                     int(spoiled),
                     channel,
                     cast_ts,
@@ -404,8 +476,6 @@ class PollService:
         A change while an edit is planned or on its way marks the poll dirty; the planned edit
         picks it up, or one more edit follows 2 s after the one being sent.
         """
-        if self._outbox is None:
-            return
         if poll_id in self._edit_pending:
             self._dirty.add(poll_id)
             return
@@ -421,10 +491,8 @@ class PollService:
             await asyncio.sleep(wait)
             self._dirty.discard(poll_id)  # the edit below shows everything up to now
             poll = self.get(room_id, poll_id)
-            if poll.summary_event_id and self._outbox is not None:
-                await self._outbox.edit(
-                    room_id, poll.summary_event_id, self.summary(poll, self._language(room_id))
-                )
+            if poll.summary_event_id:
+                await self._outbox.edit_summary(self.tally(poll))
         except Exception:
             log.exception("could not update the summary of poll %d", poll_id)
         finally:
@@ -442,76 +510,6 @@ class PollService:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
 
-    def summary(self, poll: Poll, lang: str) -> Markdown:
-        """The poll's live message: options with counts, who voted (unless anonymous), how to vote."""
-        tally = self.tally(poll)
-        state = {OPEN: "poll.state_open", CLOSED: "poll.state_closed", WITHDRAWN: "poll.state_withdrawn"}[
-            poll.state
-        ]
-        lines = [t(lang, "poll.summary_title", id=poll.id, question=poll.question, state=t(lang, state))]
-        if poll.deadline and poll.state == OPEN:
-            lines.append(t(lang, "poll.deadline", when=format_datetime(poll.deadline, lang)))
-        lines.append(Markdown(""))
-        lines.extend(self._option_lines(tally, lang, ranked=False))
-        lines.append(Markdown(""))
-        lines.append(t(lang, "poll.voted_count", voted=len(tally.voters), missing=len(tally.non_voters)))
-        if poll.state == OPEN:
-            command = f"!{'vote' if lang == 'en' else 'abstimmen'} #{poll.id} 1 3?"
-            lines.append(t(lang, "poll.how_to_vote", example=code(command)))
-        return join(lines)
-
-    def standing(self, poll: Poll, lang: str) -> Markdown:
-        """``!umfrage stand``: ranked options with names, and who has not voted yet."""
-        tally = self.tally(poll)
-        lines = [t(lang, "poll.standing_title", id=poll.id, question=poll.question), Markdown("")]
-        lines.extend(self._option_lines(tally, lang, ranked=True))
-        lines.append(Markdown(""))
-        if tally.non_voters:
-            names = ", ".join(self._name(poll.room_id, user) for user in tally.non_voters)
-            lines.append(t(lang, "poll.not_voted", names=names))
-        else:
-            lines.append(t(lang, "poll.everyone_voted"))
-        return join(lines)
-
-    def _option_lines(self, tally: Tally, lang: str, *, ranked: bool) -> list[Markdown]:
-        entries = tally.options if ranked else sorted(tally.options, key=lambda o: o.option.position)
-        room_id = tally.poll.room_id
-        lines = []
-        for rank, entry in enumerate(entries, start=1):
-            label = t(lang, "poll.option_line", number=entry.option.position, label=entry.option.label)
-            counts = t(lang, "poll.counts", yes=len(entry.yes), maybe=len(entry.maybe))
-            line = f"{rank}\\. {label} – {counts}" if ranked else f"- {label} – {counts}"
-            if not tally.poll.anonymous and (entry.yes or entry.maybe):
-                groups = []
-                if entry.yes:
-                    groups.append(
-                        t(lang, "poll.names_yes", names=", ".join(self._name(room_id, u) for u in entry.yes))
-                    )
-                if entry.maybe:
-                    groups.append(
-                        t(
-                            lang,
-                            "poll.names_maybe",
-                            names=", ".join(self._name(room_id, u) for u in entry.maybe),
-                        )
-                    )
-                line += f" ({'; '.join(groups)})"
-            lines.append(Markdown(line))
-        return lines
-
-    def _name(self, room_id: str, user: str) -> str:
-        return self._roster.display_name(room_id, user) if self._roster else user
-
-    def describe_vote(self, poll: Poll, vote: Vote, lang: str) -> Markdown:
-        if not vote.choices:
-            return t(lang, "poll.vote_none", id=poll.id)
-        parts = []
-        for position in sorted(vote.choices):
-            option = poll.option(position)
-            key = "poll.vote_yes" if vote.choices[position] == YES else "poll.vote_maybe"
-            parts.append(t(lang, key, number=position, label=option.label))
-        return t(lang, "poll.vote_recorded", id=poll.id, choices=Markdown("; ".join(parts)))
-
     # ---- deadline, nudges, close ---------------------------------------------------------------
 
     def rebuild(self, scheduler: Scheduler) -> int:
@@ -522,7 +520,7 @@ class PollService:
 
     def _plan(self, poll: Poll, scheduler: Scheduler | None = None) -> int:
         scheduler = scheduler or self._scheduler
-        if scheduler is None or poll.deadline is None or poll.state != OPEN:
+        if poll.deadline is None or poll.state != OPEN:
             return 0
         now = self.now()
         # A deadline passed while the bot was down closes the poll right after the start.
@@ -542,30 +540,30 @@ class PollService:
         if poll.state != OPEN:
             return []
         tally = self.tally(poll)
-        lang = self._language(room_id)
         with self._db.conn:
             self._db.execute("UPDATE polls SET nudged = 1 WHERE id = ?", [poll_id])
         if not tally.non_voters:
             return []
-        pills = ", ".join(mention(user, self._name(room_id, user)) for user in tally.non_voters)
-        when = (
-            t(lang, "poll.deadline", when=format_datetime(poll.deadline, lang))
-            if poll.deadline
-            else Markdown("")
-        )
-        text = t(lang, "poll.nudge", who=Markdown(pills), id=poll.id, question=poll.question, deadline=when)
-        await self._require_outbox().notice(room_id, text, mentions=tally.non_voters)
+        await self._outbox.nudge(tally)
         return tally.non_voters
 
     async def close_at_deadline(self, room_id: str, poll_id: int) -> None:
         try:
             poll = self.get(room_id, poll_id)
             if poll.state == OPEN:
-                await self.close(room_id, poll_id, by=poll.created_by, pick=None)
+                await self._close(room_id, poll_id, by=poll.created_by, pick=None)
         except Exception:
             log.exception("closing poll %d at its deadline failed", poll_id)
 
     async def close(
+        self, room_id: str, poll_id: int, *, by: str, pick: int | None
+    ) -> tuple[Poll, Meeting | None]:
+        """``!umfrage schließen``: closed by the chair ``by``, with the option ``pick`` or the top one."""
+        closed, meeting = await self._close(room_id, poll_id, by=by, pick=pick)
+        self._audit.record(room_id, by, Action.POLL_CLOSED, id=closed.id, winner=closed.winner or 0)
+        return closed, meeting
+
+    async def _close(
         self, room_id: str, poll_id: int, *, by: str, pick: int | None
     ) -> tuple[Poll, Meeting | None]:
         poll = self.get(room_id, poll_id)
@@ -580,34 +578,19 @@ class PollService:
             )
         self._cancel_jobs(poll.id)
         closed = self.get(room_id, poll_id)
-        lang = self._language(room_id)
-        outbox = self._require_outbox()
-        result = self.result(closed, tally, winner, lang)
-        if closed.start_event_id:
-            await outbox.end_poll(
-                room_id, closed.start_event_id, _unescape(result_line(closed, winner, lang))
-            )
-        await outbox.notice(room_id, result)
+        await self._outbox.closed(Outcome(closed, tally, winner))
         self.refresh_summary(closed.id, room_id)
         meeting = None
         if winner is not None and winner.at is not None and winner.at > self.now():
-            when = When(at=winner.at, rrule=None, text=format_datetime(winner.at, lang))
+            when = When(at=winner.at, rrule=None, text=winner.label)
             meeting = self._meetings.create(room_id, by, when, closed.question, None)
             with self._db.conn:
                 self._db.execute("UPDATE polls SET meeting_id = ? WHERE id = ?", [meeting.id, poll.id])
-            times = self._meetings.reminders_of(meeting)
-            await outbox.notice(room_id, announcement(meeting, "meeting.created", lang, times))
-            await outbox.upload(room_id, ics_filename(meeting), to_ics(meeting), ICS_MIMETYPE)
+            await self._outbox.meeting_chosen(meeting, self._meetings.reminders_of(meeting))
         return self.get(room_id, poll_id), meeting
 
-    def result(self, poll: Poll, tally: Tally, winner: Option | None, lang: str) -> Markdown:
-        lines = [t(lang, "poll.result_title", id=poll.id, question=poll.question), Markdown("")]
-        lines.extend(self._option_lines(tally, lang, ranked=True))
-        lines.append(Markdown(""))
-        lines.append(result_line(poll, winner, lang))
-        return join(lines)
-
-    async def withdraw(self, room_id: str, poll_id: int) -> Poll:
+    async def withdraw(self, room_id: str, poll_id: int, *, by: str) -> Poll:
+        """``!umfrage löschen``: withdrawn by the chair ``by``; its native poll ends."""
         poll = self.get(room_id, poll_id)
         if poll.state != OPEN:
             raise UserError("poll.closed", id=poll.id)
@@ -616,23 +599,16 @@ class PollService:
                 "UPDATE polls SET state = ?, closed_at = ? WHERE id = ?", [WITHDRAWN, time.time(), poll.id]
             )
         self._cancel_jobs(poll.id)
-        lang = self._language(room_id)
-        if poll.start_event_id:
-            await self._require_outbox().end_poll(
-                room_id, poll.start_event_id, _unescape(t(lang, "poll.withdrawn_end"))
-            )
+        withdrawn = self.get(room_id, poll_id)
+        if withdrawn.start_event_id:
+            await self._outbox.withdrawn(withdrawn)
         self.refresh_summary(poll.id, room_id)
+        self._audit.record(room_id, by, Action.POLL_WITHDRAWN, id=poll.id)
         return self.get(room_id, poll_id)
 
     def _cancel_jobs(self, poll_id: int) -> None:
-        if self._scheduler is not None:
-            self._scheduler.cancel(f"poll-close:{poll_id}")
-            self._scheduler.cancel(f"poll-nudge:{poll_id}")
-
-    def _require_outbox(self) -> PollOutbox:
-        if self._outbox is None:
-            raise RuntimeError("PollService.attach() first")
-        return self._outbox
+        self._scheduler.cancel(f"poll-close:{poll_id}")
+        self._scheduler.cancel(f"poll-nudge:{poll_id}")
 
     def _from_row(self, row: dict[str, Any]) -> Poll:
         options = tuple(
@@ -653,7 +629,7 @@ class PollService:
             options=options,
             anonymous=bool(row["anonymous"]),
             deadline=datetime.fromtimestamp(deadline, self.tz) if deadline is not None else None,
-            state=row["state"],
+            state=State(row["state"]),
             start_event_id=row["start_event_id"],
             summary_event_id=row["summary_event_id"],
             created_by=row["created_by"],
@@ -666,19 +642,8 @@ class PollService:
 def _vote(row: dict[str, Any]) -> Vote:
     return Vote(
         voter=row["voter"],
-        choices={int(k): v for k, v in json.loads(row["choices"]).items()},
+        choices={int(k): Answer(v) for k, v in json.loads(row["choices"]).items()},
         spoiled=bool(row["spoiled"]),
         channel=row["channel"],
         cast_ts=row["cast_ts"],
     )
-
-
-def result_line(poll: Poll, winner: Option | None, lang: str) -> Markdown:
-    if winner is None:
-        return t(lang, "poll.no_winner", id=poll.id)
-    return t(lang, "poll.winner", number=winner.position, label=winner.label)
-
-
-def _unescape(markdown: str) -> str:
-    """Plain text of Markdown, for places that take none (poll fallback, poll.end)."""
-    return render(markdown)[0]

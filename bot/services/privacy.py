@@ -15,13 +15,17 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
+from bot.errors import UserError
+from bot.services.audit import Action, AuditLog
+
 FORMER_MEMBER = "ehemaliges Mitglied"
 CONFIRM_WITHIN_S = 600
 
 
 class PrivacyService:
-    def __init__(self, db: Database, tz: ZoneInfo, retention: timedelta) -> None:
+    def __init__(self, db: Database, tz: ZoneInfo, retention: timedelta, *, audit: AuditLog) -> None:
         self._db = db
+        self._audit = audit
         self.tz = tz
         self.retention = retention
         self._asked: dict[str, float] = {}
@@ -77,8 +81,15 @@ class PrivacyService:
         asked = self._asked.pop(user_id, None)
         return asked is not None and time.time() - asked <= CONFIRM_WITHIN_S
 
-    def forget(self, user_id: str) -> dict[str, int]:
-        """Delete and anonymise; returns how many records of each kind were touched."""
+    def confirm_forget(self, user_id: str, room_id: str) -> dict[str, int]:
+        """``!vergessen bestätigen``: forget ``user_id`` if they asked within the last ten minutes."""
+        if not self.confirmed(user_id):
+            raise UserError("privacy.nothing_to_confirm")
+        return self.forget(user_id, room_id)
+
+    def forget(self, user_id: str, room_id: str) -> dict[str, int]:
+        """Delete and anonymise; returns how many records of each kind were touched. The request is
+        logged without the name; what the member did as chair stays theirs in the log."""
         counts: dict[str, int] = {}
         with self._db.conn:
             execute = self._db.execute
@@ -111,8 +122,15 @@ class PrivacyService:
                     [FORMER_MEMBER, user_id],
                 )
             counts["model_usage"] = execute("DELETE FROM llm_usage WHERE user_id = ?", [user_id]).rowcount
-            execute("UPDATE audit SET actor = ? WHERE actor = ?", [FORMER_MEMBER, user_id])
             execute("DELETE FROM kv WHERE key = ?", [f"direct:{user_id}"])
+        self._audit.record(
+            room_id,
+            FORMER_MEMBER,
+            Action.MEMBER_FORGOTTEN,
+            reminders=counts["reminders"],
+            votes=counts["votes"],
+            items=counts["agenda_items"],
+        )
         return counts
 
     # ---- retention -----------------------------------------------------------------------------
@@ -123,11 +141,11 @@ class PrivacyService:
         counts: dict[str, int] = {}
         with self._db.conn:
             execute = self._db.execute
-            ended = "SELECT id FROM polls WHERE state != 'offen' AND closed_at < ?"
+            ended = "SELECT id FROM polls WHERE state != 'open' AND closed_at < ?"
             execute(f"DELETE FROM votes WHERE poll_id IN ({ended})", [cutoff])  # noqa: S608
             execute(f"DELETE FROM poll_options WHERE poll_id IN ({ended})", [cutoff])  # noqa: S608
             counts["polls"] = execute(
-                "DELETE FROM polls WHERE state != 'offen' AND closed_at < ?", [cutoff]
+                "DELETE FROM polls WHERE state != 'open' AND closed_at < ?", [cutoff]
             ).rowcount
             past = "SELECT id FROM meetings WHERE start_ts + coalesce(duration_min, 120) * 60 < ?"
             execute(f"DELETE FROM agenda_items WHERE meeting_id IN ({past})", [cutoff])  # noqa: S608

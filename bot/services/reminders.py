@@ -25,10 +25,8 @@ from zoneinfo import ZoneInfo
 from sqlite_utils import Database
 
 from bot.errors import UserError
-from bot.i18n import t
-from bot.render import Markdown, escape, join, mention
 from bot.scheduler import Scheduler
-from bot.timeparse import When, describe_rrule, format_datetime, next_occurrence
+from bot.timeparse import When, next_occurrence
 
 log = logging.getLogger(__name__)
 
@@ -39,26 +37,13 @@ RETRY_AFTER = timedelta(seconds=10)
 MAX_ACTIVE_PER_USER = 200
 
 
-class Notifier(Protocol):
-    """Posts a message into a room; implemented by the app on top of the Matrix adapter."""
-
-    async def notify(
-        self,
-        room_id: str,
-        markdown: Markdown,
-        *,
-        mentions: Sequence[str] = (),
-        room_mention: bool = False,
-        transaction_id: str | None = None,
-    ) -> str: ...
-
-
 @dataclass(frozen=True)
 class Reminder:
     id: int
     room_id: str
     creator: str
     kind: str
+    """personal | room | meeting | a kind another service attached data to (``attach``)"""
     text: str
     first_at: datetime
     rrule: str | None
@@ -68,10 +53,32 @@ class Reminder:
     offset_s: int | None
     state: str
 
-    def describe(self, lang: str) -> str:
-        if self.rrule:
-            return describe_rrule(self.rrule, self.first_at, lang)
-        return ""
+
+@dataclass(frozen=True)
+class DueReminder:
+    """One occurrence to post, with all its wording needs (``bot/views/reminders.py`` words it)."""
+
+    reminder: Reminder
+    due: datetime
+    late: bool
+    """Posted after its time: the bot was away, or the homeserver."""
+    subject: object | None = None
+    """What the reminder is about, from the service that attached its kind (e.g. the meeting);
+    ``None`` for personal and room reminders."""
+
+
+class Notifier(Protocol):
+    """Posts reminders into their room, worded in the room's language (``bot/outbox.py``).
+
+    ``transaction_id`` is stable per occurrence: a repeated send after a crash is answered with the
+    event the homeserver already has. Returns the event id."""
+
+    async def remind(self, due: DueReminder, *, transaction_id: str) -> str: ...
+
+    async def missed(self, room_id: str, reminders: Sequence[Reminder], *, transaction_id: str) -> str:
+        """One summary of reminders too long overdue to be posted one by one (``next_at`` is when
+        each was due)."""
+        ...
 
 
 class ReminderService:
@@ -79,35 +86,31 @@ class ReminderService:
         self,
         db: Database,
         tz: ZoneInfo,
+        scheduler: Scheduler,
+        notifier: Notifier,
         *,
         late_grace: timedelta,
         clock: Callable[[], datetime] | None = None,
-        language: Callable[[str], str] = lambda _room: "de",
-        display_name: Callable[[str, str], str] = lambda _room, user: user,
     ) -> None:
+        """Jobs go to ``scheduler`` (which rebuilds them from the database at start), due reminders
+        to ``notifier``."""
         self._db = db
         self.tz = tz
         self.late_grace = late_grace
         self._clock = clock or (lambda: datetime.now(tz))
-        self._language = language
-        self._display_name = display_name
-        self._scheduler: Scheduler | None = None
-        self._notifier: Notifier | None = None
+        self._scheduler = scheduler
+        self._notifier = notifier
         self._lock = asyncio.Lock()
-        self._renderers: dict[str, Callable[[Reminder, str], Markdown]] = {}
+        self._subjects: dict[str, Callable[[Reminder], object]] = {}
+        scheduler.on_rebuild(self.rebuild)
 
-    def render_kind(self, kind: str, renderer: Callable[[Reminder, str], Markdown]) -> None:
-        """Let another service word its own reminders (a meeting's reminder names the meeting)."""
-        self._renderers[kind] = renderer
+    def attach(self, kind: str, subject: Callable[[Reminder], object]) -> None:
+        """Let another service hand over what its own kind of reminder is about — data, not words:
+        ``subject(reminder)`` is called when one falls due and travels as ``DueReminder.subject``."""
+        self._subjects[kind] = subject
 
     def now(self) -> datetime:
         return self._clock().astimezone(self.tz)
-
-    def attach(self, scheduler: Scheduler, notifier: Notifier) -> None:
-        """Connect to the running bot: jobs go to ``scheduler``, messages to ``notifier``."""
-        self._scheduler = scheduler
-        self._notifier = notifier
-        scheduler.on_rebuild(self.rebuild)
 
     # ---- creating, listing, deleting ----------------------------------------------------------
 
@@ -188,8 +191,7 @@ class ReminderService:
             self._db.execute(
                 "UPDATE reminders SET state = ?, next_ts = NULL WHERE id = ?", [state, reminder_id]
             )
-        if self._scheduler is not None:
-            self._scheduler.cancel(f"reminder:{reminder_id}")
+        self._scheduler.cancel(f"reminder:{reminder_id}")
 
     # ---- meeting reminders (the meetings service keeps them in step) --------------------------
 
@@ -216,7 +218,7 @@ class ReminderService:
             due = (start.astimezone(self.tz) - offset).astimezone(self.tz)
             if due <= now:
                 continue
-            when = When(at=due, rrule=None, text=format_datetime(due, "de"))
+            when = When(at=due, rrule=None, text=due.isoformat())
             created.append(
                 self.create(
                     room_id,
@@ -259,7 +261,7 @@ class ReminderService:
         return count
 
     def _schedule(self, reminder: Reminder) -> None:
-        if self._scheduler is None or reminder.next_at is None or reminder.state != "active":
+        if reminder.next_at is None or reminder.state != "active":
             return
         self._scheduler.at(f"reminder:{reminder.id}", reminder.next_at, self.deliver, reminder.id)
 
@@ -310,7 +312,7 @@ class ReminderService:
         return row is not None
 
     async def _send(self, reminder: Reminder, *, late: bool) -> None:
-        assert reminder.next_at is not None and self._notifier is not None
+        assert reminder.next_at is not None
         due_ts = reminder.next_at.timestamp()
         transaction_id = f"akbot-reminder-{reminder.id}-{int(due_ts * 1000)}"
         with self._db.conn:
@@ -319,39 +321,22 @@ class ReminderService:
                 " VALUES (?, ?, ?, ?, 'pending')",
                 [reminder.id, due_ts, transaction_id, int(late)],
             )
-        lang = self._language(reminder.room_id)
-        markdown, mentions = self._message(reminder, lang, late=late)
+        subject = self._subjects[reminder.kind](reminder) if reminder.kind in self._subjects else None
+        due = DueReminder(reminder, reminder.next_at, late, subject)
         try:
-            event_id = await self._notifier.notify(
-                reminder.room_id,
-                markdown,
-                mentions=mentions,
-                room_mention=reminder.mention_room,
-                transaction_id=transaction_id,
-            )
+            event_id = await self._notifier.remind(due, transaction_id=transaction_id)
         except Exception:
             # Stays pending and due: the next start (or the retry job) sends it with the same id.
             log.warning("reminder %d could not be delivered; retrying in %s", reminder.id, RETRY_AFTER)
-            if self._scheduler is not None:
-                self._scheduler.at(
-                    f"reminder:{reminder.id}", self.now() + RETRY_AFTER, self.deliver, reminder.id
-                )
+            self._scheduler.at(f"reminder:{reminder.id}", self.now() + RETRY_AFTER, self.deliver, reminder.id)
             return
         self._advance(reminder, outcome="sent", event_id=event_id)
 
     async def _summarise(self, room_id: str, reminders: list[Reminder]) -> None:
-        assert self._notifier is not None
-        lang = self._language(room_id)
-        lines = [t(lang, "reminder.missed_title", count=len(reminders))]
-        for reminder in reminders:
-            assert reminder.next_at is not None
-            lines.append(
-                Markdown(f"- {escape(format_datetime(reminder.next_at, lang))}: {escape(reminder.text)}")
-            )
         key = ",".join(f"{r.id}@{r.next_at.timestamp() if r.next_at else 0}" for r in reminders)
         transaction_id = "akbot-missed-" + hashlib.sha256(key.encode()).hexdigest()[:24]
         try:
-            event_id = await self._notifier.notify(room_id, join(lines), transaction_id=transaction_id)
+            event_id = await self._notifier.missed(room_id, reminders, transaction_id=transaction_id)
         except Exception:
             log.exception("summary of %d missed reminders could not be sent", len(reminders))
             return
@@ -388,25 +373,6 @@ class ReminderService:
             )
         if following is not None:
             self._schedule(self.get(reminder.id))
-
-    def _message(self, reminder: Reminder, lang: str, *, late: bool) -> tuple[Markdown, list[str]]:
-        mentions: list[str] = []
-        if reminder.kind == "personal":
-            who = mention(reminder.creator, self._display_name(reminder.room_id, reminder.creator))
-            markdown = t(lang, "reminder.personal", who=who, text=reminder.text)
-            mentions.append(reminder.creator)
-        elif reminder.kind in self._renderers:
-            markdown = self._renderers[reminder.kind](reminder, lang)
-        else:
-            markdown = t(lang, "reminder.room", text=reminder.text)
-        if reminder.mention_room:
-            markdown = Markdown("@room " + markdown)
-        if late:
-            assert reminder.next_at is not None
-            markdown = Markdown(
-                markdown + " " + t(lang, "reminder.late", due=format_datetime(reminder.next_at, lang))
-            )
-        return markdown, mentions
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Reminder]:
         return [self._from_row(row) for row in self._db.query(sql, params)]
