@@ -35,6 +35,7 @@ from bot.services.reminders import ReminderService
 from bot.services.rooms import RoomSettings
 from bot.settings import Settings
 from bot.storage import EventLedger, open_db
+from bot.views import meetings as meeting_views
 from commands import admin, agenda, ask, help, meetings, polls, privacy, reminders
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,12 @@ class App:
         roster = RoomRoster(self.adapter)
         self.direct = DirectMessages(self.adapter, settings.bot.language)
 
-        notifier = RoomNotifier(MatrixMessages(self.adapter), self.rooms.language, self.adapter.display_name)
+        notifier = RoomNotifier(
+            MatrixMessages(self.adapter),
+            self.rooms.language,
+            self.adapter.display_name,
+            meeting_views.reminder_wording(self.dispatcher.spell),
+        )
         self.reminders = ReminderService(
             self.db, tz, self.scheduler, notifier, late_grace=settings.reminders.grace
         )
@@ -100,7 +106,6 @@ class App:
             duration=settings.meetings.length,
             audit=self.audit,
         )
-        notifier.word(self.meetings.reminder_wording())
         self.polls = PollService(
             self.db,
             tz,

@@ -12,6 +12,7 @@ room's language, so services never need to know who reads their errors.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -34,6 +35,14 @@ class UserError(AkbotError):
         super().__init__(key)
         self.key = key
         self.params = params
+
+
+@dataclass(frozen=True)
+class Term:
+    """A parameter of a message that is itself a catalog entry (a status, a kind), worded in the
+    reader's language when the message is."""
+
+    key: str
 
 
 class UsageError(UserError):

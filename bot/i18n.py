@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from bot.catalogs import agenda, ask, core, meetings, polls, privacy, reminders, timeparse
+from bot.errors import Term
 from bot.render import Markdown, escape
 
 Language = Literal["de", "en"]
@@ -56,7 +57,12 @@ def t(lang: str, key: str, **params: Any) -> Markdown:
     """The text for ``key`` in ``lang`` (German when missing), parameters escaped for Markdown."""
     text = template(lang, key) or key
     safe = {
-        name: value if isinstance(value, Markdown) else escape(str(value)) for name, value in params.items()
+        name: t(lang, value.key)
+        if isinstance(value, Term)
+        else value
+        if isinstance(value, Markdown)
+        else escape(str(value))
+        for name, value in params.items()
     }
     return Markdown(text.format(**safe))
 

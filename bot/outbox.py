@@ -27,10 +27,11 @@ from bot.matrix import (
 from bot.render import Markdown, render, render_untrusted
 from bot.scheduler import Scheduler
 from bot.services.llm import LlmService, model_endpoint_reachable
-from bot.services.meetings import ICS_MIMETYPE, Meeting, announcement, ics_filename, to_ics
+from bot.services.meetings import ICS_MIMETYPE, Meeting, ics_filename, to_ics
 from bot.services.polls import Outcome, Poll, Tally
 from bot.services.reminders import DueReminder, Reminder
 from bot.views import Spell
+from bot.views import meetings as meeting_views
 from bot.views import polls as poll_views
 from bot.views import reminders as reminder_views
 
@@ -87,15 +88,14 @@ class RoomNotifier:
         channel: MessageChannel,
         language: Callable[[str], str],
         display_name: Callable[[str, str], str],
+        wording: Mapping[str, reminder_views.Wording],
     ) -> None:
+        """``wording``: how the kinds of reminder that other services attached read (a meeting's
+        names the meeting), by kind."""
         self.channel = channel
         self.language = language
         self.display_name = display_name
-        self._wording: dict[str, reminder_views.Wording] = {}
-
-    def word(self, wording: Mapping[str, reminder_views.Wording]) -> None:
-        """How the reminders another service attached read (a meeting's name the meeting)."""
-        self._wording.update(wording)
+        self._wording = dict(wording)
 
     async def remind(self, due: DueReminder, *, transaction_id: str) -> str:
         reminder = due.reminder
@@ -219,7 +219,7 @@ class PollPoster:
     async def meeting_chosen(self, meeting: Meeting, reminder_times: Sequence[datetime]) -> None:
         lang = self.language(meeting.room_id)
         await self.channel.notice(
-            meeting.room_id, announcement(meeting, "meeting.created", lang, reminder_times)
+            meeting.room_id, meeting_views.announcement(meeting, "meeting.created", lang, reminder_times)
         )
         await self.channel.upload(meeting.room_id, ics_filename(meeting), to_ics(meeting), ICS_MIMETYPE)
 

@@ -260,6 +260,23 @@ def m009_audit_actions(db: Database) -> None:
         )
 
 
+@migrations()
+def m010_english_meeting_and_item_values(db: Database) -> None:
+    # Like m008 for polls: states in English; members read them through the catalogs.
+    for old, new in (("geplant", "planned"), ("abgesagt", "cancelled")):
+        db.execute("UPDATE meetings SET status = ? WHERE status = ?", [new, old])
+    item_states = {
+        "eingereicht": "submitted",
+        "nachgereicht": "late",
+        "angenommen": "accepted",
+        "abgelehnt": "rejected",
+        "vertagt": "deferred",
+        "zurückgezogen": "withdrawn",
+    }
+    for old, new in item_states.items():
+        db.execute("UPDATE agenda_items SET status = ? WHERE status = ?", [new, old])
+
+
 def open_db(data_dir: Path) -> Database:
     """Open (and create or upgrade) the bot's database in ``data_dir``."""
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -7,8 +7,9 @@ import re
 from bot.errors import UserError
 from bot.render import mention
 from bot.router import Context, Rest, Router
-from bot.services.agenda import Item, render_agenda, render_markdown_file
+from bot.services.agenda import LATE, Item
 from bot.timeparse import format_datetime
+from bot.views import agenda as views
 
 router = Router("agenda")
 
@@ -50,7 +51,7 @@ async def submit(ctx: Context, text: Rest) -> None:
     )
     meeting = ctx.services.meetings.get(ctx.room_id, item.meeting_id)
     when = format_datetime(meeting.start, ctx.lang)
-    if item.status == "nachgereicht":
+    if item.status == LATE:
         deadline = format_datetime(agenda.deadline_of(meeting), ctx.lang)
         await ctx.say(
             "agenda.submitted_late",
@@ -126,7 +127,7 @@ def _meeting_number(text: str | None) -> int | None:
 @agenda_group.default
 async def show(ctx: Context, meeting_id: Rest | None = None) -> None:
     agenda = ctx.services.agenda.agenda(ctx.room_id, _meeting_number(meeting_id))
-    await ctx.reply(render_agenda(agenda, ctx.lang, chair=ctx.is_chair))
+    await ctx.reply(views.agenda(agenda, ctx.lang, chair=ctx.is_chair))
 
 
 @agenda_group.command("export", alias="export")
@@ -135,5 +136,5 @@ async def export(ctx: Context, meeting_id: Rest | None = None) -> None:
     agenda = service.agenda(ctx.room_id, _meeting_number(meeting_id))
     stem = f"tagesordnung-{agenda.meeting.id}-{agenda.meeting.start:%Y-%m-%d}"
     await ctx.say("agenda.exported")
-    await ctx.upload(f"{stem}.md", render_markdown_file(agenda, ctx.lang), "text/markdown")
+    await ctx.upload(f"{stem}.md", views.markdown_file(agenda, ctx.lang), "text/markdown")
     await ctx.upload(f"{stem}.json", service.oparl_json(agenda), "application/json")

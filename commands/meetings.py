@@ -5,8 +5,9 @@ from __future__ import annotations
 from bot.errors import UserError
 from bot.render import Markdown, join
 from bot.router import Context, Rest, Router
-from bot.services.meetings import ICS_MIMETYPE, Meeting, announcement, describe, ics_filename, to_ics
+from bot.services.meetings import ICS_MIMETYPE, Meeting, ics_filename, to_ics
 from bot.timeparse import format_datetime, parse_when
+from bot.views import meetings as views
 
 router = Router("meetings")
 
@@ -14,7 +15,7 @@ meeting = router.group("sitzung", alias="meeting")
 
 
 def _announce(ctx: Context, key: str, found: Meeting) -> Markdown:
-    return announcement(found, key, ctx.lang, ctx.services.meetings.reminders_of(found))
+    return views.announcement(found, key, ctx.lang, ctx.services.meetings.reminders_of(found))
 
 
 async def _send_ics(ctx: Context, found: Meeting) -> None:
@@ -69,5 +70,7 @@ async def list_meetings(ctx: Context) -> None:
     if not found:
         await ctx.say("meeting.list_empty")
         return
-    lines = [ctx.t("meeting.list_title")] + [Markdown(f"- {describe(item, ctx.lang)}") for item in found]
+    lines = [ctx.t("meeting.list_title")] + [
+        Markdown(f"- {views.describe(item, ctx.lang)}") for item in found
+    ]
     await ctx.reply(join(lines))

@@ -14,11 +14,13 @@ import time_machine
 from bot.errors import UserError
 from bot.render import render
 from bot.scheduler import Scheduler
-from bot.services.agenda import AgendaService, organisation_of, render_agenda, render_markdown_file
+from bot.services.agenda import AgendaService, organisation_of
 from bot.services.audit import AuditLog
 from bot.services.meetings import MeetingCalendar, MeetingService
 from bot.services.reminders import ReminderService
 from bot.storage import open_memory_db
+from bot.views.agenda import agenda as render_agenda
+from bot.views.agenda import markdown_file as render_markdown_file
 from tests.clock import BERLIN, at, frozen, once
 from tests.test_reminders_service import RecordingNotifier
 
@@ -63,7 +65,6 @@ def world(
         duration=timedelta(hours=2),
         audit=AuditLog(db, BERLIN),
     )
-    notifier.word(meetings.reminder_wording())
     return agenda, meetings, reminders
 
 
@@ -142,9 +143,9 @@ def test_after_the_deadline_items_are_late_and_still_need_the_chair(
     clock.move_to(at("2026-06-03T10:00:01"))  # deadline: 7 days before, 03.06. 10:00
     late = submit(agenda, BEN, "Zu spät")
 
-    assert agenda.get(ROOM, on_time).status == "eingereicht"
-    assert agenda.get(ROOM, late).status == "nachgereicht"
-    assert agenda.accept(ROOM, late, CHAIR).status == "angenommen"
+    assert agenda.get(ROOM, on_time).status == "submitted"
+    assert agenda.get(ROOM, late).status == "late"
+    assert agenda.accept(ROOM, late, CHAIR).status == "accepted"
 
 
 def test_status_rules_for_submitters_and_the_chair(
@@ -167,7 +168,7 @@ def test_status_rules_for_submitters_and_the_chair(
         agenda.accept(ROOM, item, CHAIR)
     assert twice.value.key == "agenda.already_decided"
 
-    assert agenda.withdraw(ROOM, item, ANNA).status == "zurückgezogen"
+    assert agenda.withdraw(ROOM, item, ANNA).status == "withdrawn"
     assert agenda.agenda(ROOM, None).items == []
 
 
@@ -182,7 +183,7 @@ def test_reject_with_reason_and_positions_close_up(
 
     rejected = agenda.reject(ROOM, items[0], CHAIR, "passt nicht")
 
-    assert (rejected.status, rejected.reason) == ("abgelehnt", "passt nicht")
+    assert (rejected.status, rejected.reason) == ("rejected", "passt nicht")
     assert [i.position for i in agenda.agenda(ROOM, None).items] == [1, 2]
     with pytest.raises(UserError) as bad:
         agenda.move_to(ROOM, items[1], 5, CHAIR)
@@ -201,7 +202,7 @@ def test_deferred_items_stand_on_the_next_meeting(
     deferred, target = agenda.defer(ROOM, item, CHAIR, None)
 
     assert target.id == july.id
-    assert (deferred.status, deferred.meeting_id, deferred.deferred_from) == ("vertagt", july.id, june.id)
+    assert (deferred.status, deferred.meeting_id, deferred.deferred_from) == ("deferred", july.id, june.id)
     assert [i.id for i in agenda.agenda(ROOM, july.id).items] == [item]
     assert agenda.agenda(ROOM, june.id).items == []
 

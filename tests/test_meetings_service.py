@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 
 import icalendar
@@ -10,7 +10,6 @@ import pytest
 import time_machine
 
 from bot.errors import UserError
-from bot.render import Markdown
 from bot.scheduler import Scheduler
 from bot.services.audit import AuditLog
 from bot.services.meetings import Meeting, MeetingService, to_ics
@@ -31,10 +30,13 @@ class NoAgenda:
     def reminders_due(self, meeting: Meeting) -> list[tuple[str, datetime]]:
         return []
 
-    def reminder_texts(self) -> dict[str, Callable[[Reminder, str], Markdown]]:
-        return {}
+    def reminder_kinds(self) -> tuple[str, ...]:
+        return ()
 
-    def reminder_extra(self, meeting: Meeting, reminder: Reminder, lang: str) -> Markdown | None:
+    def reminder_subject(self, kind: str, meeting: Meeting) -> object:
+        raise AssertionError("no reminders of its own")
+
+    def reminder_extra(self, meeting: Meeting, reminder: Reminder) -> object | None:
         return None
 
     def hand_over(self, room_id: str, cancelled: Meeting) -> tuple[Sequence[object], Meeting | None]:

@@ -13,13 +13,16 @@ from datetime import datetime, timedelta
 import pytest
 import time_machine
 
+from bot.app import ROUTERS
 from bot.errors import UserError
 from bot.outbox import RoomNotifier
 from bot.render import Markdown, render
+from bot.router import Dispatcher
 from bot.scheduler import Scheduler
 from bot.services.reminders import ReminderService
 from bot.storage import open_memory_db
 from bot.timeparse import When
+from bot.views.meetings import reminder_wording
 from tests.clock import BERLIN, at, frozen, once
 
 ROOM = "!raum:lvr.de"
@@ -62,11 +65,13 @@ class RecordingChannel:
 
 
 class RecordingNotifier(RoomNotifier):
-    """The bot's notifier, wording in German, over a channel that records what would be posted."""
+    """The bot's notifier, wording in German (meeting and agenda reminders too), over a channel that
+    records what would be posted."""
 
     def __init__(self) -> None:
         self.recorder = RecordingChannel()
-        super().__init__(self.recorder, lambda _room: "de", lambda _room, user: user)
+        spell = Dispatcher(ROUTERS, "!").spell
+        super().__init__(self.recorder, lambda _room: "de", lambda _room, user: user, reminder_wording(spell))
 
     @property
     def posted(self) -> list[Posted]:

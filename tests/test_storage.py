@@ -34,6 +34,7 @@ ALL_MIGRATIONS = [
     ("akbot", "m007_room_inviter"),
     ("akbot", "m008_english_poll_values"),
     ("akbot", "m009_audit_actions"),
+    ("akbot", "m010_english_meeting_and_item_values"),
 ]
 
 
@@ -175,6 +176,44 @@ def test_old_audit_entries_get_their_action_codes_and_parameters(tmp_path: Path)
             ("poll.closed", {"id": 3, "winner": 0}, None),
             ("member.forgotten", {"reminders": 1, "votes": 2, "items": 0}, None),
             ("item.deferred", None, "so nicht lesbar"),  # kept as it was, shown next to the action
+        ]
+    finally:
+        db.close()
+
+
+def test_meetings_and_items_stored_with_german_states_read_in_english_after_the_upgrade(
+    tmp_path: Path,
+) -> None:
+    older = Database(tmp_path / DB_FILENAME)
+    migrations.apply(older, stop_before="m010_english_meeting_and_item_values")
+    older.execute(
+        "INSERT INTO meetings (id, room_id, title, start_at, start_ts, uid, sequence, status) VALUES"
+        " (1, '!r', 'A', '2027-01-01T10:00:00+01:00', 0, 'u1', 0, 'geplant'),"
+        " (2, '!r', 'B', '2027-01-02T10:00:00+01:00', 0, 'u2', 1, 'abgesagt')"
+    )
+    for number, status in enumerate(
+        ("eingereicht", "nachgereicht", "angenommen", "abgelehnt", "vertagt", "zurückgezogen")
+    ):
+        older.execute(
+            "INSERT INTO agenda_items (id, room_id, meeting_id, title, submitter, status) VALUES (?, '!r', 1, 'T', '@a', ?)",
+            [number + 1, status],
+        )
+    older.conn.commit()
+    older.close()
+
+    db = open_db(tmp_path)
+    try:
+        assert [r["status"] for r in db.query("SELECT status FROM meetings ORDER BY id")] == [
+            "planned",
+            "cancelled",
+        ]
+        assert [r["status"] for r in db.query("SELECT status FROM agenda_items ORDER BY id")] == [
+            "submitted",
+            "late",
+            "accepted",
+            "rejected",
+            "deferred",
+            "withdrawn",
         ]
     finally:
         db.close()

@@ -12,30 +12,33 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from bot.errors import UserError
-from bot.i18n import format_duration, t
-from bot.render import Markdown, escape, join
+from bot.errors import Term, UserError
 from bot.services.audit import Action, AuditLog
 from bot.services.meetings import Meeting, MeetingCalendar
 from bot.services.reminders import Reminder
-from bot.timeparse import format_datetime
 
-SUBMITTED, LATE, ACCEPTED, REJECTED, DEFERRED, WITHDRAWN = (
-    "eingereicht",
-    "nachgereicht",
-    "angenommen",
-    "abgelehnt",
-    "vertagt",
-    "zurückgezogen",
-)
+
+class Status(StrEnum):
+    """``agenda_items.status``; members read it as ``agenda.status.<value>``."""
+
+    SUBMITTED = "submitted"
+    LATE = "late"  # submitted after the deadline
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    DEFERRED = "deferred"
+    WITHDRAWN = "withdrawn"
+
+
+SUBMITTED, LATE, ACCEPTED, REJECTED, DEFERRED, WITHDRAWN = Status
 PENDING = (SUBMITTED, LATE)
 ON_AGENDA = (ACCEPTED, DEFERRED)
 OPEN = (*PENDING, *ON_AGENDA)
@@ -55,10 +58,18 @@ class Item:
     submitter: str
     submitter_name: str
     organisation: str
-    status: str
+    status: Status
     position: int | None
     reason: str | None
     deferred_from: int | None
+
+
+@dataclass(frozen=True)
+class DeadlineNotice:
+    """A meeting's submission deadline, for its reminder."""
+
+    meeting: Meeting
+    deadline: datetime
 
 
 @dataclass(frozen=True)
@@ -158,7 +169,7 @@ class AgendaService:
         if item.submitter != by:
             raise UserError("agenda.not_yours", id=item_id)
         if item.status not in PENDING:
-            raise UserError("agenda.already_decided", id=item_id, status=item.status)
+            raise UserError("agenda.already_decided", id=item_id, status=Term(f"agenda.status.{item.status}"))
         self._check_texts(title, description, item.duration_min)
         self._update(item_id, title=title, description=description)
         return self.get(room_id, item_id)
@@ -168,7 +179,7 @@ class AgendaService:
         if item.submitter != by:
             raise UserError("agenda.not_yours", id=item_id)
         if item.status not in OPEN:
-            raise UserError("agenda.already_decided", id=item_id, status=item.status)
+            raise UserError("agenda.already_decided", id=item_id, status=Term(f"agenda.status.{item.status}"))
         self._update(item_id, status=WITHDRAWN, position=None)
         self._renumber(item.meeting_id)
         return self.get(room_id, item_id)
@@ -184,7 +195,7 @@ class AgendaService:
     def reject(self, room_id: str, item_id: int, by: str, reason: str | None) -> Item:
         item = self.get(room_id, item_id)
         if item.status not in OPEN:
-            raise UserError("agenda.already_decided", id=item_id, status=item.status)
+            raise UserError("agenda.already_decided", id=item_id, status=Term(f"agenda.status.{item.status}"))
         self._update(item_id, status=REJECTED, position=None, reason=reason, **_decided(by))
         self._renumber(item.meeting_id)
         self._audit.record(room_id, by, Action.ITEM_REJECTED, id=item_id)
@@ -193,7 +204,7 @@ class AgendaService:
     def defer(self, room_id: str, item_id: int, by: str, meeting_id: int | None) -> tuple[Item, Meeting]:
         item = self.get(room_id, item_id)
         if item.status not in OPEN:
-            raise UserError("agenda.already_decided", id=item_id, status=item.status)
+            raise UserError("agenda.already_decided", id=item_id, status=Term(f"agenda.status.{item.status}"))
         target = self._target(room_id, meeting_id, after=self._meetings.get(room_id, item.meeting_id))
         if target.id == item.meeting_id:
             raise UserError("agenda.same_meeting", id=item_id, meeting=target.id)
@@ -258,31 +269,20 @@ class AgendaService:
             ("agenda_publish", meeting.start - self.publish_before),
         ]
 
-    def reminder_texts(self) -> dict[str, Callable[[Reminder, str], Markdown]]:
-        return {"agenda_deadline": self._render_deadline, "agenda_publish": self._render_publication}
+    def reminder_kinds(self) -> tuple[str, ...]:
+        return ("agenda_deadline", "agenda_publish")
 
-    def _render_deadline(self, reminder: Reminder, lang: str) -> Markdown:
-        assert reminder.meeting_id is not None
-        meeting = self._meetings.get(reminder.room_id, reminder.meeting_id)
-        command = "!item" if lang == "en" else "!top"
-        return t(
-            lang,
-            "agenda.deadline_reminder",
-            title=meeting.title,
-            deadline=format_datetime(self.deadline_of(meeting), lang),
-            command=Markdown(
-                f"`{command} #{meeting.id} <Titel>`" if lang == "de" else f"`{command} #{meeting.id} <title>`"
-            ),
-        )
+    def reminder_subject(self, kind: str, meeting: Meeting) -> object:
+        """What a due deadline reminder is about (the deadline), or a publication (the agenda)."""
+        if kind == "agenda_deadline":
+            return DeadlineNotice(meeting, self.deadline_of(meeting))
+        return self.agenda(meeting.room_id, meeting.id)
 
-    def _render_publication(self, reminder: Reminder, lang: str) -> Markdown:
-        assert reminder.meeting_id is not None
-        return render_agenda(self.agenda(reminder.room_id, reminder.meeting_id), lang, chair=False)
-
-    def reminder_extra(self, meeting: Meeting, reminder: Reminder, lang: str) -> Markdown | None:
+    def reminder_extra(self, meeting: Meeting, reminder: Reminder) -> Agenda | None:
+        """The agenda, in the meeting's reminder a day before."""
         if reminder.offset_s != int(timedelta(days=1).total_seconds()):
             return None
-        return render_agenda(self.agenda(meeting.room_id, meeting.id), lang, chair=False)
+        return self.agenda(meeting.room_id, meeting.id)
 
     # ---- export --------------------------------------------------------------------------------
 
@@ -338,7 +338,7 @@ class AgendaService:
     def _pending(self, room_id: str, item_id: int) -> Item:
         item = self.get(room_id, item_id)
         if item.status not in PENDING:
-            raise UserError("agenda.already_decided", id=item_id, status=item.status)
+            raise UserError("agenda.already_decided", id=item_id, status=Term(f"agenda.status.{item.status}"))
         return item
 
     def _move(self, item: Item, target: Meeting, by: str | None, status: str = DEFERRED) -> None:
@@ -403,65 +403,8 @@ def _item(row: dict[str, Any]) -> Item:
         submitter=row["submitter"],
         submitter_name=row["submitter_name"] or row["submitter"],
         organisation=row["organisation"] or "",
-        status=row["status"],
+        status=Status(row["status"]),
         position=row["position"],
         reason=row["reason"],
         deferred_from=row["deferred_from"],
     )
-
-
-def render_agenda(agenda: Agenda, lang: str, *, chair: bool) -> Markdown:
-    """The agenda as members read it; the chair also sees what still waits for a decision."""
-    meeting = agenda.meeting
-    place = t(lang, "meeting.place", location=meeting.location) if meeting.location else Markdown("")
-    lines = [
-        t(lang, "agenda.title", title=meeting.title, when=format_datetime(meeting.start, lang), place=place),
-        Markdown(""),
-    ]
-    for number, title, item in agenda.numbered():
-        line = t(lang, "agenda.top", number=number, title=title)
-        if item is not None:
-            details = [f"{escape(item.submitter_name)} ({escape(item.organisation)})"]
-            if item.duration_min:
-                details.append(escape(format_duration(lang, item.duration_min * 60)))
-            if item.status == DEFERRED and item.deferred_from:
-                details.append(t(lang, "agenda.deferred_from", meeting=item.deferred_from))
-            line = Markdown(f"{line} – {', '.join(details)}")
-            if item.description:
-                line = Markdown(f"{line}  \n{escape(item.description)}")
-        lines.append(Markdown(f"- {line}"))
-    lines.append(Markdown(""))
-    lines.append(t(lang, "agenda.total", total=format_duration(lang, agenda.total_minutes * 60)))
-    if chair and agenda.pending:
-        lines.append(Markdown(""))
-        lines.append(t(lang, "agenda.pending_title"))
-        for item in agenda.pending:
-            lines.append(
-                Markdown(
-                    f"- #{item.id} {escape(item.title)} – {escape(item.submitter_name)} ({escape(item.status)})"
-                )
-            )
-    return join(lines)
-
-
-def render_markdown_file(agenda: Agenda, lang: str) -> bytes:
-    """The agenda as a Markdown file for the minutes and the website."""
-    meeting = agenda.meeting
-    lines = [f"# {meeting.title}", "", f"{format_datetime(meeting.start, lang)}"]
-    if meeting.location:
-        lines.append(meeting.location)
-    lines += [
-        "",
-        "| TOP | " + ("Thema | Vortragende | Dauer |" if lang == "de" else "Topic | Presenter | Duration |"),
-    ]
-    lines.append("|---|---|---|---|")
-    for number, title, item in agenda.numbered():
-        presenter = f"{item.submitter_name} ({item.organisation})" if item else ""
-        duration = f"{item.duration_min} min" if item and item.duration_min else ""
-        lines.append(f"| {number} | {_cell(title)} | {_cell(presenter)} | {duration} |")
-    lines += ["", f"{'Gesamtdauer' if lang == 'de' else 'Total'}: {agenda.total_minutes} min", ""]
-    return "\n".join(lines).encode()
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")

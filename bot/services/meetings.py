@@ -6,6 +6,7 @@ cancellation is published with METHOD:CANCEL, so calendar programs update the en
 
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -19,14 +20,13 @@ import icalendar
 from sqlite_utils import Database
 
 from bot.errors import UserError
-from bot.i18n import t
-from bot.render import Markdown, escape
 from bot.services.audit import Action, AuditLog
-from bot.services.reminders import DueReminder, Reminder, ReminderService
+from bot.services.reminders import Reminder, ReminderService
 from bot.timeparse import When, format_datetime
 
 UID_DOMAIN = "akbot.invalid"
 ICS_MIMETYPE = "text/calendar"
+PLANNED, CANCELLED = "planned", "cancelled"  # meetings.status
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class Meeting:
 
     @property
     def cancelled(self) -> bool:
-        return self.status == "abgesagt"
+        return self.status == CANCELLED
 
 
 class MeetingFollower(Protocol):
@@ -59,17 +59,29 @@ class MeetingFollower(Protocol):
         """Its own reminders of ``meeting`` as (kind, when); planned, moved and dropped with the meeting's."""
         ...
 
-    def reminder_texts(self) -> dict[str, Callable[[Reminder, str], Markdown]]:
-        """How its own reminders read, by kind."""
+    def reminder_kinds(self) -> tuple[str, ...]:
+        """The kinds of its own reminders."""
         ...
 
-    def reminder_extra(self, meeting: Meeting, reminder: Reminder, lang: str) -> Markdown | None:
+    def reminder_subject(self, kind: str, meeting: Meeting) -> object:
+        """What one of its own reminders is about when it falls due (its view words it)."""
+        ...
+
+    def reminder_extra(self, meeting: Meeting, reminder: Reminder) -> object | None:
         """What it adds to one of the meeting's own reminders (None: nothing)."""
         ...
 
     def hand_over(self, room_id: str, cancelled: Meeting) -> tuple[Sequence[object], Meeting | None]:
         """After a cancellation: what was still open, and the meeting it went to (None: none yet)."""
         ...
+
+
+@dataclass(frozen=True)
+class MeetingReminder:
+    """What a meeting's own reminder is about: the meeting, and what its follower adds (the agenda)."""
+
+    meeting: Meeting
+    attachment: object | None
 
 
 @dataclass(frozen=True)
@@ -102,7 +114,7 @@ class MeetingCalendar:
 
     def upcoming(self, room_id: str) -> list[Meeting]:
         rows = self._db.query(
-            "SELECT * FROM meetings WHERE room_id = ? AND status = 'geplant' AND start_ts + duration_min * 60 > ?"
+            "SELECT * FROM meetings WHERE room_id = ? AND status = 'planned' AND start_ts + duration_min * 60 > ?"
             " ORDER BY start_ts, id",
             [room_id, self.now().timestamp()],
         )
@@ -148,28 +160,20 @@ class MeetingService(MeetingCalendar):
         self.offsets = list(offsets)
         self.duration = duration
         # A meeting's reminders — its own and its follower's — are about the meeting.
-        for kind in ("meeting", *follower.reminder_texts()):
-            reminders.attach(kind, self._subject)
+        reminders.attach("meeting", self._subject)
+        for kind in follower.reminder_kinds():
+            reminders.attach(kind, functools.partial(self._follower_subject, kind))
 
-    def _subject(self, reminder: Reminder) -> Meeting:
+    def _of(self, reminder: Reminder) -> Meeting:
         assert reminder.meeting_id is not None
         return self.get(reminder.room_id, reminder.meeting_id)
 
-    def reminder_wording(self) -> dict[str, Callable[[DueReminder, str], Markdown]]:
-        """How the reminders of a meeting read, by kind (the notifier words them in the room's language)."""
-        wording: dict[str, Callable[[DueReminder, str], Markdown]] = {"meeting": self._word_reminder}
-        for kind, text in self._follower.reminder_texts().items():
-            wording[kind] = lambda due, lang, text=text: text(due.reminder, lang)  # type: ignore[misc]
-        return wording
+    def _follower_subject(self, kind: str, reminder: Reminder) -> object:
+        return self._follower.reminder_subject(kind, self._of(reminder))
 
-    def _word_reminder(self, due: DueReminder, lang: str) -> Markdown:
-        meeting = due.subject
-        assert isinstance(meeting, Meeting)
-        parts = [meeting_reminder_markdown(meeting, lang)]
-        extra = self._follower.reminder_extra(meeting, due.reminder, lang)
-        if extra is not None:
-            parts.append(extra)
-        return Markdown("\n\n".join(parts))
+    def _subject(self, reminder: Reminder) -> MeetingReminder:
+        meeting = self._of(reminder)
+        return MeetingReminder(meeting, self._follower.reminder_extra(meeting, reminder))
 
     # ---- commands ------------------------------------------------------------------------------
 
@@ -179,7 +183,7 @@ class MeetingService(MeetingCalendar):
         with self._db.conn:
             cursor = self._db.execute(
                 "INSERT INTO meetings (room_id, title, location, start_at, start_ts, duration_min, uid, sequence,"
-                " status, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, 'geplant', ?, ?, ?)",
+                " status, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, 'planned', ?, ?, ?)",
                 [
                     room_id,
                     title,
@@ -216,7 +220,7 @@ class MeetingService(MeetingCalendar):
         meeting = self._open(room_id, meeting_id)
         with self._db.conn:
             self._db.execute(
-                "UPDATE meetings SET status = 'abgesagt', sequence = sequence + 1, updated_at = ? WHERE id = ?",
+                "UPDATE meetings SET status = 'cancelled', sequence = sequence + 1, updated_at = ? WHERE id = ?",
                 [time.time(), meeting.id],
             )
         self._reminders.cancel_meeting_reminders(meeting.id)
@@ -289,52 +293,6 @@ def _nrw_holidays(year: int) -> dict[date, str]:
 def _reminder_text(meeting: Meeting) -> str:
     """Stored with the reminder; rendered when due (title and place are escaped there)."""
     return f"meeting:{meeting.id}"
-
-
-def meeting_reminder_markdown(meeting: Meeting, lang: str) -> Markdown:
-    place = t(lang, "meeting.place", location=meeting.location) if meeting.location else Markdown("")
-    return t(
-        lang,
-        "meeting.reminder",
-        title=meeting.title,
-        when=format_datetime(meeting.start, lang),
-        place=place,
-    )
-
-
-def announcement(meeting: Meeting, key: str, lang: str, reminder_times: Sequence[datetime]) -> Markdown:
-    """The room's message when a meeting is created or moved: when, where, warnings, reminders."""
-    place = t(lang, "meeting.place", location=meeting.location) if meeting.location else Markdown("")
-    lines = [
-        t(
-            lang,
-            key,
-            id=meeting.id,
-            title=meeting.title,
-            when=format_datetime(meeting.start, lang),
-            place=place,
-        )
-    ]
-    warning = MeetingService.day_warning(meeting.start)
-    if warning == "weekend":
-        lines.append(t(lang, "meeting.weekend"))
-    elif warning is not None:
-        lines.append(t(lang, "meeting.holiday", name=warning.removeprefix("holiday:")))
-    if reminder_times:
-        lines.append(
-            t(lang, "meeting.reminders", times="; ".join(format_datetime(at, lang) for at in reminder_times))
-        )
-    else:
-        lines.append(t(lang, "meeting.reminders_none"))
-    return Markdown("  \n".join(lines))
-
-
-def describe(meeting: Meeting, lang: str) -> Markdown:
-    """One line: "#3 · Do., 05.06.2025, 10:00 Uhr · „Titel“ · Ort"."""
-    parts = [f"#{meeting.id}", escape(format_datetime(meeting.start, lang)), f"**{escape(meeting.title)}**"]
-    if meeting.location:
-        parts.append(escape(meeting.location))
-    return Markdown(" · ".join(parts))
 
 
 def to_ics(meeting: Meeting, *, stamp: datetime | None = None) -> bytes:

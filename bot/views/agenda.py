@@ -1,0 +1,77 @@
+"""The agenda as members read it (the chair also sees what waits), as a Markdown file, and the
+reminder of the submission deadline."""
+
+from __future__ import annotations
+
+from bot.i18n import format_duration, t, template
+from bot.render import Markdown, code, escape, join
+from bot.services.agenda import DEFERRED, Agenda, DeadlineNotice
+from bot.timeparse import format_datetime
+from bot.views import Spell
+
+
+def agenda(shown: Agenda, lang: str, *, chair: bool) -> Markdown:
+    """The agenda as members read it; the chair also sees what still waits for a decision."""
+    meeting = shown.meeting
+    place = t(lang, "meeting.place", location=meeting.location) if meeting.location else Markdown("")
+    when = format_datetime(meeting.start, lang)
+    lines = [t(lang, "agenda.title", title=meeting.title, when=when, place=place), Markdown("")]
+    for number, title, item in shown.numbered():
+        line = t(lang, "agenda.top", number=number, title=title)
+        if item is not None:
+            details = [f"{escape(item.submitter_name)} ({escape(item.organisation)})"]
+            if item.duration_min:
+                details.append(escape(format_duration(lang, item.duration_min * 60)))
+            if item.status == DEFERRED and item.deferred_from:
+                details.append(t(lang, "agenda.deferred_from", meeting=item.deferred_from))
+            line = Markdown(f"{line} – {', '.join(details)}")
+            if item.description:
+                line = Markdown(f"{line}  \n{escape(item.description)}")
+        lines.append(Markdown(f"- {line}"))
+    lines.append(Markdown(""))
+    lines.append(t(lang, "agenda.total", total=format_duration(lang, shown.total_minutes * 60)))
+    if chair and shown.pending:
+        lines.append(Markdown(""))
+        lines.append(t(lang, "agenda.pending_title"))
+        for item in shown.pending:
+            status = t(lang, f"agenda.status.{item.status}")
+            lines.append(
+                Markdown(f"- #{item.id} {escape(item.title)} – {escape(item.submitter_name)} ({status})")
+            )
+    return join(lines)
+
+
+def markdown_file(shown: Agenda, lang: str) -> bytes:
+    """The agenda as a Markdown file for the minutes and the website."""
+    meeting = shown.meeting
+    lines = [f"# {meeting.title}", "", f"{format_datetime(meeting.start, lang)}"]
+    if meeting.location:
+        lines.append(meeting.location)
+    lines += ["", "| " + " | ".join(_raw(lang, f"agenda.file.{column}") for column in _COLUMNS) + " |"]
+    lines.append("|---|---|---|---|")
+    for number, title, item in shown.numbered():
+        presenter = f"{item.submitter_name} ({item.organisation})" if item else ""
+        duration = f"{item.duration_min} min" if item and item.duration_min else ""
+        lines.append(f"| {number} | {_cell(title)} | {_cell(presenter)} | {duration} |")
+    lines += ["", f"{_raw(lang, 'agenda.file.total')}: {shown.total_minutes} min", ""]
+    return "\n".join(lines).encode()
+
+
+_COLUMNS = ("number", "topic", "presenter", "duration")
+
+
+def deadline_reminder(notice: DeadlineNotice, lang: str, spell: Spell) -> Markdown:
+    """ "Items for the meeting … can be submitted until … – with `!top #3 <Titel>`"."""
+    meeting = notice.meeting
+    command = code(spell("item", lang, f"#{meeting.id} {_raw(lang, 'agenda.title_placeholder')}"))
+    deadline = format_datetime(notice.deadline, lang)
+    return t(lang, "agenda.deadline_reminder", title=meeting.title, deadline=deadline, command=command)
+
+
+def _raw(lang: str, key: str) -> str:
+    """Catalog text used outside Markdown (a file, a code span): not escaped."""
+    return template(lang, key) or key
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
