@@ -9,17 +9,27 @@ passed through ``bot.render.escape`` (``t`` does it for every parameter unless i
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Mapping
+from types import ModuleType
 from typing import Any, Literal
 
-from bot.catalogs import agenda, ask, core, meetings, polls, privacy, reminders, timeparse
+from bot import catalogs
 from bot.errors import Term
 from bot.render import Markdown, escape
 
 Language = Literal["de", "en"]
 LANGUAGES: tuple[Language, ...] = ("de", "en")
 
-FAMILIES = (core, timeparse, polls, reminders, meetings, agenda, ask, privacy)
+
+def _families() -> tuple[ModuleType, ...]:
+    """Every module in ``bot/catalogs``: a new command family brings its texts by adding one."""
+    names = sorted(module.name for module in pkgutil.iter_modules(catalogs.__path__))
+    return tuple(importlib.import_module(f"{catalogs.__name__}.{name}") for name in names)
+
+
+FAMILIES = _families()
 
 
 def _merge(lang: Language) -> dict[str, str]:
