@@ -58,5 +58,13 @@ class Scheduler:
     def job_ids(self) -> list[str]:
         return [job.id for job in self._scheduler.get_jobs()]
 
+    def due(self, job_id: str) -> datetime | None:
+        """When the job runs (next), or None when there is no such job."""
+        job = self._scheduler.get_job(job_id)
+        if job is None:
+            return None
+        when = job.next_run_time if hasattr(job, "next_run_time") else job.trigger.run_date
+        return when if isinstance(when, datetime) else None
+
     def job_count(self) -> int:
         return len(self._scheduler.get_jobs())

@@ -420,3 +420,19 @@ async def test_summary_edits_never_come_closer_than_the_interval(
     gaps = [b - a for a, b in itertools.pairwise(sent_at)]
     assert gaps and min(gaps) >= interval
     assert "40 ja" in outbox.edits[-1]  # the last edit shows every vote
+
+
+@pytest.mark.parametrize(
+    ("deadline", "nudge"),
+    [
+        ("05.06. 12 Uhr", "2026-06-04T12:00:00"),  # days away: the configured 24 h before
+        ("in 3 Minuten", "2026-06-01T10:01:30"),  # minutes away: halfway, not at once
+        ("01.06. 20 Uhr", "2026-06-01T15:00:00"),  # hours away: halfway
+    ],
+)
+async def test_the_automatic_nudge_leaves_members_a_fair_chance_first(
+    polls: PollService, scheduler: Scheduler, deadline: str, nudge: str
+) -> None:
+    poll = await polls.create(ROOM, CHAIR, f"{QUESTION}; frist: {deadline}", "de")
+
+    assert scheduler.due(f"poll-nudge:{poll.id}") == at(nudge)

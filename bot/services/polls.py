@@ -81,6 +81,7 @@ class Poll:
     start_event_id: str | None
     summary_event_id: str | None
     created_by: str
+    created_at: datetime
     winner: int | None
     meeting_id: int | None
     nudged: bool
@@ -302,7 +303,7 @@ class PollService:
                     deadline.timestamp() if deadline else None,
                     OPEN,
                     by,
-                    time.time(),
+                    self.now().timestamp(),
                 ],
             )
             poll_id = int(cursor.lastrowid or 0)
@@ -528,7 +529,9 @@ class PollService:
             f"poll-close:{poll.id}", max(poll.deadline, now), self.close_at_deadline, poll.room_id, poll.id
         )
         planned = 1
-        nudge_at = poll.deadline - self.nudge_before
+        # Members get a fair chance first: no nudge before half the time to the deadline has passed.
+        halfway = poll.created_at + (poll.deadline - poll.created_at) / 2
+        nudge_at = max(poll.deadline - self.nudge_before, halfway)
         if not poll.nudged and poll.deadline > now:
             scheduler.at(f"poll-nudge:{poll.id}", max(nudge_at, now), self.nudge, poll.room_id, poll.id)
             planned += 1
@@ -633,6 +636,7 @@ class PollService:
             start_event_id=row["start_event_id"],
             summary_event_id=row["summary_event_id"],
             created_by=row["created_by"],
+            created_at=datetime.fromtimestamp(row["created_at"], self.tz),
             winner=row["winner"],
             meeting_id=row["meeting_id"],
             nudged=bool(row["nudged"]),
