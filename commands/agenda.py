@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.errors import UserError
+from bot.errors import UsageError, UserError
 from bot.render import mention
 from bot.router import Context, Rest, Router
 from bot.services.agenda import LATE, Item
@@ -14,6 +14,8 @@ from bot.views import agenda as views
 router = Router("agenda")
 
 DURATION = re.compile(r"^(\d{1,4})\s*(min|minuten|minutes|m)\.?$", re.IGNORECASE)
+SAYS_MINUTES = re.compile(r"^\S+\s*(min|minuten|minutes)\.?$", re.IGNORECASE)
+"""A part that reads as a duration ("-5 min", "zwanzig min") but is none: refused, not a description."""
 MEETING_REF = re.compile(r"^#(\d{1,9})$")
 
 top = router.group("top", alias="item")
@@ -34,6 +36,8 @@ async def submit(ctx: Context, text: Rest) -> None:
     for part in parts[1:]:
         if match := DURATION.match(part):
             duration = int(match.group(1))
+        elif SAYS_MINUTES.match(part):
+            raise UsageError("usage.bad_duration", value=part)
         elif part and description is None:
             description = part
         elif part:

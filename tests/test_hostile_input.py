@@ -6,68 +6,25 @@ into a Matrix event, and what members typed is never markup in the message the b
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pydantic import SecretStr
 
 from bot.app import App
 from bot.matrix import message_content
-from bot.render import Markdown, render
-from bot.router import Command, Context
-from bot.settings import BotSettings, MatrixSettings, Settings
+from bot.render import render
+from bot.router import Command
+from tests.kit.offline import CHAIR, MEMBER, dispatch, offline_app
 
-ROOM = "!raum:lvr.de"
-CHAIR = "@vorsitz:lvr.de"
-MEMBER = "@mitglied:lwl.org"
 MAX_EVENT_BYTES = 64 * 1024
-
-
-class Recorder:
-    """Stands in for the homeserver: every event the bot would send, as content."""
-
-    def __init__(self) -> None:
-        self.contents: list[dict[str, Any]] = []
-
-    async def send_event(
-        self, room_id: str, event_type: str, content: dict[str, Any], *, transaction_id: str | None = None
-    ) -> str:
-        self.contents.append(content)
-        return f"$e{len(self.contents)}"
-
-    async def send_message(self, room_id: str, markdown: str, **options: Any) -> str:
-        options.pop("transaction_id", None)
-        return await self.send_event(room_id, "m.room.message", message_content(markdown, **options))
-
-    async def edit_message(self, room_id: str, event_id: str, markdown: str) -> str:
-        return await self.send_event(room_id, "m.room.message", message_content(markdown))
-
-    async def send_file(self, room_id: str, filename: str, data: bytes, mimetype: str, **options: Any) -> str:
-        return await self.send_event(room_id, "m.room.message", {"msgtype": "m.file", "body": filename})
 
 
 @pytest.fixture(scope="module")
 async def app(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[App]:
-    settings = Settings(
-        matrix=MatrixSettings(
-            homeserver="http://127.0.0.1:9", user_id="@akbot:lvr.de", password=SecretStr("x")
-        ),
-        bot=BotSettings(chairs=[CHAIR], data_dir=Path(tmp_path_factory.mktemp("hostile"))),
-    )
-    built = App(settings)
-    recorder = Recorder()
-    adapter = built.adapter
-    adapter.send_event = recorder.send_event  # type: ignore[method-assign]
-    adapter.send_message = recorder.send_message  # type: ignore[method-assign]
-    adapter.edit_message = recorder.edit_message  # type: ignore[method-assign]
-    adapter.send_file = recorder.send_file  # type: ignore[method-assign]
-    adapter.members = lambda room_id: [CHAIR, MEMBER]  # type: ignore[method-assign]
-    adapter.display_name = lambda room_id, user_id: user_id  # type: ignore[method-assign]
+    built, recorder = offline_app(Path(tmp_path_factory.mktemp("hostile")))
     built.recorder = recorder  # type: ignore[attr-defined]
     yield built
     await built.polls.shutdown()
@@ -80,33 +37,6 @@ def all_commands(app: App) -> list[Command]:
 
 def command_line(command: Command) -> str:
     return "!" + command.display("de")
-
-
-async def dispatch(app: App, body: str, sender: str) -> list[Markdown]:
-    replies: list[Markdown] = []
-
-    async def reply(markdown: Markdown, *, mentions: Sequence[str] = ()) -> str:
-        replies.append(markdown)
-        return "$reply"
-
-    async def upload(filename: str, data: bytes, mimetype: str) -> str:
-        return "$file"
-
-    ctx = Context(
-        room_id=ROOM,
-        sender=sender,
-        event_id="$cmd",
-        body=body,
-        lang="de",
-        prefix="!",
-        is_chair=sender == CHAIR,
-        services=app.services,
-        reply=reply,
-        upload=upload,
-    )
-    await app.dispatcher.dispatch(ctx)
-    await asyncio.sleep(0)  # let summary edits scheduled by votes start
-    return replies
 
 
 HOSTILE = st.one_of(

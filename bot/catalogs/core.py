@@ -10,6 +10,7 @@ DE: dict[str, str] = {
     "usage.not_a_number": "„{value}“ ist keine Zahl.",
     "usage.too_many": "Zu viele Angaben: „{value}“ ist überzählig.",
     "usage.missing": "Es fehlt noch: {name}.",
+    "usage.bad_duration": "„{value}“ ist keine Dauer: bitte ganze Minuten als Ziffern, z. B. „20 min“.",
     "usage.choice": "„{value}“ ist nicht möglich. Erlaubt: {choices}.",
     "chair_only": "Diesen Befehl darf nur der Vorsitz verwenden.",
     "internal_error": (
@@ -91,6 +92,7 @@ EN: dict[str, str] = {
     "usage.generic": "These arguments do not fit this command.",
     "usage.not_a_number": "“{value}” is not a number.",
     "usage.too_many": "Too many arguments: “{value}” is left over.",
+    "usage.bad_duration": "“{value}” is not a duration: please whole minutes in digits, e.g. “20 min”.",
     "usage.missing": "Missing: {name}.",
     "usage.choice": "“{value}” is not possible. Allowed: {choices}.",
     "chair_only": "Only the chair may use this command.",

@@ -28,8 +28,11 @@ def agenda(shown: Agenda, lang: str, *, chair: bool) -> Markdown:
             if item.description:
                 line = Markdown(f"{line}  \n{escape(item.description)}")
         lines.append(Markdown(f"- {line}"))
-    lines.append(Markdown(""))
-    lines.append(t(lang, "agenda.total", total=format_duration(lang, shown.total_minutes * 60)))
+    if not shown.items:
+        lines.append(t(lang, "agenda.no_items"))
+    if shown.total_minutes:
+        lines.append(Markdown(""))
+        lines.append(t(lang, "agenda.total", total=format_duration(lang, shown.total_minutes * 60)))
     if chair and shown.pending:
         lines.append(Markdown(""))
         lines.append(t(lang, "agenda.pending_title"))

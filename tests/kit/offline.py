@@ -1,0 +1,104 @@
+"""The whole app — router, services, views, database — without a homeserver: what it would send is
+recorded. For tests of what members read, quicker than a world and as real above the adapter."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+
+from bot.app import App
+from bot.matrix import message_content
+from bot.render import Markdown
+from bot.router import Context
+from bot.settings import BotSettings, MatrixSettings, Settings
+
+ROOM = "!raum:lvr.de"
+CHAIR = "@vorsitz:lvr.de"
+MEMBER = "@mitglied:lwl.org"
+
+
+class Recorder:
+    """Stands in for the homeserver: every event the bot would send, as content."""
+
+    def __init__(self) -> None:
+        self.contents: list[dict[str, Any]] = []
+        self.rooms: list[str] = []
+
+    async def send_event(
+        self, room_id: str, event_type: str, content: dict[str, Any], *, transaction_id: str | None = None
+    ) -> str:
+        self.contents.append(content)
+        self.rooms.append(room_id)
+        return f"$e{len(self.contents)}"
+
+    async def send_message(self, room_id: str, markdown: str, **options: Any) -> str:
+        options.pop("transaction_id", None)
+        options.pop("attempts", None)
+        return await self.send_event(room_id, "m.room.message", message_content(markdown, **options))
+
+    async def edit_message(self, room_id: str, event_id: str, markdown: str) -> str:
+        return await self.send_event(room_id, "m.room.message", message_content(markdown))
+
+    async def send_file(self, room_id: str, filename: str, data: bytes, mimetype: str, **options: Any) -> str:
+        return await self.send_event(room_id, "m.room.message", {"msgtype": "m.file", "body": filename})
+
+    async def direct_room(self, user_id: str) -> str:
+        return f"!direct-{user_id}"
+
+    def sent_to(self, room_id: str) -> list[str]:
+        """The bodies of what went to ``room_id``."""
+        return [
+            str(c.get("body", "")) for c, r in zip(self.contents, self.rooms, strict=True) if r == room_id
+        ]
+
+
+def offline_app(data_dir: Path, members: Sequence[str] = (CHAIR, MEMBER)) -> tuple[App, Recorder]:
+    settings = Settings(
+        matrix=MatrixSettings(
+            homeserver="http://127.0.0.1:9", user_id="@akbot:lvr.de", password=SecretStr("x")
+        ),
+        bot=BotSettings(chairs=[CHAIR], data_dir=data_dir),
+    )
+    app = App(settings)
+    recorder = Recorder()
+    adapter = app.adapter
+    adapter.send_event = recorder.send_event  # type: ignore[method-assign]
+    adapter.send_message = recorder.send_message  # type: ignore[method-assign]
+    adapter.edit_message = recorder.edit_message  # type: ignore[method-assign]
+    adapter.send_file = recorder.send_file  # type: ignore[method-assign]
+    adapter.direct_room = recorder.direct_room  # type: ignore[method-assign]
+    adapter.members = lambda room_id: list(members)  # type: ignore[method-assign]
+    adapter.display_name = lambda room_id, user_id: user_id  # type: ignore[method-assign]
+    return app, recorder
+
+
+async def dispatch(app: App, body: str, sender: str, *, lang: str = "de") -> list[Markdown]:
+    """Run one command line as ``sender`` (the chair if it is ``CHAIR``); the replies in the room."""
+    replies: list[Markdown] = []
+
+    async def reply(markdown: Markdown, *, mentions: Sequence[str] = ()) -> str:
+        replies.append(markdown)
+        return "$reply"
+
+    async def upload(filename: str, data: bytes, mimetype: str) -> str:
+        return "$file"
+
+    ctx = Context(
+        room_id=ROOM,
+        sender=sender,
+        event_id="$cmd",
+        body=body,
+        lang=lang,
+        prefix="!",
+        is_chair=sender == CHAIR,
+        services=app.services,
+        reply=reply,
+        upload=upload,
+    )
+    await app.dispatcher.dispatch(ctx)
+    await asyncio.sleep(0)  # let what the command started in the background (summary edits, DMs) begin
+    return replies

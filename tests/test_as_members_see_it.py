@@ -1,0 +1,55 @@
+"""What members and the chair read, through the whole app without a homeserver (tests/kit/offline.py):
+the regressions a half-hour trial as member and chair found (issue 12)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import App
+from bot.render import render
+from tests.kit.offline import CHAIR, MEMBER, Recorder, dispatch, offline_app
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[tuple[App, Recorder]]:
+    app, recorder = offline_app(tmp_path)
+    yield app, recorder
+    await app.polls.shutdown()
+    await app.direct.close()
+    app.db.close()
+
+
+async def ask(app: App, body: str, sender: str = MEMBER, *, lang: str = "de") -> str:
+    """The reply (plain text) to one command line."""
+    replies = await dispatch(app, body, sender, lang=lang)
+    assert len(replies) == 1, replies
+    return render(replies[0])[0]
+
+
+@pytest.mark.parametrize("duration", ["-5 min", "zwanzig min", "1,5 min"])
+async def test_a_duration_that_is_none_is_refused_with_the_usage_line(
+    world: tuple[App, Recorder], duration: str
+) -> None:
+    app, _ = world
+    await ask(app, "!sitzung in 30 Tagen 10 Uhr; Sitzung", CHAIR)
+
+    answer = await ask(app, f"!top Thema; Beschreibung; {duration}")
+
+    assert answer.startswith(f"„{duration}“ ist keine Dauer")
+    assert "Aufruf: !top [#<Sitzung>] <Titel>" in answer
+    assert app.agenda.agenda("!raum:lvr.de", None).pending == []  # nothing stored
+
+
+async def test_an_agenda_without_items_says_so_instead_of_a_zero_duration(
+    world: tuple[App, Recorder],
+) -> None:
+    app, _ = world
+    await ask(app, "!sitzung in 30 Tagen 10 Uhr; Sitzung", CHAIR)
+
+    shown = await ask(app, "!tagesordnung")
+
+    assert "Noch keine TOPs angenommen." in shown
+    assert "Geplante Dauer" not in shown
