@@ -252,6 +252,10 @@ class DirectMessages:
     def send_note(self, user_id: str, text: Markdown) -> None:
         self._in_background(self._send_note(user_id, text))
 
+    async def sent(self) -> None:
+        """Until what was handed over so far has been sent (or has failed)."""
+        await asyncio.gather(*list(self._background), return_exceptions=True)
+
     async def close(self) -> None:
         for task in list(self._background):
             task.cancel()
@@ -321,6 +325,9 @@ class BotRuntime:
     def send_privately(self, user_id: str, filename: str, data: bytes, mimetype: str) -> None:
         """Send a file to ``user_id`` alone, in a direct encrypted room, without holding up the sync."""
         self._direct.send_file(user_id, filename, data, mimetype)
+
+    def tell_privately(self, user_id: str, markdown: str) -> None:
+        self._direct.send_note(user_id, Markdown(markdown))
 
 
 class ThreadAnswer:

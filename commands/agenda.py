@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.errors import UsageError, UserError
-from bot.render import mention
+from bot.render import Markdown, join, mention
 from bot.router import Context, Rest, Router
 from bot.services.agenda import LATE, Item
 from bot.timeparse import format_datetime
@@ -131,7 +131,12 @@ def _meeting_number(text: str | None) -> int | None:
 @agenda_group.default
 async def show(ctx: Context, meeting_id: Rest | None = None) -> None:
     agenda = ctx.services.agenda.agenda(ctx.room_id, _meeting_number(meeting_id))
-    await ctx.reply(views.agenda(agenda, ctx.lang, chair=ctx.is_chair))
+    shown = views.agenda(agenda, ctx.lang)
+    if ctx.is_chair and agenda.pending:
+        # What waits for a decision is the chair's: it goes to them alone, not into the room.
+        ctx.services.runtime.tell_privately(ctx.sender, views.pending(agenda, ctx.lang))
+        shown = join([shown, Markdown(""), ctx.t("agenda.pending_sent_privately", count=len(agenda.pending))])
+    await ctx.reply(shown)
 
 
 @agenda_group.command("export", alias="export")

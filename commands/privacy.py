@@ -49,4 +49,8 @@ async def confirm_forget(ctx: Context) -> None:
 
 @router.command("audit", alias="audit", chair=True)
 async def audit(ctx: Context) -> None:
-    await ctx.reply(views.audit_log(ctx.services.audit.recent(ctx.room_id), ctx.lang))
+    # Who did what is for the chair (and the data-protection officer), not for the shared room.
+    ctx.services.runtime.tell_privately(
+        ctx.sender, views.audit_log(ctx.services.audit.recent(ctx.room_id), ctx.lang)
+    )
+    await ctx.say("audit.sent_privately")

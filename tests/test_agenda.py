@@ -21,6 +21,7 @@ from bot.services.reminders import ReminderService
 from bot.storage import open_memory_db
 from bot.views.agenda import agenda as render_agenda
 from bot.views.agenda import markdown_file as render_markdown_file
+from bot.views.agenda import pending
 from tests.clock import BERLIN, at, frozen, once
 from tests.test_reminders_service import RecordingNotifier
 
@@ -116,7 +117,7 @@ def test_accepted_items_are_numbered_between_the_fixed_items_in_the_chairs_order
         (5, "Verschiedenes"),
     ]
     assert result.total_minutes == 65
-    plain = render(render_agenda(result, "de", chair=False))[0].splitlines()
+    plain = render(render_agenda(result, "de"))[0].splitlines()
     assert plain[0] == "Tagesordnung: Sitzung FAK KI, Sa., 20.06.2026, 10:00 Uhr, Ort: Köln"
     assert plain[3] == "• TOP 2 Datenschutz – Ben (LWL), 15 Min."
     assert plain[-1] == "Geplante Dauer: 1 Std. 5 Min."
@@ -130,8 +131,8 @@ def test_pending_items_are_shown_to_the_chair_only(
     submit(agenda, ANNA, "Offener Punkt")
 
     result = agenda.agenda(ROOM, None)
-    assert "Offener Punkt" not in render(render_agenda(result, "de", chair=False))[0]
-    assert "#1 Offener Punkt – Anna (eingereicht)" in render(render_agenda(result, "de", chair=True))[0]
+    assert "Offener Punkt" not in render(render_agenda(result, "de"))[0]
+    assert "#1 Offener Punkt – Anna (eingereicht)" in render(pending(result, "de"))[0]
 
 
 def test_after_the_deadline_items_are_late_and_still_need_the_chair(

@@ -53,3 +53,44 @@ async def test_an_agenda_without_items_says_so_instead_of_a_zero_duration(
 
     assert "Noch keine TOPs angenommen." in shown
     assert "Geplante Dauer" not in shown
+
+
+async def test_a_chairs_reminder_list_leaves_out_members_personal_reminders(
+    world: tuple[App, Recorder],
+) -> None:
+    app, _ = world
+    await ask(app, "!erinnerung morgen um 9; Telefonat Herr Schmidt")
+    await ask(app, "!erinnerung raum morgen um 10; Unterlagen lesen")
+
+    chair_list = await ask(app, "!erinnerungen", CHAIR)
+    own_list = await ask(app, "!erinnerungen")
+
+    assert "Telefonat Herr Schmidt" not in chair_list and "Unterlagen lesen" in chair_list
+    assert "Telefonat Herr Schmidt" in own_list
+
+
+async def test_what_waits_for_the_chairs_decision_goes_to_the_chair_alone(
+    world: tuple[App, Recorder],
+) -> None:
+    app, recorder = world
+    await ask(app, "!sitzung in 30 Tagen 10 Uhr; Sitzung", CHAIR)
+    await ask(app, "!top Geheimer Entwurf")
+
+    in_room = await ask(app, "!tagesordnung", CHAIR)
+    await app.direct.sent()
+
+    assert "Geheimer Entwurf" not in in_room
+    assert in_room.endswith("Die noch nicht entschiedenen Einreichungen (1) habe ich Ihnen privat geschickt.")
+    assert any("Geheimer Entwurf" in body for body in recorder.sent_to(f"!direct-{CHAIR}"))
+    assert "privat" not in await ask(app, "!tagesordnung")  # a member sees the agenda, nothing more
+
+
+async def test_the_chair_log_goes_to_the_chair_alone(world: tuple[App, Recorder]) -> None:
+    app, recorder = world
+    await ask(app, "!sitzung in 30 Tagen 10 Uhr; Sitzung", CHAIR)
+
+    assert await ask(app, "!audit", CHAIR) == "Das Protokoll habe ich Ihnen privat geschickt."
+    await app.direct.sent()
+
+    (log,) = [body for body in recorder.sent_to(f"!direct-{CHAIR}") if "Protokoll" in body]
+    assert f"{CHAIR} · Sitzung #1 angelegt für" in log

@@ -72,7 +72,19 @@ async def test_a_late_item_is_marked_and_waits_for_the_chair(world: World) -> No
     late = await world.ask(world.member, f"!top #{meeting_id} Nachzügler")
 
     assert f"für Sitzung #{meeting_id}" in late and "nachgereicht – die Einreichfrist endete am" in late
+    known_rooms = set(world.chair.client.rooms) | world.chair.invites
     chair_view = await world.ask(world.chair, f"!tagesordnung #{meeting_id}")
-    assert "Noch nicht entschieden (nur für den Vorsitz sichtbar):" in chair_view
-    assert "Nachzügler" in chair_view and "(nachgereicht)" in chair_view
+    # What waits for the chair's decision is not the room's: it goes to the chair alone.
+    assert "Nachzügler" not in chair_view
+    assert chair_view.endswith(
+        "Die noch nicht entschiedenen Einreichungen (1) habe ich Ihnen privat geschickt."
+    )
+    direct = await world.chair.wait_for_invite(known_rooms)
+    await world.chair.join(direct)
+    private = await world.chair.wait_for(
+        lambda e: e.room_id == direct and e.sender == world.bot_id and "Nachzügler" in e.body, timeout=30
+    )
+    assert private.encrypted
+    assert f"Sitzung #{meeting_id} Kurzfristige Sitzung (nur für Sie als Vorsitz)" in private.body
+    assert "(nachgereicht)" in private.body
     assert "Nachzügler" not in await world.ask(world.member, f"!tagesordnung #{meeting_id}")

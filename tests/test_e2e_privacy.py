@@ -52,7 +52,16 @@ async def test_forgetting_after_confirmation_and_the_chair_log(world: World) -> 
     again = await world.ask(world.power_chair, "!vergessen bestätigen")
     assert again == "Es liegt kein Löschwunsch von Ihnen vor. Beginnen Sie mit !vergessen."
 
-    log = (await world.ask(world.chair, "!audit")).splitlines()
+    known_rooms = set(world.chair.client.rooms) | world.chair.invites
+    # The chair's log is the chair's: it goes to them alone, not into the shared room.
+    assert await world.ask(world.chair, "!audit") == "Das Protokoll habe ich Ihnen privat geschickt."
+    direct = await world.chair.wait_for_invite(known_rooms)
+    await world.chair.join(direct)
+    private = await world.chair.wait_for(
+        lambda e: e.room_id == direct and e.sender == world.bot_id and "Protokoll" in e.body, timeout=30
+    )
+    assert private.encrypted
+    log = private.body.splitlines()
     assert log[0] == "Protokoll des Vorsitzes (neueste zuerst)"
     assert "ehemaliges Mitglied · vergessen" in log[2]
     assert any(f"{world.chair.user_id} · Sitzung #" in line and " angelegt für " in line for line in log)

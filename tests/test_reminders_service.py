@@ -255,10 +255,12 @@ def test_members_delete_only_their_own_reminders_the_chair_any(service: Reminder
 
 def test_listing_shows_own_reminders_and_the_room_for_a_chair(service: ReminderService) -> None:
     first = service.create(ROOM, ALICE, once(at("2026-06-10T12:00:00")), "A")
-    second = service.create(ROOM, BOB, once(at("2026-06-10T11:00:00")), "B")
+    second = service.create(ROOM, BOB, once(at("2026-06-10T11:00:00")), "B", kind="room")
+    service.create(ROOM, BOB, once(at("2026-06-10T11:30:00")), "Telefonat Herr Schmidt")  # Bob's own
     service.create("!anderer:lvr.de", ALICE, once(at("2026-06-10T11:00:00")), "anderswo")
 
     assert [r.id for r in service.list_for(ROOM, ALICE, everyone=False)] == [first.id]
+    # A personal reminder is its owner's alone, also for a chair (issue 12).
     assert [r.id for r in service.list_for(ROOM, ALICE, everyone=True)] == [second.id, first.id]
 
 

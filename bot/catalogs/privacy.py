@@ -27,6 +27,7 @@ DE: dict[str, str] = {
     ),
     "audit.title": "**Protokoll des Vorsitzes** (neueste zuerst)",
     "audit.empty": "Das Protokoll ist leer.",
+    "audit.sent_privately": "Das Protokoll habe ich Ihnen privat geschickt.",
     "audit.action.poll.started": "Umfrage #{id} gestartet",
     "audit.action.poll.closed": "Umfrage #{id} beendet (gewählt: Option {winner}; 0 = keine)",
     "audit.action.poll.withdrawn": "Umfrage #{id} zurückgezogen",
@@ -46,7 +47,7 @@ DE: dict[str, str] = {
     "cmd.mydata.help": "Schickt Ihnen Ihre gespeicherten Daten als JSON-Datei in einen direkten Raum.",
     "cmd.forget.help": "Löscht Ihre Erinnerungen und anonymisiert Ihre Stimmen und TOPs (mit Bestätigung).",
     "cmd.forget.confirm.help": "Bestätigt das Vergessen.",
-    "cmd.audit.help": "Die letzten 20 Aktionen des Vorsitzes (und Löschwünsche) in diesem Raum.",
+    "cmd.audit.help": "Schickt Ihnen privat die letzten 20 Aktionen des Vorsitzes (und Löschwünsche) in diesem Raum.",
 }
 
 EN: dict[str, str] = {
@@ -70,6 +71,7 @@ EN: dict[str, str] = {
     "privacy.forgotten": "Done: {reminders} reminders deleted, {votes} votes and {items} agenda items anonymised.",
     "audit.title": "**Chair log** (newest first)",
     "audit.empty": "The log is empty.",
+    "audit.sent_privately": "I have sent you the log privately.",
     "audit.action.poll.started": "Poll #{id} started",
     "audit.action.poll.closed": "Poll #{id} closed (chosen: option {winner}; 0 = none)",
     "audit.action.poll.withdrawn": "Poll #{id} withdrawn",
@@ -89,5 +91,5 @@ EN: dict[str, str] = {
     "cmd.mydata.help": "Sends you your stored data as a JSON file in a direct room.",
     "cmd.forget.help": "Deletes your reminders and anonymises your votes and agenda items (asks to confirm).",
     "cmd.forget.confirm.help": "Confirms the forgetting.",
-    "cmd.audit.help": "The last 20 chair actions (and forget requests) in this room.",
+    "cmd.audit.help": "Sends you privately the last 20 chair actions (and forget requests) in this room.",
 }

@@ -37,6 +37,9 @@ class Runtime(Protocol):
 
     def send_privately(self, user_id: str, filename: str, data: bytes, mimetype: str) -> None: ...
 
+    def tell_privately(self, user_id: str, markdown: str) -> None:
+        """A message to ``user_id`` alone (their encrypted direct room), for what is not the room's."""
+
 
 @dataclass
 class Services:

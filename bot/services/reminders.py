@@ -157,12 +157,15 @@ class ReminderService:
         return found[0]
 
     def list_for(self, room_id: str, user: str, *, everyone: bool) -> list[Reminder]:
-        """Active reminders of ``user`` in the room (all of the room's for a chair)."""
+        """Active reminders of ``user`` in the room; with ``everyone`` (a chair) also the room's
+        others — but never someone else's personal reminder: those are the owner's alone."""
         sql = "SELECT * FROM reminders WHERE room_id = ? AND state = 'active'"
         params: list[Any] = [room_id]
-        if not everyone:
+        if everyone:
+            sql += " AND (creator = ? OR kind != 'personal')"
+        else:
             sql += " AND creator = ? AND meeting_id IS NULL"
-            params.append(user)
+        params.append(user)
         return self._rows(sql + " ORDER BY next_ts, id", params)
 
     def delete(self, room_id: str, reminder_id: int, by: str, *, is_chair: bool) -> Reminder:

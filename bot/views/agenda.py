@@ -10,8 +10,8 @@ from bot.timeparse import format_datetime
 from bot.views import Spell
 
 
-def agenda(shown: Agenda, lang: str, *, chair: bool) -> Markdown:
-    """The agenda as members read it; the chair also sees what still waits for a decision."""
+def agenda(shown: Agenda, lang: str) -> Markdown:
+    """The agenda as members read it."""
     meeting = shown.meeting
     place = t(lang, "meeting.place", location=meeting.location) if meeting.location else Markdown("")
     when = format_datetime(meeting.start, lang)
@@ -33,14 +33,18 @@ def agenda(shown: Agenda, lang: str, *, chair: bool) -> Markdown:
     if shown.total_minutes:
         lines.append(Markdown(""))
         lines.append(t(lang, "agenda.total", total=format_duration(lang, shown.total_minutes * 60)))
-    if chair and shown.pending:
-        lines.append(Markdown(""))
-        lines.append(t(lang, "agenda.pending_title"))
-        for item in shown.pending:
-            status = t(lang, f"agenda.status.{item.status}")
-            lines.append(
-                Markdown(f"- #{item.id} {escape(item.title)} – {escape(item.submitter_name)} ({status})")
-            )
+    return join(lines)
+
+
+def pending(shown: Agenda, lang: str) -> Markdown:
+    """For the chair alone: what still waits for a decision."""
+    meeting = shown.meeting
+    lines = [t(lang, "agenda.pending_title", meeting=meeting.id, title=meeting.title)]
+    for item in shown.pending:
+        status = t(lang, f"agenda.status.{item.status}")
+        lines.append(
+            Markdown(f"- #{item.id} {escape(item.title)} – {escape(item.submitter_name)} ({status})")
+        )
     return join(lines)
 
 

@@ -52,7 +52,7 @@ def reminder(subject: MeetingReminder, lang: str) -> Markdown:
     when = format_datetime(meeting.start, lang)
     parts = [t(lang, "meeting.reminder", title=meeting.title, when=when, place=place(meeting, lang))]
     if isinstance(subject.attachment, Agenda):
-        parts.append(agenda_views.agenda(subject.attachment, lang, chair=False))
+        parts.append(agenda_views.agenda(subject.attachment, lang))
     return Markdown("\n\n".join(parts))
 
 
@@ -70,6 +70,6 @@ def reminder_wording(spell: Spell) -> dict[str, Wording]:
 
     def publication(due: DueReminder, lang: str) -> Markdown:
         assert isinstance(due.subject, Agenda)
-        return agenda_views.agenda(due.subject, lang, chair=False)
+        return agenda_views.agenda(due.subject, lang)
 
     return {"meeting": meeting_reminder, "agenda_deadline": deadline, "agenda_publish": publication}
