@@ -31,6 +31,7 @@ from bot.services.llm import LlmClient, LlmService, check_on_premises
 from bot.services.meetings import MeetingCalendar, MeetingService
 from bot.services.polls import PollService
 from bot.services.privacy import PrivacyService
+from bot.services.pseudonyms import Pseudonyms
 from bot.services.reminders import ReminderService
 from bot.services.rooms import RoomSettings
 from bot.settings import Settings
@@ -85,6 +86,7 @@ class App:
             self.db, tz, self.scheduler, notifier, late_grace=settings.reminders.grace
         )
         self.audit = AuditLog(self.db, tz)
+        pseudonyms = Pseudonyms(self.db)
         self.agenda = AgendaService(
             self.db,
             tz,
@@ -114,6 +116,7 @@ class App:
             outbox=PollPoster(MatrixPolls(self.adapter), self.rooms.language, self.dispatcher.spell),
             roster=roster,
             audit=self.audit,
+            pseudonyms=pseudonyms,
             nudge_before=settings.polls.nudge,
         )
         self.llm = LlmService(
@@ -122,7 +125,9 @@ class App:
             LlmClient(settings.llm) if settings.llm.base_url else None,
             audit=self.audit,
         )
-        self.privacy = PrivacyService(self.db, tz, settings.privacy.period, audit=self.audit)
+        self.privacy = PrivacyService(
+            self.db, tz, settings.privacy.period, audit=self.audit, pseudonyms=pseudonyms
+        )
         self.runtime = BotRuntime(self.adapter, self.scheduler, roster, self.direct, settings.llm.base_url)
         self.services = Services(
             rooms=self.rooms,

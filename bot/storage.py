@@ -277,6 +277,14 @@ def m010_english_meeting_and_item_values(db: Database) -> None:
         db.execute("UPDATE agenda_items SET status = ? WHERE status = ?", [new, old])
 
 
+@migrations()
+def m011_vote_pseudonyms(db: Database) -> None:
+    # A forgotten member's vote keeps a keyed pseudonym (bot/services/pseudonyms.py), so that it
+    # stays theirs for the one-vote rule without their name.
+    db.table("votes").add_column("pseudonym", str)
+    db.table("votes").create_index(["poll_id", "pseudonym"])
+
+
 def open_db(data_dir: Path) -> Database:
     """Open (and create or upgrade) the bot's database in ``data_dir``."""
     data_dir.mkdir(parents=True, exist_ok=True)

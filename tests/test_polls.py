@@ -21,6 +21,7 @@ from bot.scheduler import Scheduler
 from bot.services.audit import AuditLog
 from bot.services.meetings import MeetingService
 from bot.services.polls import MAYBE, YES, PollService, parse_selection
+from bot.services.pseudonyms import Pseudonyms
 from bot.services.reminders import ReminderService
 from bot.storage import open_memory_db
 from bot.views import polls as views
@@ -125,6 +126,7 @@ async def polls(
         outbox=poster(outbox),
         roster=Roster(),
         audit=AuditLog(db, BERLIN),
+        pseudonyms=Pseudonyms(db),
         nudge_before=timedelta(hours=24),
     )
     yield service

@@ -17,6 +17,7 @@ from bot.services.audit import AuditLog, Entry
 from bot.services.meetings import MeetingCalendar, MeetingService
 from bot.services.polls import PollService
 from bot.services.privacy import FORMER_MEMBER, PrivacyService
+from bot.services.pseudonyms import Pseudonyms
 from bot.services.reminders import ReminderService
 from bot.storage import open_memory_db
 from bot.views import privacy as audit_views
@@ -37,6 +38,7 @@ class Everything:
     def __init__(self) -> None:
         self.db = open_memory_db()
         self.audit = AuditLog(self.db, BERLIN)
+        self.pseudonyms = Pseudonyms(self.db)
         scheduler = Scheduler(BERLIN)
         self.reminders = ReminderService(
             self.db, BERLIN, scheduler, RecordingNotifier(), late_grace=timedelta(hours=24)
@@ -69,9 +71,12 @@ class Everything:
             outbox=poster(Outbox()),
             roster=Roster(),
             audit=self.audit,
+            pseudonyms=self.pseudonyms,
             nudge_before=timedelta(hours=24),
         )
-        self.privacy = PrivacyService(self.db, BERLIN, retention=timedelta(days=365), audit=self.audit)
+        self.privacy = PrivacyService(
+            self.db, BERLIN, retention=timedelta(days=365), audit=self.audit, pseudonyms=self.pseudonyms
+        )
 
 
 @pytest.fixture
@@ -215,3 +220,19 @@ def test_an_entry_the_catalog_cannot_word_is_shown_as_stored() -> None:
 def lines_of(markdown: str) -> list[str]:
     """The lines a member reads, without the blank ones."""
     return [line for line in render(markdown)[0].splitlines() if line]
+
+
+async def test_a_forgotten_member_who_votes_again_still_has_one_vote(world: Everything) -> None:
+    poll = await world.polls.create(ROOM, CHAIR, "Termin; A; B", "de")
+    world.polls.vote_text(ROOM, ANNA, None, "1", cast_ts=1.0)
+    world.polls.vote_text(ROOM, BEN, None, "2", cast_ts=2.0)
+    world.privacy.forget(ANNA, ROOM)
+
+    # Anna has voted (under a pseudonym): she is not asked to vote, nor named as missing.
+    assert ANNA not in world.polls.tally(poll).non_voters
+
+    world.polls.vote_text(ROOM, ANNA, None, "1", cast_ts=3.0)
+
+    tally = world.polls.tally(poll)
+    assert {o.option.position: len(o.yes) for o in tally.options} == {1: 1, 2: 1}  # not two for option 1
+    assert sorted(tally.voters) == sorted([ANNA, BEN])

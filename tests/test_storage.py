@@ -35,6 +35,7 @@ ALL_MIGRATIONS = [
     ("akbot", "m008_english_poll_values"),
     ("akbot", "m009_audit_actions"),
     ("akbot", "m010_english_meeting_and_item_values"),
+    ("akbot", "m011_vote_pseudonyms"),
 ]
 
 

@@ -29,6 +29,7 @@ from bot.errors import UserError
 from bot.scheduler import Scheduler
 from bot.services.audit import Action, AuditLog
 from bot.services.meetings import Meeting, MeetingService
+from bot.services.pseudonyms import Pseudonyms
 from bot.timeparse import TimeParseError, When, format_datetime, parse_when
 
 log = logging.getLogger(__name__)
@@ -232,6 +233,7 @@ class PollService:
         outbox: PollOutbox,
         roster: Roster,
         audit: AuditLog,
+        pseudonyms: Pseudonyms,
         nudge_before: timedelta,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
@@ -244,6 +246,7 @@ class PollService:
         self._outbox = outbox
         self._roster = roster
         self._audit = audit
+        self._pseudonyms = pseudonyms
         self._last_edit: dict[int, float] = {}
         self._edit_pending: dict[int, asyncio.Task[None]] = {}
         self._dirty: set[int] = set()
@@ -378,10 +381,22 @@ class PollService:
     def tally(self, poll: Poll) -> Tally:
         members = self._roster.members(poll.room_id)
         tally = count(poll, self.votes(poll.id), members)
+        # A forgotten member whose vote still counts has voted: the nudge and the list of those
+        # missing must not name them.
+        forgotten = self._pseudonymous_voters(poll.id)
+        if forgotten:
+            scope = Pseudonyms.poll_scope(poll.id)
+            tally.non_voters = [m for m in tally.non_voters if self._pseudonyms.of(scope, m) not in forgotten]
         tally.names = {
             user: self._roster.display_name(poll.room_id, user) for user in (*tally.voters, *tally.non_voters)
         }
         return tally
+
+    def _pseudonymous_voters(self, poll_id: int) -> set[str]:
+        rows = self._db.execute(
+            "SELECT pseudonym FROM votes WHERE poll_id = ? AND pseudonym IS NOT NULL", [poll_id]
+        ).fetchall()
+        return {row[0] for row in rows}
 
     def standing(self, room_id: str, poll_id: int | None) -> Tally:
         """``!umfrage stand``: the tally of the poll named, else of the newest one."""
@@ -450,6 +465,12 @@ class PollService:
         event_id: str | None,
     ) -> None:
         with self._db.conn:
+            # A member who was forgotten and votes again replaces their earlier, pseudonymous vote:
+            # one member, one vote.
+            self._db.execute(
+                "DELETE FROM votes WHERE poll_id = ? AND pseudonym = ? AND cast_ts <= ?",
+                [poll.id, self._pseudonyms.of(Pseudonyms.poll_scope(poll.id), voter), cast_ts],
+            )
             # Only a newer vote replaces the stored one: events may be handled out of order.
             self._db.execute(
                 "INSERT INTO votes (poll_id, voter, choices, spoiled, channel, cast_ts, event_id)"

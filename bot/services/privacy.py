@@ -17,15 +17,19 @@ from sqlite_utils import Database
 
 from bot.errors import UserError
 from bot.services.audit import Action, AuditLog
+from bot.services.pseudonyms import Pseudonyms
 
 FORMER_MEMBER = "ehemaliges Mitglied"
 CONFIRM_WITHIN_S = 600
 
 
 class PrivacyService:
-    def __init__(self, db: Database, tz: ZoneInfo, retention: timedelta, *, audit: AuditLog) -> None:
+    def __init__(
+        self, db: Database, tz: ZoneInfo, retention: timedelta, *, audit: AuditLog, pseudonyms: Pseudonyms
+    ) -> None:
         self._db = db
         self._audit = audit
+        self._pseudonyms = pseudonyms
         self.tz = tz
         self.retention = retention
         self._asked: dict[str, float] = {}
@@ -102,12 +106,22 @@ class PrivacyService:
                 "DELETE FROM reminders WHERE creator = ? AND meeting_id IS NULL", [user_id]
             ).rowcount
             # A vote keeps counting, under a name that points to nobody (one per poll, so the
-            # vote stays one vote).
-            counts["votes"] = execute(
-                "UPDATE votes SET voter = ? || ' ' || ((SELECT count(*) FROM votes v2 WHERE v2.poll_id = votes.poll_id"
-                " AND v2.voter LIKE ? || '%') + 1), event_id = NULL WHERE voter = ?",
-                [FORMER_MEMBER, FORMER_MEMBER, user_id],
-            ).rowcount
+            # vote stays one vote), and a keyed pseudonym that keeps it the member's for the
+            # one-vote rule should they vote again.
+            counts["votes"] = 0
+            for (poll_id,) in execute("SELECT poll_id FROM votes WHERE voter = ?", [user_id]).fetchall():
+                counts["votes"] += execute(
+                    "UPDATE votes SET voter = ? || ' ' || ((SELECT count(*) FROM votes v2 WHERE v2.poll_id = ?"
+                    " AND v2.voter LIKE ? || '%') + 1), event_id = NULL, pseudonym = ? WHERE poll_id = ? AND voter = ?",
+                    [
+                        FORMER_MEMBER,
+                        poll_id,
+                        FORMER_MEMBER,
+                        self._pseudonyms.of(Pseudonyms.poll_scope(poll_id), user_id),
+                        poll_id,
+                        user_id,
+                    ],
+                ).rowcount
             counts["agenda_items"] = execute(
                 "UPDATE agenda_items SET submitter = ?, submitter_name = ? WHERE submitter = ?",
                 [FORMER_MEMBER, FORMER_MEMBER, user_id],
