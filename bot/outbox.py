@@ -211,6 +211,11 @@ class PollPoster:
             await self.channel.end_poll(poll.room_id, poll.start_event_id, ending)
         await self.channel.notice(poll.room_id, poll_views.result(outcome, lang))
 
+    async def tie_at_deadline(self, tally: Tally) -> None:
+        poll = tally.poll
+        text = poll_views.tie_at_deadline(tally, self.language(poll.room_id), self.spell)
+        await self.channel.notice(poll.room_id, text, mentions=[poll.created_by])
+
     async def withdrawn(self, poll: Poll) -> None:
         assert poll.start_event_id is not None
         ending = poll_views.withdrawn_end(self.language(poll.room_id))

@@ -438,3 +438,33 @@ async def test_the_automatic_nudge_leaves_members_a_fair_chance_first(
     poll = await polls.create(ROOM, CHAIR, f"{QUESTION}; frist: {deadline}", "de")
 
     assert scheduler.due(f"poll-nudge:{poll.id}") == at(nudge)
+
+
+async def test_a_tie_is_named_and_the_chair_decides(polls: PollService, outbox: Outbox) -> None:
+    poll = await polls.create(ROOM, CHAIR, QUESTION, "de")
+    polls.vote_text(ROOM, ANNA, None, "1", cast_ts=1.0)
+    polls.vote_text(ROOM, BEN, None, "2", cast_ts=2.0)
+
+    with pytest.raises(UserError) as tie:
+        await polls.close(ROOM, poll.id, by=CHAIR, pick=None)
+
+    assert (tie.value.key, tie.value.params) == ("poll.tie", {"id": poll.id, "options": "1, 2"})
+    assert polls.get(ROOM, poll.id).state == "open"  # no meeting, no result until the chair picks
+    closed, meeting = await polls.close(ROOM, poll.id, by=CHAIR, pick=2)
+    assert closed.winner == 2 and meeting is not None
+
+
+async def test_a_tie_at_the_deadline_asks_the_chair_and_keeps_the_poll_open(
+    polls: PollService, outbox: Outbox, scheduler: Scheduler
+) -> None:
+    poll = await polls.create(ROOM, CHAIR, QUESTION + "; frist: 05.06. 12 Uhr", "de")
+    polls.vote_text(ROOM, ANNA, None, "1 2?", cast_ts=1.0)
+    polls.vote_text(ROOM, BEN, None, "2 1?", cast_ts=2.0)
+
+    await polls.close_at_deadline(ROOM, poll.id)
+
+    body, mentions = outbox.notices[-1]
+    assert body.startswith("Vorsitz: Die Frist der Umfrage #1 „Sitzung im Juni“ ist um – Gleichstand")
+    assert "!umfrage schließen 1 <Option-Nr>" in body and mentions == [CHAIR]
+    assert polls.get(ROOM, poll.id).state == "open" and outbox.ended == []
+    assert scheduler.job_ids() == []

@@ -39,6 +39,14 @@ DE: dict[str, str] = {
     "poll.winner": "Gewählt: Option {number}: {label}",
     "poll.no_winner": "Umfrage #{id} ist beendet; keine Option hat Stimmen erhalten.",
     "poll.withdrawn_end": "Diese Umfrage wurde zurückgezogen.",
+    "poll.tie": (
+        "Gleichstand bei Umfrage #{id} zwischen den Optionen {options}. Bitte entscheiden Sie: "
+        "!umfrage schließen {id} <Option>"
+    ),
+    "poll.tie_at_deadline": (
+        "{who}: Die Frist der Umfrage #{id} „{question}“ ist um – Gleichstand zwischen den Optionen {options}. "
+        "Bitte entscheiden Sie mit {command}; bis dahin bleibt die Umfrage offen."
+    ),
     "poll.withdrawn": "Umfrage #{id} ist zurückgezogen.",
     "poll.closed_ok": "Umfrage #{id} ist beendet; das Ergebnis steht oben.",
     "poll.created": "Umfrage #{id} ist gestartet.",
@@ -98,6 +106,11 @@ EN: dict[str, str] = {
     "poll.winner": "Chosen: option {number}: {label}",
     "poll.no_winner": "Poll #{id} has ended; no option received votes.",
     "poll.withdrawn_end": "This poll was withdrawn.",
+    "poll.tie": "Poll #{id} is tied between options {options}. Please decide: !poll close {id} <option>",
+    "poll.tie_at_deadline": (
+        "{who}: the deadline of poll #{id} “{question}” has passed – options {options} are tied. "
+        "Please decide with {command}; until then the poll stays open."
+    ),
     "poll.withdrawn": "Poll #{id} is withdrawn.",
     "poll.closed_ok": "Poll #{id} is closed; the result is above.",
     "poll.created": "Poll #{id} has started.",

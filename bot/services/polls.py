@@ -127,6 +127,15 @@ class Tally:
     def name(self, user: str) -> str:
         return self.names.get(user, user)
 
+    def tied(self) -> list[Option]:
+        """The options that share the lead (as many yes and if-need-be votes), when there are several."""
+        top = self.top
+        if top is None:
+            return []
+        lead = (len(top.yes), len(top.maybe))
+        tied = [entry.option for entry in self.options if (len(entry.yes), len(entry.maybe)) == lead]
+        return sorted(tied, key=lambda option: option.position) if len(tied) > 1 else []
+
 
 @dataclass(frozen=True)
 class Listed:
@@ -167,6 +176,10 @@ class PollOutbox(Protocol):
 
     async def closed(self, outcome: Outcome) -> None:
         """The native poll ended, and the result posted."""
+        ...
+
+    async def tie_at_deadline(self, tally: Tally) -> None:
+        """The deadline came with a tie (``tally.tied()``): the poll's creator is asked to decide."""
         ...
 
     async def withdrawn(self, poll: Poll) -> None:
@@ -572,10 +585,18 @@ class PollService:
         return tally.non_voters
 
     async def close_at_deadline(self, room_id: str, poll_id: int) -> None:
+        """At the deadline: closed with the leading option; at a tie the poll's creator is asked to
+        decide (``!umfrage schließen <Nr> <Option>``) and it stays open until they do."""
         try:
             poll = self.get(room_id, poll_id)
-            if poll.state == OPEN:
-                await self._close(room_id, poll_id, by=poll.created_by, pick=None)
+            if poll.state != OPEN:
+                return
+            tally = self.tally(poll)
+            if tally.tied():
+                self._cancel_jobs(poll.id)
+                await self._outbox.tie_at_deadline(tally)
+                return
+            await self._close(room_id, poll_id, by=poll.created_by, pick=None)
         except Exception:
             log.exception("closing poll %d at its deadline failed", poll_id)
 
@@ -594,6 +615,10 @@ class PollService:
         if poll.state != OPEN:
             raise UserError("poll.closed", id=poll.id)
         tally = self.tally(poll)
+        if pick is None and (tied := tally.tied()):
+            # No silent coin toss: the chair picks one of the tied options.
+            numbers = ", ".join(str(option.position) for option in tied)
+            raise UserError("poll.tie", id=poll.id, options=numbers)
         winner = poll.option(pick) if pick is not None else (tally.top.option if tally.top else None)
         with self._db.conn:
             self._db.execute(

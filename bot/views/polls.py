@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.i18n import t
+from bot.i18n import t, template
 from bot.render import Markdown, code, escape, join, mention, render
 from bot.services.polls import CLOSED, OPEN, WITHDRAWN, YES, Listed, Option, Outcome, Poll, Tally, Vote
 from bot.timeparse import format_datetime
@@ -73,6 +73,23 @@ def result_line(poll: Poll, winner: Option | None, lang: str) -> Markdown:
     if winner is None:
         return t(lang, "poll.no_winner", id=poll.id)
     return t(lang, "poll.winner", number=winner.position, label=winner.label)
+
+
+def tie_at_deadline(tally: Tally, lang: str, spell: Spell) -> Markdown:
+    """At the deadline with a tie: the creator (the chair) is asked to pick."""
+    poll = tally.poll
+    options = ", ".join(str(option.position) for option in tally.tied())
+    command = code(spell("poll close", lang, f"{poll.id} <{template(lang, 'arg.option')}>"))
+    who = mention(poll.created_by, tally.name(poll.created_by))
+    return t(
+        lang,
+        "poll.tie_at_deadline",
+        who=who,
+        id=poll.id,
+        question=poll.question,
+        options=options,
+        command=command,
+    )
 
 
 def withdrawn_end(lang: str) -> str:
