@@ -24,6 +24,7 @@ from bot.services.polls import MAYBE, YES, PollService, parse_selection
 from bot.services.pseudonyms import Pseudonyms
 from bot.services.reminders import ReminderService
 from bot.storage import open_memory_db
+from bot.timeparse import TimeParseError, parse_when
 from bot.views import polls as views
 from commands import polls as poll_commands
 from tests.clock import BERLIN, at, frozen
@@ -468,3 +469,29 @@ async def test_a_tie_at_the_deadline_asks_the_chair_and_keeps_the_poll_open(
     assert "!umfrage schließen 1 <Option-Nr>" in body and mentions == [CHAIR]
     assert polls.get(ROOM, poll.id).state == "open" and outbox.ended == []
     assert scheduler.job_ids() == []
+
+
+@pytest.mark.parametrize(
+    ("option", "problem"),
+    [
+        ("32.13.2027 10:00", "bad_month"),
+        ("01.05.2026 10:00", "past"),
+        ("16.06.", "no_time"),
+        ("Mi 16.06. 10 Uhr", "weekday_mismatch"),  # 16.06.2026 is a Tuesday
+    ],
+)
+async def test_an_option_that_reads_as_a_date_but_is_no_valid_one_is_refused(
+    polls: PollService, outbox: Outbox, option: str, problem: str
+) -> None:
+    with pytest.raises(UserError) as refused:
+        await polls.create(ROOM, CHAIR, f"Unsinn; {option}; 16.01.2027 10:00", "de")
+
+    assert refused.value.key == "poll.option_bad_date"
+    assert refused.value.params["number"] == 1 and refused.value.params["label"] == option
+    try:
+        parse_when(option, now=polls.now(), tz=BERLIN, lang="de")
+    except TimeParseError as error:
+        assert error.reason == problem and refused.value.params["problem"] == error.message
+    else:
+        raise AssertionError(f"{option!r} parsed")
+    assert outbox.started == []  # nothing posted, nothing stored

@@ -5,6 +5,7 @@ from __future__ import annotations
 DE: dict[str, str] = {
     "poll.need_question": "Bitte beginnen Sie mit der Frage, dann die Optionen, jeweils mit Semikolon getrennt.",
     "poll.option_count": "Eine Umfrage braucht {low} bis {high} Optionen; angegeben waren {count}.",
+    "poll.option_bad_date": "Option {number} („{label}“) ist kein gültiger Termin: {problem}",
     "poll.deadline_series": "Die Frist muss ein fester Zeitpunkt sein, keine Wiederholung.",
     "poll.not_found": "Eine Umfrage #{id} gibt es in diesem Raum nicht.",
     "poll.none_open": "In diesem Raum ist keine Umfrage offen.",
@@ -54,7 +55,7 @@ DE: dict[str, str] = {
     "poll.list_title": "**Offene Umfragen**",
     "poll.list_empty": "In diesem Raum ist keine Umfrage offen.",
     "poll.list_line": "#{id} · {question} · {voted} Stimmen",
-    "cmd.poll.help": "Startet eine Terminumfrage (Vorsitz); Optionen wie „Di 14.10. 10 Uhr“ werden Termine.",
+    "cmd.poll.help": "Startet eine Terminumfrage (Vorsitz); Optionen wie „14.10. 10 Uhr“ oder „Dienstag 10 Uhr“ werden Termine (mit Uhrzeit).",
     "cmd.poll.usage": "<Frage>; <Option 1>; <Option 2>[; …][; frist: <wann>][; anonym]",
     "cmd.poll.status.help": "Zwischenstand: Stimmen je Option mit Namen, und wer noch nicht abgestimmt hat.",
     "cmd.poll.status.usage": "[<id>]",
@@ -72,6 +73,7 @@ DE: dict[str, str] = {
 EN: dict[str, str] = {
     "poll.need_question": "Please start with the question, then the options, separated by semicolons.",
     "poll.option_count": "A poll needs {low} to {high} options; {count} were given.",
+    "poll.option_bad_date": "Option {number} (“{label}”) is not a valid date: {problem}",
     "poll.deadline_series": "The deadline must be a single point in time, not a repetition.",
     "poll.not_found": "There is no poll #{id} in this room.",
     "poll.none_open": "There is no open poll in this room.",
@@ -118,7 +120,7 @@ EN: dict[str, str] = {
     "poll.list_title": "**Open polls**",
     "poll.list_empty": "There is no open poll in this room.",
     "poll.list_line": "#{id} · {question} · {voted} votes",
-    "cmd.poll.help": "Starts a date poll (chair); options like “Tue 14.10. 10am” become dates.",
+    "cmd.poll.help": "Starts a date poll (chair); options like “14.10. 10am” or “Tuesday 10am” become dates (with a time).",
     "cmd.poll.usage": "<question>; <option 1>; <option 2>[; …][; deadline: <when>][; anonymous]",
     "cmd.poll.status.help": "Standing: votes per option with names, and who has not voted yet.",
     "cmd.poll.status.usage": "[<id>]",

@@ -52,6 +52,8 @@ class State(StrEnum):
 
 YES, MAYBE = Answer.YES, Answer.MAYBE
 OPEN, CLOSED, WITHDRAWN = State.OPEN, State.CLOSED, State.WITHDRAWN
+_NOT_A_DATE = frozenset({"unknown", "empty", "too_long"})
+"""Why ``parse_when`` gave up on an option that is simply text."""
 MIN_OPTIONS = 2
 MAX_OPTIONS = 20
 SUMMARY_EDIT_INTERVAL_S = 2.0
@@ -294,15 +296,22 @@ class PollService:
             raise UserError("poll.option_count", count=len(labels), low=MIN_OPTIONS, high=MAX_OPTIONS)
         options = []
         for position, label in enumerate(labels, start=1):
-            at = self._as_date(label, lang)
+            at = self._as_date(position, label, lang)
             options.append(Option(position, format_datetime(at, lang) if at else label, at))
         return question, options, deadline, anonymous
 
-    def _as_date(self, label: str, lang: str) -> datetime | None:
+    def _as_date(self, position: int, label: str, lang: str) -> datetime | None:
+        """The option's date, None for a text option ("lieber im Juli"). An option that reads as a
+        date but is no valid future one (32.13., past, no time, Tuesday on a Wednesday) is refused
+        with what ``!sitzung`` would say, not silently kept as text."""
         try:
             when = parse_when(label, now=self.now(), tz=self.tz, lang=lang)
-        except TimeParseError:
-            return None
+        except TimeParseError as error:
+            if error.reason in _NOT_A_DATE:
+                return None
+            raise UserError(
+                "poll.option_bad_date", number=position, label=label, problem=error.message
+            ) from error
         return when.at if when.rrule is None else None
 
     async def create(self, room_id: str, by: str, text: str, lang: str) -> Poll:
