@@ -67,6 +67,9 @@ def command_run(args: argparse.Namespace) -> int:
     from bot.app import App, run_until_signalled
 
     settings = _load(args)
+    problem = settings.matrix.pickle_key_problem()
+    if problem is not None:
+        raise ConfigError(problem)
     _configure_logging(args.log_level, settings.bot.log_format)
     try:
         asyncio.run(run_until_signalled(App(settings)))

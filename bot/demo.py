@@ -102,6 +102,9 @@ def _user_settings(url: str, mxid: str, password: str, rooms: list[str]) -> Matr
         password=SecretStr(password),
         rooms=rooms,
         device_name="akbot-demo",
+        # The demo's own secret for the encryption store, as an operator sets one (random, kept
+        # with the demo's state like the password it comes from).
+        pickle_key=SecretStr(f"demo-store-{password}"),
     )
 
 

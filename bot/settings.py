@@ -38,6 +38,7 @@ MXID_PATTERN = re.compile(r"^@[a-z0-9._=/+\-]+:[A-Za-z0-9.\-]+(:\d+)?$")
 # Room IDs lost their ":server" part in room version 12; aliases keep it.
 ROOM_PATTERN = re.compile(r"^(![^:\s]+(:[A-Za-z0-9.\-]+(:\d+)?)?|#[^:\s]+:[A-Za-z0-9.\-]+(:\d+)?)$")
 SECRET_KEYS = ("password", "access_token", "pickle_key")
+PLACEHOLDER_PICKLE_KEYS = frozenset({"bitte-ändern-und-sicher-aufbewahren", "change-me", "akbot"})
 
 
 # The folder of the config file being loaded: relative paths in it are meant from there.
@@ -78,6 +79,18 @@ class MatrixSettings(Section):
     owner has not cross-signed."""
     pickle_key: SecretStr | None = None
     pickle_key_file: Path | None = None
+
+    def pickle_key_problem(self) -> str | None:
+        """Why the E2EE store would be badly protected (``akbot run`` refuses to start), or None."""
+        if not self.encryption:
+            return None
+        if self.pickle_key is None:
+            return "matrix.pickle_key is not set: it protects the bot's encryption keys on disk (see config.example.toml)"
+        if self.pickle_key.get_secret_value() in PLACEHOLDER_PICKLE_KEYS:
+            return "matrix.pickle_key is still the example value: choose a secret of your own"
+        if len(self.pickle_key.get_secret_value()) < 16:
+            return "matrix.pickle_key is too short: at least 16 characters"
+        return None
 
     @field_validator("homeserver")
     @classmethod

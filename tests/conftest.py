@@ -137,6 +137,7 @@ async def build_world(
         password=SecretStr(PASSWORD),
         rooms=[room_id],
         allowed_inviters=[ids["vorsitz"]],
+        pickle_key=SecretStr("test-pickle-key-0123456789"),
     )
     settings = Settings(
         llm=llm or LlmSettings(),

@@ -118,3 +118,38 @@ def test_config_argument_beats_akbot_config(runs: Runs) -> None:
 
 def test_without_argument_or_variable_config_toml_in_the_working_directory_is_read(runs: Runs) -> None:
     assert_one_line_config_error(runs["check_default_file"], "config.toml", "not found")
+
+
+@pytest.mark.parametrize(
+    ("pickle_line", "problem"),
+    [
+        ("", "matrix.pickle_key is not set"),
+        (
+            'pickle_key = "bitte-ändern-und-sicher-aufbewahren"',
+            "matrix.pickle_key is still the example value",
+        ),
+        ('pickle_key = "kurz"', "matrix.pickle_key is too short"),
+    ],
+)
+def test_run_refuses_an_encryption_store_without_a_real_pickle_key(
+    tmp_path: Path, pickle_line: str, problem: str
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[matrix]\nhomeserver = "http://127.0.0.1:9"\nuser_id = "@akbot:lvr.de"\npassword = "x"\n'
+        f'{pickle_line}\n[bot]\ndata_dir = "{tmp_path / "data"}"\n',
+        encoding="utf-8",
+    )
+
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"akbot: Konfigurationsfehler / configuration error: {problem}")
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "data").exists()  # nothing was created with a weak key

@@ -24,7 +24,7 @@ def write_config(folder: Path, homeserver: EmbeddedHomeserver, bot_id: str, room
     config = folder / "config.toml"
     config.write_text(
         f'[matrix]\nhomeserver = "{homeserver.url}"\nuser_id = "{bot_id}"\npassword = "{PASSWORD}"\n'
-        f'rooms = {rooms}\n[bot]\ndata_dir = "data"\n'
+        f'rooms = {rooms}\npickle_key = "test-pickle-key-0123456789"\n[bot]\ndata_dir = "data"\n'
     )
     return config
 

@@ -100,6 +100,7 @@ class Account:
             lines.append(f'password = "{PASSWORD}"')
         if access_token is not None:
             lines.append(f'access_token = "{access_token}"')
+        lines.append('pickle_key = "test-pickle-key-0123456789"')
         lines += ["[bot]", f'data_dir = "{machine}"', ""]
         path = self.folder / f"{machine}.toml"
         path.write_text("\n".join(lines), encoding="utf-8")

@@ -10,6 +10,7 @@ CONFIG = """[matrix]
 homeserver = "http://127.0.0.1:9"
 user_id = "@akbot:lvr.de"
 password = "geheim"
+pickle_key = "test-pickle-key-0123456789"
 [llm]
 base_url = "{url}"
 """

@@ -74,7 +74,7 @@ def test_json_logs_and_prometheus_metrics(homeserver: EmbeddedHomeserver, tmp_pa
     config = tmp_path / "config.toml"
     config.write_text(
         f'[matrix]\nhomeserver = "{homeserver.url}"\nuser_id = "{bot_id}"\npassword = "{PASSWORD}"\n'
-        f'[bot]\ndata_dir = "data"\nlog_format = "json"\n[metrics]\nport = {port}\n'
+        f'pickle_key = "test-pickle-key-0123456789"\n[bot]\ndata_dir = "data"\nlog_format = "json"\n[metrics]\nport = {port}\n'
     )
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "run", "--config", str(config)],

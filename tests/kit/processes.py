@@ -50,6 +50,7 @@ def write_config(
         f"password = {json.dumps(password)}",
         f"rooms = {_toml_list(rooms)}",
         "encryption = true",
+        'pickle_key = "test-pickle-key-0123456789"',
         "",
         "[bot]",
         f"data_dir = {json.dumps(str(folder / 'data'))}",
