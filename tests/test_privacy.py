@@ -20,6 +20,7 @@ from bot.services.privacy import FORMER_MEMBER, PrivacyService
 from bot.services.pseudonyms import Pseudonyms
 from bot.services.reminders import ReminderService
 from bot.storage import open_memory_db
+from bot.timeparse import When
 from bot.views import privacy as audit_views
 from tests.clock import BERLIN, at, frozen, once
 from tests.test_polls import Outbox, Roster, poster
@@ -236,3 +237,20 @@ async def test_a_forgotten_member_who_votes_again_still_has_one_vote(world: Ever
     tally = world.polls.tally(poll)
     assert {o.option.position: len(o.yes) for o in tally.options} == {1: 1, 2: 1}  # not two for option 1
     assert sorted(tally.voters) == sorted([ANNA, BEN])
+
+
+async def test_retention_also_ages_the_deliveries_of_an_active_recurring_reminder(
+    world: Everything, clock: time_machine.Coordinates
+) -> None:
+    weekly = When(at=at("2026-06-01T11:00:00"), rrule="FREQ=WEEKLY;BYDAY=MO", text="jeden Montag 11 Uhr")
+    reminder = world.reminders.create(ROOM, ANNA, weekly, "Wochenbericht")
+    clock.move_to(at("2026-06-01T11:00:00"))
+    await world.reminders.deliver(reminder.id)
+    assert world.db.execute("SELECT count(*) FROM deliveries").fetchone()[0] == 1
+    clock.move_to(at("2027-07-05T11:00:00"))  # more than 365 days later; the series still runs
+
+    counts = world.privacy.purge(now=time.time())
+
+    assert counts["deliveries"] == 1
+    assert world.db.execute("SELECT count(*) FROM deliveries").fetchone()[0] == 0
+    assert world.reminders.get(reminder.id).state == "active"

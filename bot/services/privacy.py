@@ -177,6 +177,10 @@ class PrivacyService:
             counts["reminders"] = execute(
                 "DELETE FROM reminders WHERE state != 'active' AND created_at < ?", [cutoff]
             ).rowcount
+            # Also the records of a recurring reminder that is still active: each occurrence ages.
+            counts["deliveries"] = execute(
+                "DELETE FROM deliveries WHERE due_ts < ? AND outcome != 'pending'", [cutoff]
+            ).rowcount
             counts["model_usage"] = execute("DELETE FROM llm_usage WHERE ts < ?", [cutoff]).rowcount
             counts["audit"] = execute("DELETE FROM audit WHERE ts < ?", [cutoff]).rowcount
         return counts
