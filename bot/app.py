@@ -126,7 +126,12 @@ class App:
             audit=self.audit,
         )
         self.privacy = PrivacyService(
-            self.db, tz, settings.privacy.period, audit=self.audit, pseudonyms=pseudonyms
+            self.db,
+            tz,
+            settings.privacy.period,
+            audit=self.audit,
+            pseudonyms=pseudonyms,
+            also_forgetting=[self.llm],  # the model's memory of recent threads
         )
         self.runtime = BotRuntime(self.adapter, self.scheduler, roster, self.direct, settings.llm.base_url)
         self.services = Services(

@@ -1008,3 +1008,20 @@ async def test_models_failures_have_a_kind(reply: Reply, kind: str) -> None:
     await client.close()
 
     assert failed.value.kind == kind
+
+
+async def test_threads_are_kept_apart_by_room_and_forgetting_drops_a_members_turns() -> None:
+    service, model = make_service()
+    await ask(service, "Annas Frage?", user=ALICE, thread="$faden")
+    await ask(service, "Bens Frage?", user=BOB, thread="$faden")
+
+    assert service.forget(ALICE) == 1
+    await ask(service, "Noch eine?", user=BOB, thread="$faden")
+    other_room = RecordingSink()
+    assert service.start("!anderer:lvr.de", BOB, "Dort?", "$faden", other_room) == 0
+    await service.wait_idle()
+
+    remembered = [m["content"] for m in model.bodies[2]["messages"] if m["role"] == "user"]
+    assert remembered == ["Bens Frage?", "Noch eine?"]  # Anna's turn is gone
+    assert len(model.bodies[3]["messages"]) == 2  # the same thread id in another room starts afresh
+    await service.close()

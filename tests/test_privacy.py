@@ -76,7 +76,12 @@ class Everything:
             nudge_before=timedelta(hours=24),
         )
         self.privacy = PrivacyService(
-            self.db, BERLIN, retention=timedelta(days=365), audit=self.audit, pseudonyms=self.pseudonyms
+            self.db,
+            BERLIN,
+            retention=timedelta(days=365),
+            audit=self.audit,
+            pseudonyms=self.pseudonyms,
+            also_forgetting=[],
         )
 
 
@@ -101,7 +106,7 @@ async def test_forgetting_keeps_the_tally_and_the_agenda_right(world: Everything
 
     counts = world.privacy.forget(ANNA, ROOM)
 
-    assert counts == {"reminders": 1, "votes": 1, "agenda_items": 1, "model_usage": 0}
+    assert counts == {"reminders": 1, "votes": 1, "agenda_items": 1, "model_usage": 0, "model_context": 0}
     after = {o.option.position: (len(o.yes), len(o.maybe)) for o in world.polls.tally(poll).options}
     assert after == before
     assert [v.voter for v in world.polls.votes(poll.id)] == [f"{FORMER_MEMBER} 1", BEN]

@@ -217,6 +217,7 @@ class AnswerSink(Protocol):
 @dataclass(frozen=True)
 class Question:
     room_id: str
+    user_id: str
     text: str
     thread_root: str
     sink: AnswerSink
@@ -278,7 +279,8 @@ class LlmService:
         self.settings = settings
         self.client = client
         self.gate = Gate(settings.max_concurrent, settings.queue_size)
-        self._threads: OrderedDict[str, deque[tuple[str, str]]] = OrderedDict()
+        # The turns of recent threads, by (room, thread root): (who asked, question, answer).
+        self._threads: OrderedDict[tuple[str, str], deque[tuple[str, str, str]]] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
 
     @property
@@ -357,7 +359,7 @@ class LlmService:
             raise UserError("too_long", length=len(question), limit=MAX_QUESTION_CHARS)
         self.check_rate(user_id)
         position = self.gate.admit()
-        asked = Question(room_id, question, thread_root, sink, self._count(room_id, user_id))
+        asked = Question(room_id, user_id, question, thread_root, sink, self._count(room_id, user_id))
         task = asyncio.get_running_loop().create_task(self._answer(asked, position))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -385,7 +387,7 @@ class LlmService:
         client = self.client
         assert client is not None
         sink = asked.sink
-        messages = self._messages(asked.text, asked.thread_root)
+        messages = self._messages(asked.text, (asked.room_id, asked.thread_root))
         if self.settings.log_prompts:
             log.info("prompt in %s: %s", asked.room_id, asked.text)
         answer = ""
@@ -419,21 +421,21 @@ class LlmService:
                 prompt = sum(len(m["content"]) for m in messages)
                 self._tokens(asked.usage_id, Usage(prompt // 4, len(answer) // 4))
             await sink.update(event_id, answer[written:], final=True)
-            self._remember(asked.thread_root, asked.text, answer)
+            self._remember(asked, answer)
         except LlmError as error:
             log.warning("model error in %s: %s", asked.room_id, error)
             await sink.fail(event_id, f"llm.error_{error.kind}")
         finally:
             await sink.typing(False)
 
-    def _messages(self, question: str, thread_root: str) -> list[dict[str, str]]:
+    def _messages(self, question: str, thread: tuple[str, str]) -> list[dict[str, str]]:
         messages = [{"role": "system", "content": self.settings.system_prompt}]
         turns = (
-            list(self._threads.get(thread_root, ()))[-self.settings.context_turns :]
+            list(self._threads.get(thread, ()))[-self.settings.context_turns :]
             if self.settings.context_turns
             else []
         )
-        for asked, answered in turns:
+        for _who, asked, answered in turns:
             messages.append({"role": "user", "content": asked})
             messages.append({"role": "assistant", "content": answered})
         messages.append({"role": "user", "content": question})
@@ -442,12 +444,26 @@ class LlmService:
             messages[0] = {"role": "user", "content": f"{system}\n\n{messages[0]['content']}"}
         return messages
 
-    def _remember(self, thread_root: str, question: str, answer: str) -> None:
-        turns = self._threads.setdefault(thread_root, deque(maxlen=max(self.settings.context_turns, 1)))
-        turns.append((question, answer))
-        self._threads.move_to_end(thread_root)
+    def _remember(self, asked: Question, answer: str) -> None:
+        thread = (asked.room_id, asked.thread_root)
+        turns = self._threads.setdefault(thread, deque(maxlen=max(self.settings.context_turns, 1)))
+        turns.append((asked.user_id, asked.text, answer))
+        self._threads.move_to_end(thread)
         while len(self._threads) > REMEMBERED_THREADS:
             self._threads.popitem(last=False)
+
+    def forget(self, user_id: str) -> int:
+        """``!vergessen``: the member's questions (and their answers) leave the remembered threads;
+        returns how many."""
+        forgotten = 0
+        for thread, turns in list(self._threads.items()):
+            kept = [turn for turn in turns if turn[0] != user_id]
+            forgotten += len(turns) - len(kept)
+            if kept:
+                self._threads[thread] = deque(kept, maxlen=turns.maxlen)
+            else:
+                del self._threads[thread]
+        return forgotten
 
     async def wait_idle(self) -> None:
         """For shutdown and tests: let running answers finish."""

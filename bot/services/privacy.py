@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
@@ -20,14 +21,31 @@ from bot.services.audit import Action, AuditLog
 from bot.services.pseudonyms import Pseudonyms
 
 FORMER_MEMBER = "ehemaliges Mitglied"
+
+
+class Forgetting(Protocol):
+    """Something that keeps a member's data outside the database and forgets it on request."""
+
+    def forget(self, user_id: str) -> int: ...
+
+
 CONFIRM_WITHIN_S = 600
 
 
 class PrivacyService:
     def __init__(
-        self, db: Database, tz: ZoneInfo, retention: timedelta, *, audit: AuditLog, pseudonyms: Pseudonyms
+        self,
+        db: Database,
+        tz: ZoneInfo,
+        retention: timedelta,
+        *,
+        audit: AuditLog,
+        pseudonyms: Pseudonyms,
+        also_forgetting: Sequence[Forgetting],
     ) -> None:
+        """``also_forgetting``: what else holds something of a member (the model's thread memory)."""
         self._db = db
+        self._also_forgetting = tuple(also_forgetting)
         self._audit = audit
         self._pseudonyms = pseudonyms
         self.tz = tz
@@ -137,6 +155,7 @@ class PrivacyService:
                 )
             counts["model_usage"] = execute("DELETE FROM llm_usage WHERE user_id = ?", [user_id]).rowcount
             execute("DELETE FROM kv WHERE key = ?", [f"direct:{user_id}"])
+        counts["model_context"] = sum(other.forget(user_id) for other in self._also_forgetting)
         self._audit.record(
             room_id,
             FORMER_MEMBER,
