@@ -6,6 +6,7 @@ A shipped migration is never edited; a schema change is a new function appended 
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from pathlib import Path
@@ -286,9 +287,17 @@ def m011_vote_pseudonyms(db: Database) -> None:
 
 
 def open_db(data_dir: Path) -> Database:
-    """Open (and create or upgrade) the bot's database in ``data_dir``."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    db = Database(data_dir / DB_FILENAME)
+    """Open (and create or upgrade) the bot's database in ``data_dir``.
+
+    What is created here is the owner's alone: the folder 0700, the database 0600 (SQLite gives its
+    -wal and -shm files the database's mode)."""
+    if not data_dir.exists():
+        data_dir.mkdir(parents=True, mode=0o700)
+        data_dir.chmod(0o700)  # whatever the umask
+    path = data_dir / DB_FILENAME
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    db = Database(path)
     db.conn.execute("PRAGMA busy_timeout = 5000")
     db.enable_wal()
     # In WAL mode NORMAL is still safe against crashes of the process; only a power cut may lose

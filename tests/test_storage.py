@@ -4,6 +4,7 @@ Also the reply-fallback stripping that decides what text the router sees."""
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -339,3 +340,19 @@ def test_ledger_prune_removes_only_events_older_than_two_weeks(db: Database) -> 
 )
 def test_strip_reply_fallback(body: str, expected: str) -> None:
     assert strip_reply_fallback(body) == expected
+
+
+def test_a_new_data_dir_and_its_database_are_the_owners_alone(tmp_path: Path) -> None:
+    data_dir = tmp_path / "neu" / "data"
+    previous = os.umask(0o022)  # the usual umask would give 0755 and 0644
+    try:
+        db = open_db(data_dir)
+        KeyValue(db).set("since", "s1")
+        db.close()
+    finally:
+        os.umask(previous)
+
+    assert data_dir.stat().st_mode & 0o777 == 0o700
+    for name in (DB_FILENAME, f"{DB_FILENAME}-wal", f"{DB_FILENAME}-shm"):
+        if (data_dir / name).exists():
+            assert (data_dir / name).stat().st_mode & 0o777 == 0o600, name
