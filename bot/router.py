@@ -155,9 +155,9 @@ class Command:
         def register(handler: Handler) -> Handler:
             sub = Command(name, alias, chair, handler, _params_of(handler), parent=self, texts=self.texts)
             for key in sub.names():
-                if key.casefold() in self.subcommands:
+                if command_key(key) in self.subcommands:
                     raise ValueError(f"subcommand {key!r} declared twice under {self.name!r}")
-                self.subcommands[key.casefold()] = sub
+                self.subcommands[command_key(key)] = sub
             return handler
 
         return register
@@ -307,6 +307,15 @@ class Invocation:
     arguments: str
 
 
+_TRANSLITERATION = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+
+
+def command_key(word: str) -> str:
+    """How command names are compared: case-blind, and "loeschen" is "löschen" (keyboards without
+    umlauts, as Germans write then)."""
+    return word.casefold().translate(_TRANSLITERATION)
+
+
 class Dispatcher:
     """All command families together: look up, check rights, parse, run, and answer errors."""
 
@@ -317,9 +326,9 @@ class Dispatcher:
         for router in routers:
             for command in router.commands:
                 for key in command.names():
-                    if key.casefold() in self._table:
+                    if command_key(key) in self._table:
                         raise ValueError(f"command {key!r} declared twice")
-                    self._table[key.casefold()] = command
+                    self._table[command_key(key)] = command
 
     @property
     def commands(self) -> list[Command]:
@@ -334,7 +343,7 @@ class Dispatcher:
 
     def lookup(self, path: str) -> Command | None:
         """Find a command by words, e.g. "umfrage schließen" or "poll close"."""
-        words = path.removeprefix(self.prefix).casefold().split()
+        words = [command_key(word) for word in path.removeprefix(self.prefix).split()]
         if not words:
             return None
         command = self._table.get(words[0])
@@ -348,12 +357,12 @@ class Dispatcher:
         """The invocation for a command line, or the unknown name when there is none."""
         line = body[len(self.prefix) :].strip()
         name, arguments = _first_word(line)
-        command = self._table.get(name.casefold())
+        command = self._table.get(command_key(name))
         if command is None:
             return name
         while command.subcommands:
             word, remainder = _first_word(arguments)
-            sub = command.subcommands.get(word.casefold())
+            sub = command.subcommands.get(command_key(word))
             if sub is None or _reads_as_text(command, sub, remainder):
                 break
             command, arguments = sub, remainder
@@ -368,7 +377,7 @@ class Dispatcher:
 
     def suggestion(self, name: str, lang: str) -> str:
         """The closest command, named in the room's language; else the help command."""
-        close = difflib.get_close_matches(name.casefold(), list(self._table), n=1, cutoff=0.6)
+        close = difflib.get_close_matches(command_key(name), list(self._table), n=1, cutoff=0.6)
         if close:
             return f"{self.prefix}{self._table[close[0]].display(lang)}"
         return self.spell("help", lang)

@@ -672,3 +672,20 @@ def test_flood_guard_allows_ten_warns_once_then_ignores_until_the_window_passed(
     assert verdicts == ["ok"] * 10 + ["warn", "ignore", "ignore"]
     assert guard.check("@other:b", 101.0) == "ok"
     assert guard.check("@a:b", 111.0) == "ok"
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("!erinnerung loeschen 4", "!erinnerung löschen 4"),
+        ("!umfrage schliessen 3", "!umfrage schließen 3"),
+        ("!vergessen bestaetigen", "!vergessen bestätigen"),
+        ("!TOP Zurueckziehen 2", "!top zurückziehen 2"),
+    ],
+)
+def test_umlauts_written_as_ae_oe_ue_ss_find_the_same_command(typed: str, meant: str) -> None:
+    from bot.app import ROUTERS
+
+    dispatcher = Dispatcher(ROUTERS, "!")
+
+    assert dispatcher.resolve(typed) == dispatcher.resolve(meant)
