@@ -64,7 +64,12 @@ def template(lang: str, key: str, texts: Texts | None = None) -> str | None:
 
 
 def t(lang: str, key: str, **params: Any) -> Markdown:
-    """The text for ``key`` in ``lang`` (German when missing), parameters escaped for Markdown."""
+    """The text for ``key`` in ``lang`` (German when missing), parameters escaped for Markdown.
+
+    Singular: when ``count`` (or ``n``) is 1 and the catalog has ``<key>.one``, that text is used
+    ("1 Stimme", not "1 Stimmen")."""
+    if 1 in (params.get("count"), params.get("n")) and template(lang, f"{key}.one") is not None:
+        key = f"{key}.one"
     text = template(lang, key) or key
     safe = {
         name: t(lang, value.key)
@@ -86,7 +91,7 @@ def as_language(value: str | None, default: Language = "de") -> Language:
 
 
 def format_duration(lang: str, seconds: float) -> Markdown:
-    """A short human duration like "2 T. 3 Std. 4 Min."."""
+    """A short human duration like "2 Tage 3 Std. 4 Min."."""
     remaining = int(seconds)
     parts = []
     for key, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):

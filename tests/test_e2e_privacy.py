@@ -14,7 +14,7 @@ async def test_privacy_notice_says_what_where_and_how_long(world: World) -> None
 
     assert notice.startswith("Datenschutz bei akbot")
     assert "SQLite-Datenbank" in notice and "nie Frage oder Antwort" in notice
-    assert "nach 365 T. gelöscht" in notice
+    assert "sobald sie älter als 365 Tage sind" in notice
 
 
 async def test_my_data_arrive_as_a_file_in_an_encrypted_direct_room(world: World) -> None:

@@ -13,7 +13,7 @@ from types import ModuleType
 import pytest
 
 from bot.app import ROUTERS
-from bot.i18n import DE, EN, FAMILIES
+from bot.i18n import DE, EN, FAMILIES, format_duration, t
 from bot.render import render
 from bot.router import Command, Context, Dispatcher, Router
 from commands import help as help_commands
@@ -262,3 +262,22 @@ def test_german_texts_use_formal_address() -> None:
 )
 def test_informal_address_detector(text: str, informal: bool) -> None:
     assert bool(INFORMAL.search(text)) is informal
+
+
+@pytest.mark.parametrize(
+    ("lang", "count", "expected"),
+    [
+        ("de", 1, "Erinnert: 1 Mitglied hat noch nicht abgestimmt."),
+        ("de", 2, "Erinnert: 2 Mitglieder haben noch nicht abgestimmt."),
+        ("en", 1, "Reminded: 1 member has not voted yet."),
+        ("de", 0, "Erinnert: 0 Mitglieder haben noch nicht abgestimmt."),
+    ],
+)
+def test_one_is_singular(lang: str, count: int, expected: str) -> None:
+    assert t(lang, "poll.nudged", count=count) == expected
+
+
+def test_durations_say_days_in_full() -> None:
+    assert format_duration("de", 365 * 86400) == "365 Tage"
+    assert format_duration("de", 86400 + 3600) == "1 Tag 1 Std."
+    assert format_duration("en", 2 * 86400) == "2 days"

@@ -495,3 +495,11 @@ async def test_an_option_that_reads_as_a_date_but_is_no_valid_one_is_refused(
     else:
         raise AssertionError(f"{option!r} parsed")
     assert outbox.started == []  # nothing posted, nothing stored
+
+
+async def test_the_vote_hint_in_the_summary_fits_the_polls_options(polls: PollService, outbox: Outbox) -> None:
+    await polls.create(ROOM, CHAIR, "Mittagessen?; Pizza; Salat", "de")
+
+    summary, _ = outbox.notices[0]
+
+    assert "!abstimmen #1 1 2?" in summary and "1 3?" not in summary

@@ -11,7 +11,7 @@ DE: dict[str, str] = {
         "Vorsitzes, und für KI-Fragen nur Zähler (wer, wann, wie viele Tokens) – nie Frage oder Antwort. "
         "Nachrichten im Raum bleiben Ende-zu-Ende-verschlüsselt.  \n"
         "Aufbewahrung: beendete Umfragen, vergangene Sitzungen, gesendete Erinnerungen, Zähler und "
-        "Protokolleinträge werden nach {retention} gelöscht.  \n"
+        "Protokolleinträge werden gelöscht, sobald sie älter als {retention} sind.  \n"
         "Ihre Daten: {mydata} schickt sie Ihnen als Datei; {forget} löscht bzw. anonymisiert sie."
     ),
     "privacy.sent_privately": "Ich schicke Ihnen Ihre Daten gleich als Datei in einem direkten, verschlüsselten Raum.",

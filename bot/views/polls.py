@@ -40,7 +40,9 @@ def summary(tally: Tally, lang: str, spell: Spell) -> Markdown:
     lines.append(Markdown(""))
     lines.append(t(lang, "poll.voted_count", voted=len(tally.voters), missing=len(tally.non_voters)))
     if poll.state == OPEN:
-        lines.append(t(lang, "poll.how_to_vote", example=vote_example(poll, lang, spell, "1 3?")))
+        # An example that fits this poll: its last option as "if need be", the first as yes.
+        selection = f"1 {len(poll.options)}?"
+        lines.append(t(lang, "poll.how_to_vote", example=vote_example(poll, lang, spell, selection)))
     return join(lines)
 
 
@@ -124,7 +126,7 @@ def listing(polls: Sequence[Listed], lang: str) -> Markdown:
         return t(lang, "poll.list_empty")
     lines = [t(lang, "poll.list_title")]
     for item in polls:
-        line = t(lang, "poll.list_line", id=item.poll.id, question=item.poll.question, voted=item.votes)
+        line = t(lang, "poll.list_line", id=item.poll.id, question=item.poll.question, count=item.votes)
         if item.poll.deadline is not None:
             deadline = t(lang, "poll.deadline", when=format_datetime(item.poll.deadline, lang))
             line = Markdown(f"{line} · {deadline}")
