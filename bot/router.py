@@ -138,6 +138,12 @@ class Command:
         """How the usage line names a parameter, in the room's language ("<Frage>")."""
         return f"<{template(lang, f'arg.{param.name}', self.texts) or param.name}>"
 
+    def missing(self, param: Param, lang: str) -> Markdown:
+        """What a member is told is missing: in words when the catalog says
+        (``cmd.remind.delete.missing.id``: "die Nummer der Erinnerung (siehe …)"), else the placeholder."""
+        words = template(lang, f"{self.key}.missing.{param.name}", self.texts)
+        return Markdown(words) if words is not None else code(self.placeholder(param, lang))
+
     def names(self) -> tuple[str, ...]:
         return (self.name,) if self.alias == self.name else (self.name, self.alias)
 
@@ -242,7 +248,7 @@ def _param_from_hint(name: str, hint: Any, required: bool, default: Any) -> Para
 
 
 def parse_arguments(
-    params: Sequence[Param], text: str, name_of: Callable[[Param], str] = lambda p: f"<{p.name}>"
+    params: Sequence[Param], text: str, name_of: Callable[[Param], Markdown] = lambda p: code(f"<{p.name}>")
 ) -> dict[str, Any]:
     """Bind the words of ``text`` to ``params``; raises UsageError naming what does not fit
     (a missing parameter as ``name_of`` calls it in the room's language)."""
@@ -251,14 +257,14 @@ def parse_arguments(
     for param in params:
         if param.kind == "rest":
             if not rest and param.required:
-                raise UsageError("usage.missing", name=code(name_of(param)))
+                raise UsageError("usage.missing", name=name_of(param))
             values[param.name] = rest if rest else param.default
             rest = ""
             break
         word, remainder = _first_word(rest)
         if not word:
             if param.required:
-                raise UsageError("usage.missing", name=code(name_of(param)))
+                raise UsageError("usage.missing", name=name_of(param))
             values[param.name] = param.default
             continue
         values[param.name] = _convert(param, word)
@@ -405,7 +411,7 @@ class Dispatcher:
                 if (command.chair_only or command.default_chair) and not ctx.is_chair:
                     raise UserError("chair_only")
                 arguments = parse_arguments(
-                    command.params, resolved.arguments, lambda param: command.placeholder(param, ctx.lang)
+                    command.params, resolved.arguments, lambda param: command.missing(param, ctx.lang)
                 )
                 await command.handler(ctx, **arguments)
             except UsageError as error:

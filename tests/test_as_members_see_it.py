@@ -94,3 +94,11 @@ async def test_the_chair_log_goes_to_the_chair_alone(world: tuple[App, Recorder]
 
     (log,) = [body for body in recorder.sent_to(f"!direct-{CHAIR}") if "Protokoll" in body]
     assert f"{CHAIR} · Sitzung #1 angelegt für" in log
+
+
+async def test_what_is_missing_is_said_in_words(world: tuple[App, Recorder]) -> None:
+    app, _ = world
+
+    answer = await ask(app, "!erinnerung loeschen")
+
+    assert answer.splitlines()[0] == "Es fehlt noch: die Nummer der Erinnerung (siehe !erinnerungen)."

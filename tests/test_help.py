@@ -281,3 +281,12 @@ def test_durations_say_days_in_full() -> None:
     assert format_duration("de", 365 * 86400) == "365 Tage"
     assert format_duration("de", 86400 + 3600) == "1 Tag 1 Std."
     assert format_duration("en", 2 * 86400) == "2 days"
+
+
+def test_every_missing_argument_text_belongs_to_a_parameter_of_its_command() -> None:
+    from bot.app import ROUTERS
+
+    dispatcher = Dispatcher(ROUTERS, "!")
+    params = {f"{c.key}.missing.{p.name}" for c in dispatcher.all_commands() for p in c.params}
+
+    assert {key for key in DE if ".missing." in key} <= params

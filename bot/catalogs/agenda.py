@@ -68,6 +68,13 @@ DE: dict[str, str] = {
     "cmd.agenda.usage": "[#<Sitzung>]",
     "cmd.agenda.export.help": "Schickt die Tagesordnung als Markdown- und OParl-JSON-Datei.",
     "cmd.agenda.export.usage": "[#<Sitzung>]",
+    "cmd.item.accept.missing.id": "die Nummer des TOPs (siehe `!tagesordnung`)",
+    "cmd.item.reject.missing.id": "die Nummer des TOPs (siehe `!tagesordnung`)",
+    "cmd.item.defer.missing.id": "die Nummer des TOPs (siehe `!tagesordnung`)",
+    "cmd.item.move.missing.id": "die Nummer des TOPs (siehe `!tagesordnung`)",
+    "cmd.item.withdraw.missing.id": "die Nummer des TOPs (siehe `!tagesordnung`)",
+    "cmd.item.change.missing.id": "die Nummer des TOPs (siehe `!tagesordnung`)",
+    "cmd.item.move.missing.place": "der neue Platz auf der Tagesordnung, z. B. 2",
 }
 
 EN: dict[str, str] = {
@@ -134,4 +141,11 @@ EN: dict[str, str] = {
     "cmd.agenda.usage": "[#<meeting>]",
     "cmd.agenda.export.help": "Sends the agenda as a Markdown and an OParl JSON file.",
     "cmd.agenda.export.usage": "[#<meeting>]",
+    "cmd.item.accept.missing.id": "the number of the item (see `!agenda`)",
+    "cmd.item.reject.missing.id": "the number of the item (see `!agenda`)",
+    "cmd.item.defer.missing.id": "the number of the item (see `!agenda`)",
+    "cmd.item.move.missing.id": "the number of the item (see `!agenda`)",
+    "cmd.item.withdraw.missing.id": "the number of the item (see `!agenda`)",
+    "cmd.item.change.missing.id": "the number of the item (see `!agenda`)",
+    "cmd.item.move.missing.place": "the new place on the agenda, e.g. 2",
 }

@@ -29,6 +29,10 @@ DE: dict[str, str] = {
     "cmd.meeting.ics.usage": "<id>",
     "cmd.meetings.help": "Listet die kommenden Sitzungen.",
     "meeting.example": "12.06. 10 Uhr; Sitzung des FAK KI",
+    "cmd.meeting.move.missing.id": "die Nummer der Sitzung (siehe `!sitzungen`)",
+    "cmd.meeting.cancel.missing.id": "die Nummer der Sitzung (siehe `!sitzungen`)",
+    "cmd.meeting.ics.missing.id": "die Nummer der Sitzung (siehe `!sitzungen`)",
+    "cmd.meeting.move.missing.when": "der neue Zeitpunkt, z. B. „Di 10 Uhr“",
 }
 
 EN: dict[str, str] = {
@@ -58,4 +62,8 @@ EN: dict[str, str] = {
     "cmd.meeting.ics.usage": "<id>",
     "cmd.meetings.help": "Lists the upcoming meetings.",
     "meeting.example": "12.06. 10am; Working group",
+    "cmd.meeting.move.missing.id": "the number of the meeting (see `!meetings`)",
+    "cmd.meeting.cancel.missing.id": "the number of the meeting (see `!meetings`)",
+    "cmd.meeting.ics.missing.id": "the number of the meeting (see `!meetings`)",
+    "cmd.meeting.move.missing.when": "the new time, e.g. “Tue 10am”",
 }

@@ -70,6 +70,9 @@ DE: dict[str, str] = {
     "cmd.polls.help": "Listet die offenen Umfragen.",
     "cmd.vote.help": "Stimmt ab: Nummern der passenden Optionen, „?“ dahinter = wenn nötig, „keine“ = nichts passt. Die Umfrage mit # davor (#7); ohne sie zählt die neueste offene.",
     "cmd.vote.usage": "[#<Umfrage-Nr>] <Auswahl>",
+    "cmd.poll.nudge.missing.id": "die Nummer der Umfrage (siehe `!umfragen`)",
+    "cmd.poll.close.missing.id": "die Nummer der Umfrage (siehe `!umfragen`)",
+    "cmd.poll.delete.missing.id": "die Nummer der Umfrage (siehe `!umfragen`)",
 }
 
 EN: dict[str, str] = {
@@ -137,4 +140,7 @@ EN: dict[str, str] = {
     "cmd.polls.help": "Lists the open polls.",
     "cmd.vote.help": "Votes: numbers of the options that suit you, “?” after one = if need be, “none” = nothing fits. Name the poll with # (#7); without it, the newest open poll.",
     "cmd.vote.usage": "[#<poll no.>] <choice>",
+    "cmd.poll.nudge.missing.id": "the number of the poll (see `!polls`)",
+    "cmd.poll.close.missing.id": "the number of the poll (see `!polls`)",
+    "cmd.poll.delete.missing.id": "the number of the poll (see `!polls`)",
 }

@@ -42,6 +42,7 @@ DE: dict[str, str] = {
     "cmd.reminders.help": "Ihre Erinnerungen mit Nummer, nächstem Termin und Wiederholung (der Vorsitz sieht alle im Raum).",
     "reminder.example_personal": "morgen um 9; Bericht",
     "reminder.example_room": "Freitag 10 Uhr; Tagesordnung",
+    "cmd.remind.delete.missing.id": "die Nummer der Erinnerung (siehe `!erinnerungen`)",
 }
 
 EN: dict[str, str] = {
@@ -81,4 +82,5 @@ EN: dict[str, str] = {
     "cmd.reminders.help": "Your reminders with number, next time and repetition (the chair sees all in the room).",
     "reminder.example_personal": "tomorrow 9am; send the report",
     "reminder.example_room": "friday 10am; agenda",
+    "cmd.remind.delete.missing.id": "the number of the reminder (see `!reminders`)",
 }
