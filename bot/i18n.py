@@ -90,6 +90,12 @@ def as_language(value: str | None, default: Language = "de") -> Language:
     return default
 
 
+def format_number(lang: str, value: float, digits: int = 1) -> str:
+    """ "0,6" in German, "0.6" in English."""
+    text = f"{value:.{digits}f}"
+    return text.replace(".", ",") if as_language(lang) == "de" else text
+
+
 def format_duration(lang: str, seconds: float) -> Markdown:
     """A short human duration like "2 Tage 3 Std. 4 Min."."""
     remaining = int(seconds)

@@ -119,6 +119,10 @@ class Command:
     def help(self, lang: str) -> str:
         return template(lang, f"{self.key}.help", self.texts) or ""
 
+    def details(self, lang: str) -> str:
+        """More for ``!hilfe <command>`` (Markdown), e.g. the time formats a command reads."""
+        return template(lang, f"{self.key}.details", self.texts) or ""
+
     def usage(self, lang: str) -> str:
         return template(lang, f"{self.key}.usage", self.texts) or ""
 

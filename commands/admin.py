@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Literal
 
-from bot.i18n import format_duration
+from bot.i18n import format_duration, format_number
 from bot.render import Markdown, code, join
 from bot.router import Context, Router
 
@@ -15,7 +15,7 @@ router = Router("admin")
 @router.command("ping", alias="ping")
 async def ping(ctx: Context) -> None:
     elapsed_ms = (time.monotonic() - ctx.received_at) * 1000
-    await ctx.say("ping.pong", ms=f"{elapsed_ms:.1f}")
+    await ctx.say("ping.pong", ms=format_number(ctx.lang, elapsed_ms))
 
 
 @router.command("status", alias="status")

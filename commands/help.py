@@ -28,6 +28,8 @@ def detail(command: Command, prefix: str, lang: str) -> Markdown:
     ]
     if command.handler is not None:
         lines.append(Markdown(f"{_t(lang, 'help.usage')}: {code(command.usage_line(prefix, lang))}"))
+    if command.details(lang):
+        lines.append(Markdown(command.details(lang)))
     subs = _distinct_subcommands(command)
     if subs:
         lines.append(Markdown(f"{_t(lang, 'help.subcommands')}:"))

@@ -3,6 +3,7 @@ the regressions a half-hour trial as member and chair found (issue 12)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -102,3 +103,18 @@ async def test_what_is_missing_is_said_in_words(world: tuple[App, Recorder]) -> 
     answer = await ask(app, "!erinnerung loeschen")
 
     assert answer.splitlines()[0] == "Es fehlt noch: die Nummer der Erinnerung (siehe !erinnerungen)."
+
+
+async def test_the_help_of_a_reminder_names_the_time_formats_it_reads(world: tuple[App, Recorder]) -> None:
+    app, _ = world
+
+    help_text = await ask(app, "!hilfe erinnerung")
+
+    assert "„morgen 9 Uhr“" in help_text and "„jeden Montag 9 Uhr“" in help_text
+
+
+async def test_german_numbers_have_a_decimal_comma(world: tuple[App, Recorder]) -> None:
+    app, _ = world
+
+    assert re.fullmatch(r"pong – Bearbeitungszeit \d+,\d ms", await ask(app, "!ping"))
+    assert re.fullmatch(r"pong – processing time \d+\.\d ms", await ask(app, "!ping", lang="en"))

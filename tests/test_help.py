@@ -128,6 +128,8 @@ def test_detail_of_every_command(command: Command, lang: str) -> None:
     expected = [names_line(command, lang, star=star), command.help(lang)]
     if command.handler is not None:
         expected.append(f"{usage_label}: {command.usage_line('!', lang)}")
+    if command.details(lang):
+        expected.append(plain(command.details(lang)))
     subs = list({id(sub): sub for sub in command.subcommands.values()}.values())
     if subs:
         expected.extend([f"{subs_label}:", ""])  # the list is its own paragraph

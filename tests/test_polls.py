@@ -497,7 +497,9 @@ async def test_an_option_that_reads_as_a_date_but_is_no_valid_one_is_refused(
     assert outbox.started == []  # nothing posted, nothing stored
 
 
-async def test_the_vote_hint_in_the_summary_fits_the_polls_options(polls: PollService, outbox: Outbox) -> None:
+async def test_the_vote_hint_in_the_summary_fits_the_polls_options(
+    polls: PollService, outbox: Outbox
+) -> None:
     await polls.create(ROOM, CHAIR, "Mittagessen?; Pizza; Salat", "de")
 
     summary, _ = outbox.notices[0]

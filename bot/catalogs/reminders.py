@@ -43,6 +43,12 @@ DE: dict[str, str] = {
     "reminder.example_personal": "morgen um 9; Bericht",
     "reminder.example_room": "Freitag 10 Uhr; Tagesordnung",
     "cmd.remind.delete.missing.id": "die Nummer der Erinnerung (siehe `!erinnerungen`)",
+    "cmd.remind.details": (
+        "Zeiten, wie man sie sagt: „morgen 9 Uhr“, „in 2 Stunden“, „Freitag 14:30“, „12.06. 15 Uhr“, "
+        "„um halb 10“, „viertel nach 3“, „nächste Woche Dienstag 11 Uhr“, „am 15. um 9“. "
+        "Wiederholt: „jeden Montag 9 Uhr“, „werktags 8 Uhr“, „alle 2 Wochen Mittwoch 10 Uhr“, "
+        "„jeden ersten Montag im Monat 10 Uhr“, „monatlich am 15. 9 Uhr“. Immer mit Uhrzeit."
+    ),
 }
 
 EN: dict[str, str] = {
@@ -83,4 +89,10 @@ EN: dict[str, str] = {
     "reminder.example_personal": "tomorrow 9am; send the report",
     "reminder.example_room": "friday 10am; agenda",
     "cmd.remind.delete.missing.id": "the number of the reminder (see `!reminders`)",
+    "cmd.remind.details": (
+        "Times as people say them: “tomorrow 9am”, “in 2 hours”, “Friday 14:30”, “12.06. 3pm”, "
+        "“next Tuesday 11am”, “on the 15th at 9”. Repeating: “every Monday 9am”, “weekdays 8am”, "
+        "“every other Wednesday 10am”, “every first Monday of the month 10am”, “monthly on the 15th 9am”. "
+        "Always with a time of day."
+    ),
 }
