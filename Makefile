@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # (AMX), so build for AVX2. pip caches the wheel: only the first install takes ~4 minutes.
 export CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 
-.PHONY: demo test lint types unit e2e clean
+.PHONY: demo install-demo test lint types unit e2e clean
 
 # A stamp per extra: reinstall when pyproject.toml changes.
 $(VENV)/.stamp-%: pyproject.toml
@@ -14,6 +14,16 @@ $(VENV)/.stamp-%: pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[$*]'
 	@touch $@
+
+# The test extra holds all the demo needs: after `make test`, `make demo` installs nothing.
+$(VENV)/.stamp-demo: pyproject.toml
+	@if [ -f $(VENV)/.stamp-test ] && [ $(VENV)/.stamp-test -nt pyproject.toml ]; then touch $@; \
+	else $(MAKE) --no-print-directory install-demo && touch $@; fi
+
+install-demo:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[demo]'
 
 demo: $(VENV)/.stamp-demo
 	$(BIN)/akbot demo
