@@ -9,6 +9,7 @@ every line is sent, the bot's reply printed, and the demo exits.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import json
 import logging
@@ -162,7 +163,8 @@ class Demo:
 
         settings = Settings(
             matrix=_user_settings(url, ids["akbot"], state.passwords["akbot"], [room_id]),
-            bot=BotSettings(chairs=[ids["vorsitz"]], data_dir=self.root / "bot"),
+            # One person types for everyone at the console (or a script does): no flood limit.
+            bot=BotSettings(chairs=[ids["vorsitz"]], data_dir=self.root / "bot", command_rate="1000/1s"),
             llm=await self._model(),
         )
         self.app = App(settings)
@@ -256,13 +258,13 @@ class Demo:
         if echo:  # a script's lines are shown as if typed; at the console the user typed them
             self.print(f"{self.active}> {line}")
         event_id = await member.say(room_id, line)
-        if wait:
+        prefix = self.app.dispatcher.prefix if self.app else "!"
+        if wait and line.startswith(prefix):  # only commands are answered; other lines are chat
             future = member.expect_reply(event_id)
             try:
                 await asyncio.wait_for(future, REPLY_TIMEOUT_S)
             except TimeoutError:
-                if line.startswith(self.app.dispatcher.prefix if self.app else "!"):
-                    self.print("  (keine Antwort vom Bot innerhalb von 30 s)")
+                self.print("  (keine Antwort vom Bot innerhalb von 30 s)")
         return True
 
     async def shutdown(self) -> None:
@@ -282,6 +284,19 @@ class Demo:
             await asyncio.to_thread(self.model_server.stop)
 
 
+def _line_editing(root: Path) -> None:
+    """Line editing and a history kept with the demo (where the platform has readline)."""
+    try:
+        import readline
+    except ImportError:
+        return
+    history = root / "console-history"
+    with contextlib.suppress(OSError):
+        readline.read_history_file(history)
+    readline.set_history_length(500)
+    atexit.register(readline.write_history_file, history)
+
+
 async def run_demo(root: Path, script: TextIO | None) -> int:
     demo = Demo(root, sys.stdout)
     try:
@@ -293,13 +308,19 @@ async def run_demo(root: Path, script: TextIO | None) -> int:
                 "\nSchreiben Sie z. B. !hilfe, !ping oder !erinnerung in 10 Sekunden; Kaffee."
                 "\n/als vorsitz wechselt den Nutzer, /warte 5 wartet, /quit beendet.\n"
             )
+        if interactive:
+            _line_editing(root)
         while True:
             if interactive:
-                demo.out.write(f"{demo.active}> ")
-                demo.out.flush()
-            line = await asyncio.to_thread(source.readline)
-            if not line:
-                break
+                try:
+                    # input() with readline: arrow keys edit the line and walk the history.
+                    line = await asyncio.to_thread(input, f"{demo.active}> ")
+                except EOFError:
+                    break
+            else:
+                line = await asyncio.to_thread(source.readline)
+                if not line:
+                    break
             if not await demo.send_line(room_id, line, wait=True, echo=not interactive):
                 break
         return 0

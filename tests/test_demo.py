@@ -35,3 +35,16 @@ def test_demo_script_answers_hilfe_and_ping_then_reuses_its_folder(tmp_path: Pat
         first.stdout.split("Homeserver: ")[1].split()[0] == second.stdout.split("Homeserver: ")[1].split()[0]
     )
     assert "akbot │ pong – processing time" in second.stdout
+
+
+def test_a_long_script_is_not_cut_short_by_the_flood_limit_and_chat_is_not_awaited(tmp_path: Path) -> None:
+    script = tmp_path / "viele.txt"
+    script.write_text("Guten Morgen zusammen\n" + "!ping\n" * 25)
+    command = [sys.executable, "-m", "bot", "demo", "--dir", str(tmp_path / "demo"), "--script", str(script)]
+
+    run = subprocess.run(command, capture_output=True, text=True, timeout=300)
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.count("akbot │ pong – Bearbeitungszeit") == 25
+    assert "langsamer" not in run.stdout and "keine Antwort" not in run.stdout
+    assert "pickle_key" not in run.stdout + run.stderr  # the demo sets its own
