@@ -96,8 +96,11 @@ class Member:
         return future
 
 
-def _user_settings(url: str, mxid: str, password: str, rooms: list[str]) -> MatrixSettings:
+def _user_settings(
+    url: str, mxid: str, password: str, rooms: list[str], allowed_inviters: list[str] | None = None
+) -> MatrixSettings:
     return MatrixSettings(
+        allowed_inviters=allowed_inviters or [],
         homeserver=url,
         user_id=mxid,
         password=SecretStr(password),
@@ -118,6 +121,10 @@ class Demo:
         self.app: App | None = None
         self.bot_task: asyncio.Task[None] | None = None
         self.model_server: modelserver.ModelServer | None = None
+        self.bot_id = ""
+        self.room_id = ""
+        self.files: list[tuple[Member, IncomingEvent]] = []
+        """Files the bot sent to the person at the console, in the room or privately (/dateien)."""
 
     def print(self, text: str = "") -> None:
         self.out.write(text + "\n")
@@ -139,6 +146,7 @@ class Demo:
         }
         state.save(state_path)
 
+        self.bot_id = ids["akbot"]
         for name in ("vorsitz", "mitglied"):
             member = Member(name, ids["akbot"], self._show)
             rooms = [state.room_id] if state.room_id else []
@@ -160,6 +168,7 @@ class Demo:
             await join_room(self.members["mitglied"].adapter, state.room_id)
             state.save(state_path)
         room_id = state.room_id
+        self.room_id = room_id
 
         settings = Settings(
             matrix=_user_settings(url, ids["akbot"], state.passwords["akbot"], [room_id]),
@@ -202,7 +211,8 @@ class Demo:
     ) -> MatrixAdapter:
         data_dir = self.root / "users" / mxid.split(":", maxsplit=1)[0].lstrip("@")
         db = open_db(data_dir)
-        settings = _user_settings(url, mxid, password, rooms)
+        # People follow the bot into the direct room where it sends what is theirs alone.
+        settings = _user_settings(url, mxid, password, rooms, allowed_inviters=[self.bot_id])
         return MatrixAdapter(settings, data_dir, db, RoomSettings(db, "de"), handler)
 
     async def _run_bot(self) -> None:
@@ -228,8 +238,34 @@ class Demo:
             return  # every member receives the bot's messages; print them once
         text = event.body
         if event.msgtype == "m.file":
-            text = f"📎 Datei: {event.body}"
-        self.print(textwrap.indent(text, "  akbot │ ", lambda _line: True))
+            self.files.append((member, event))
+            number = len(self.files)
+            text = f"📎 Datei {number}: {event.body} – /öffne {number} speichert sie"
+        label = "  akbot │ " if event.room_id == self.room_id else "  akbot (privat) │ "
+        self.print(textwrap.indent(text, label, lambda _line: True))
+
+    async def _files_command(self, line: str) -> bool:
+        """/dateien lists what the bot sent (also privately), /öffne N saves one to the demo folder."""
+        words = line.split()
+        if words[0] in ("/dateien", "/files"):
+            if not self.files:
+                self.print("(noch keine Dateien)")
+            for number, (member, event) in enumerate(self.files, start=1):
+                where = "Raum" if event.room_id == self.room_id else "privat"
+                self.print(f"  {number}. {event.body} ({where}, an {member.name})")
+            return True
+        if words[0] in ("/öffne", "/oeffne", "/open"):
+            if len(words) != 2 or not words[1].isdecimal() or not 1 <= int(words[1]) <= len(self.files):
+                self.print(f"(/öffne <Nummer>, 1 bis {len(self.files)}; siehe /dateien)")
+                return True
+            member, event = self.files[int(words[1]) - 1]
+            folder = self.root / "dateien"
+            folder.mkdir(exist_ok=True)
+            target = folder / Path(event.body).name
+            target.write_bytes(await member.adapter.download_file(event.content))
+            self.print(f"  gespeichert: {target}")
+            return True
+        return False
 
     async def send_line(self, room_id: str, line: str, *, wait: bool, echo: bool = True) -> bool:
         """Handle one console line; False when the user wants to quit."""
@@ -246,6 +282,8 @@ class Demo:
             else:
                 self.print("(/warte <Sekunden>, z. B. /warte 5)")
             return True
+        if line.split()[0] in ("/dateien", "/files", "/öffne", "/oeffne", "/open"):
+            return await self._files_command(line) or True
         if line.startswith("/als ") or line.startswith("/as "):
             name = line.split(maxsplit=1)[1].strip()
             if name in self.members:
@@ -306,7 +344,8 @@ async def run_demo(root: Path, script: TextIO | None) -> int:
         if interactive:
             demo.print(
                 "\nSchreiben Sie z. B. !hilfe, !ping oder !erinnerung in 10 Sekunden; Kaffee."
-                "\n/als vorsitz wechselt den Nutzer, /warte 5 wartet, /quit beendet.\n"
+                "\n/als vorsitz wechselt den Nutzer, /dateien zeigt empfangene Dateien (/öffne 1 speichert),"
+                " /warte 5 wartet, /quit beendet.\n"
             )
         if interactive:
             _line_editing(root)

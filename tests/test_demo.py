@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -48,3 +49,18 @@ def test_a_long_script_is_not_cut_short_by_the_flood_limit_and_chat_is_not_await
     assert run.stdout.count("akbot │ pong – Bearbeitungszeit") == 25
     assert "langsamer" not in run.stdout and "keine Antwort" not in run.stdout
     assert "pickle_key" not in run.stdout + run.stderr  # the demo sets its own
+
+
+def test_files_sent_privately_are_listed_and_saved_from_the_console(tmp_path: Path) -> None:
+    script = tmp_path / "dateien.txt"
+    script.write_text("!meinedaten\n/warte 8\n/dateien\n/öffne 1\n")
+    command = [sys.executable, "-m", "bot", "demo", "--dir", str(tmp_path / "demo"), "--script", str(script)]
+
+    run = subprocess.run(command, capture_output=True, text=True, timeout=300)
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "akbot (privat) │ 📎 Datei 1: meine-daten-akbot.json – /öffne 1 speichert sie" in run.stdout
+    assert "  1. meine-daten-akbot.json (privat, an mitglied)" in run.stdout
+    saved = tmp_path / "demo" / "dateien" / "meine-daten-akbot.json"
+    assert f"  gespeichert: {saved}" in run.stdout
+    assert json.loads(saved.read_text())["user_id"] == "@mitglied:localhost"

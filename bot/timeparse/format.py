@@ -1,11 +1,11 @@
-"""Dates and times for people: ``format_datetime`` and the German and English calendar names.
+"""Dates and times for people: ``format_datetime``, ``format_date`` and the German and English calendar names.
 
 ``language`` is the package's choice of output language: "en", anything else "de".
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 
 def language(lang: str) -> str:
@@ -41,8 +41,11 @@ def format_datetime(dt: datetime, lang: str) -> str:
 
     Seconds appear only when they are not zero ("09:00:30 Uhr"); microseconds never.
     """
+    return f"{format_date(dt.date(), lang)}, {clock_long(dt, language(lang) == 'en')}"
+
+
+def format_date(day: date, lang: str) -> str:
+    """ "Do., 05.06.2025" (de) or "Thu, 5 Jun 2025" (en): a day without a time."""
     if language(lang) == "en":
-        month = MONTH_EN[dt.month - 1][:3]
-        return f"{_WEEKDAY_SHORT_EN[dt.weekday()]}, {dt.day} {month} {dt.year}, {_clock(dt)}"
-    day = f"{dt.day:02d}.{dt.month:02d}.{dt.year:04d}"
-    return f"{_WEEKDAY_SHORT_DE[dt.weekday()]}, {day}, {_clock(dt)} Uhr"
+        return f"{_WEEKDAY_SHORT_EN[day.weekday()]}, {day.day} {MONTH_EN[day.month - 1][:3]} {day.year}"
+    return f"{_WEEKDAY_SHORT_DE[day.weekday()]}, {day.day:02d}.{day.month:02d}.{day.year:04d}"

@@ -68,7 +68,15 @@ from zoneinfo import ZoneInfo
 
 from bot.errors import UserError
 from bot.i18n import template
-from bot.timeparse.format import MONTH_DE, MONTH_EN, WEEKDAY_DE, WEEKDAY_EN, format_datetime, language
+from bot.timeparse.format import (
+    MONTH_DE,
+    MONTH_EN,
+    WEEKDAY_DE,
+    WEEKDAY_EN,
+    format_date,
+    format_datetime,
+    language,
+)
 from bot.timeparse.recurrence import RRULE_DAYS, describe_rrule, exists, localize, naive_after
 
 MAX_LENGTH = 200
@@ -93,7 +101,7 @@ class TimeParseError(UserError):
     """A time the member typed could not be read; ``message`` explains it in their language.
 
     ``reason`` names the case for programs: "empty", "too_long", "unknown", "no_time", "past",
-    "too_far", "bad_date", "bad_time", "weekday_mismatch", "not_positive".
+    "ambiguous_hour", "too_far", "bad_date", "bad_time", "weekday_mismatch", "not_positive".
     """
 
     def __init__(self, message: str, *, reason: str = "unknown") -> None:
@@ -105,11 +113,15 @@ class TimeParseError(UserError):
         return self.message
 
 
+def _catalog_text(lang: str, key: str) -> str:
+    text = template(language(lang), key)
+    assert text is not None, f"{key} missing from the catalogs"
+    return text
+
+
 def _error(lang: str, reason: str, **params: Any) -> TimeParseError:
     """The explanation from the catalog (``time.<reason>``), plain text in the member's language."""
-    text = template(language(lang), f"time.{reason}")
-    assert text is not None, f"time.{reason} missing from the catalogs"
-    return TimeParseError(text.format(**params), reason=reason)
+    return TimeParseError(_catalog_text(lang, f"time.{reason}").format(**params), reason=reason)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -178,7 +190,13 @@ _DAY_UNITS = frozenset({"d", "tag", "tage", "tagen", "day", "days"})
 _WEEK_UNITS = frozenset({"w", "wo", "woche", "wochen", "week", "weeks", "wk", "wks"})
 _MONTH_UNITS = frozenset({"monat", "monate", "monaten", "month", "months"})
 
-_DAYWORDS = {"heute": 0, "today": 0, "tonight": 0, "morgen": 1, "tomorrow": 1, "uebermorgen": 2}
+_DAYWORDS = {
+    "heute": 0, "today": 0, "tonight": 0, "morgen": 1, "tomorrow": 1, "uebermorgen": 2,
+    "gestern": -1, "yesterday": -1, "vorgestern": -2,  # read only to say they are past
+}  # fmt: skip
+_HOLIDAYS = {"silvester": (31, 12), "heiligabend": (24, 12), "neujahr": (1, 1), "neujahrstag": (1, 1)}
+"""Days named by the holiday on them: (day, month), read like a date without a year."""
+_HOLIDAY_PREPOSITIONS = frozenset({"an", "zu"})
 _DAYPARTS = {
     "morgens": "am", "frueh": "am", "vormittag": "am", "vormittags": "am", "morning": "am",
     "mittag": "noon", "mittags": "noon", "noon": "noon", "midday": "noon",
@@ -200,6 +218,25 @@ _NEXT_WORDS = frozenset(
     }
 )
 _THIS_WORDS = frozenset({"diesen", "diese", "dieser", "this"})
+_NEXT_WEEK_LEAD = frozenset({"in", "der"})  # "Dienstag in der nächsten Woche"
+_SPOKEN_CLOCK: dict[tuple[str, ...], int] = {
+    ("halb",): -30,
+    ("viertel", "nach"): 15,
+    ("viertel", "vor"): -15,
+    ("dreiviertel",): -15,
+    ("drei", "viertel"): -15,
+    ("half", "past"): 30,
+    ("quarter", "past"): 15,
+    ("a", "quarter", "past"): 15,
+    ("quarter", "to"): -15,
+    ("a", "quarter", "to"): -15,
+}
+"""Times said around a named hour, in minutes from it: "halb 10" is 30 minutes before 10:00."""
+_HOUR_WORDS = {
+    **{word: n for word, n in _NUMBER_WORDS.items() if n <= 12 and word not in {"a", "an"}},
+    "eins": 1,
+}
+"""Hours written as words after "halb"/"viertel nach" ("halb zehn", "viertel nach eins")."""
 _TIME_PREPOSITIONS = frozenset({"um", "at", "gegen", "around"})
 _FILLERS = frozenset({"am", "on", "the", "den", "der", "dem"})
 _TIME_MARKERS = frozenset({"uhr", "h"})
@@ -328,6 +365,8 @@ class _Clock:
     second: int
     meridiem: str | None  # "am", "pm"
     shown: str  # for messages, e.g. "25:00" or "13 pm"
+    twelve_hour: bool = False  # "um 3", "halb 3": could be either half of the day
+    named_hour: int | None = None  # "halb 1": 1, the hour the words name (the clock shows 00:30)
 
 
 @dataclass(frozen=True)
@@ -350,7 +389,8 @@ class _Reading:
     date: _DateSpec | None = None
     offset: int | None = None  # heute 0, morgen 1, übermorgen 2
     weekday: int | None = None
-    next_week: bool = False
+    next_week: bool = False  # "nächsten Montag": strictly after today
+    next_calendar_week: bool = False  # "nächste Woche Dienstag": in the Monday-based week after this one
     clock: _Clock | None = None
     daypart: str | None = None
 
@@ -459,6 +499,7 @@ class _Parser:
             or word in _NEXT_WORDS
             or word in _THIS_WORDS
             or word in _ORDINAL_WORDS
+            or word in _HOLIDAYS
         )
 
     # recurring -----------------------------------------------------------------------------------
@@ -677,6 +718,8 @@ class _Parser:
         token = self.tok(i)
         if token is None:
             return None
+        if (holiday := self.holiday(i)) is not None:
+            return holiday
         if token.kind == "iso":
             return _DateSpec(token.c or 0, token.b, token.a), i + 1
         if token.kind == "date":
@@ -716,10 +759,22 @@ class _Parser:
             return _DateSpec(day.a, _MONTHS[word], year[0] if year else None), year[1] if year else j
         return None
 
+    def holiday(self, i: int) -> tuple[_DateSpec, int] | None:
+        """ "Silvester", "an Silvester 2027", "zu Neujahr": the holiday's date."""
+        j = i + 1 if self.word(i) in _HOLIDAY_PREPOSITIONS else i
+        word = self.word(j)
+        if word not in _HOLIDAYS:
+            return None
+        day, month = _HOLIDAYS[word]
+        year = self.year(j + 1)
+        return _DateSpec(day, month, year[0] if year else None), year[1] if year else j + 1
+
     def dayword(self, i: int) -> tuple[int, str | None, int] | None:
         word = self.word(i)
         if word == "day" and self.word(i + 1) == "after" and self.word(i + 2) == "tomorrow":
             offset, daypart, j = 2, None, i + 3
+        elif word == "day" and self.word(i + 1) == "before" and self.word(i + 2) == "yesterday":
+            offset, daypart, j = -2, None, i + 3
         elif word in _DAYWORDS:
             offset, daypart, j = _DAYWORDS[word], ("pm" if word == "tonight" else None), i + 1
         else:
@@ -740,6 +795,16 @@ class _Parser:
             return None
         return day[0], next_week, day[1]
 
+    def next_calendar_week(self, i: int) -> int | None:
+        """ "nächste Woche", "(in der) nächsten Woche", "kommende Woche", "next week": the index after it."""
+        j = i
+        for _ in range(2):
+            if self.word(j) in _NEXT_WEEK_LEAD:
+                j += 1
+        if self.word(j) in _NEXT_WORDS and self.word(j + 1) in _WEEK_NOUNS:
+            return j + 2
+        return None
+
     def meridiem(self, i: int) -> tuple[str | None, int]:
         word = self.word(i)
         if word == "pm":
@@ -755,8 +820,11 @@ class _Parser:
         token = self.tok(i)
         if token is None:
             return None
+        if (spoken := self.spoken_clock(i)) is not None:
+            return spoken
         hour: int
         minute = second = 0
+        bare = False  # an hour without "Uhr" or minutes
         if token.kind == "clock":
             hour, minute, second = token.a, token.b, token.c or 0
             shown = token.text.rstrip(".")
@@ -774,6 +842,8 @@ class _Parser:
                     shown = f"{hour}:{minutes.text}"
             elif self.word(j) not in {"am", "pm"} and not loose:
                 return None
+            else:
+                bare = True
         elif (
             token.kind == "dot2" and len(token.text.split(".")[1]) == 2 and len(token.text.split(".")[0]) <= 2
         ):
@@ -786,12 +856,40 @@ class _Parser:
         elif token.kind == "ord" and token.final and loose and len(token.text) <= 2:
             hour, j = token.a, i + 1
             shown = f"{hour}:00"
+            bare = True
         else:
             return None
         meridiem, j = self.meridiem(j)
         if meridiem is not None:
             shown = f"{shown.removesuffix(':00')} {meridiem}"
-        return _Clock(hour, minute, second, meridiem, shown), j
+        twelve_hour = bare and meridiem is None and 1 <= hour <= 11
+        return _Clock(hour, minute, second, meridiem, shown, twelve_hour), j
+
+    def spoken_clock(self, i: int) -> tuple[_Clock, int] | None:
+        """ "halb 10" (09:30), "viertel nach 3" (03:15), "viertel vor 4" / "dreiviertel 4" (03:45),
+        "half past 9", "quarter to 4"; the hour in digits or as a word ("halb zehn")."""
+        for words, minutes in _SPOKEN_CLOCK.items():
+            if all(self.word(i + k) == word for k, word in enumerate(words)):
+                named = self.named_hour(i + len(words))
+                if named is None:
+                    return None
+                hour, minute = divmod(named[0] * 60 + minutes, 60)  # "halb 0": hour -1, a bad time
+                j = named[1] + 1 if self.word(named[1]) in _TIME_MARKERS else named[1]
+                shown = f"{' '.join(words)} {named[0]}"
+                return _Clock(hour, minute, 0, None, shown, 0 <= hour <= 11, named[0]), j
+        return None
+
+    def named_hour(self, i: int) -> tuple[int, int] | None:
+        """The hour after "halb"/"viertel nach": "10", "10." at the end, "zehn"."""
+        token = self.tok(i)
+        if token is None:
+            return None
+        if len(token.text) <= 2 and (token.kind == "num" or (token.kind == "ord" and token.final)):
+            return token.a, i + 1
+        word = self.word(i)
+        if word in _HOUR_WORDS:
+            return _HOUR_WORDS[word], i + 1
+        return None
 
     def daypart(self, i: int) -> tuple[str, int] | None:
         word = self.word(i)
@@ -860,6 +958,9 @@ class _Parser:
         if result.weekday is None and (weekday := self.weekday_one(i)) is not None:
             result.weekday, result.next_week = weekday[0], weekday[1]
             return weekday[2], "day"
+        if not result.next_calendar_week and (end := self.next_calendar_week(i)) is not None:
+            result.next_calendar_week = True
+            return end, "day"
         if result.clock is None and (clock := self.clock(i, loose=False)) is not None:
             result.clock = clock[0]
             return clock[1], "clock"
@@ -881,6 +982,7 @@ class _Context:
     now_utc: datetime
     now_local: datetime
     limit_utc: datetime
+    end_of_day: bool = False  # a day without a time is 23:59 of it (deadlines)
 
     @property
     def today(self) -> date:
@@ -923,11 +1025,19 @@ def _hms(clock: _Clock, daypart: str | None, ctx: _Context) -> time:
         if not 1 <= hour <= 12:
             raise ctx.error("bad_time", time=clock.shown)
         hour = hour % 12 + (12 if clock.meridiem == "pm" else 0)
-    elif hour in _AFTERNOON_HOURS.get(daypart or "", range(0)):
+    elif _daypart_judges(clock) in _AFTERNOON_HOURS.get(daypart or "", range(0)):
         hour += 12
     if not (0 <= hour <= 23 and 0 <= clock.minute <= 59 and 0 <= clock.second <= 59):
         raise ctx.error("bad_time", time=clock.shown)
     return time(hour, clock.minute, clock.second)
+
+
+def _daypart_judges(clock: _Clock) -> int:
+    """The hour a day part looks at: the clock's, but "halb 1" / "viertel vor 1" (00:30, 00:45) go by
+    the 1 they name, so "mittags um halb 1" is 12:30 as "mittags um 1" is 13:00."""
+    if clock.hour == 0 and clock.named_hour is not None:
+        return clock.named_hour
+    return clock.hour
 
 
 def _date_or_error(year: int, month: int, day: int, ctx: _Context, *, with_year: bool) -> date:
@@ -984,7 +1094,9 @@ def _resolve_day(reading: _Reading, clock: time, ctx: _Context) -> datetime:
                 break
     elif reading.offset is not None:
         day = today + timedelta(days=reading.offset)
-    if day is None and reading.weekday is not None:
+    if day is None and reading.weekday is not None and reading.next_calendar_week:
+        day = _in_next_calendar_week(today, reading.weekday)
+    elif day is None and reading.weekday is not None:
         start = 1 if reading.next_week else 0
         for ahead in range(start, start + 8):
             candidate = today + timedelta(days=ahead)
@@ -1003,7 +1115,37 @@ def _resolve_day(reading: _Reading, clock: time, ctx: _Context) -> datetime:
             actual=(WEEKDAY_EN if en else WEEKDAY_DE)[day.weekday()],
             given=(WEEKDAY_EN if en else WEEKDAY_DE)[reading.weekday],
         )
-    return ctx.check(localize(datetime.combine(day, clock), ctx.tz))
+    at = localize(datetime.combine(day, clock), ctx.tz)
+    _refuse_ambiguous_hour(reading, at, ctx)
+    return ctx.check(at)
+
+
+def _in_next_calendar_week(today: date, weekday: int) -> date:
+    """The ``weekday`` of the Monday-based week after today's ("nächste Woche Dienstag")."""
+    return today + timedelta(days=7 - today.weekday() + weekday)
+
+
+def _refuse_ambiguous_hour(reading: _Reading, at: datetime, ctx: _Context) -> None:
+    """ "heute um 3" at 10:00: 03:00 has passed but 15:00 is ahead, so ask back instead of calling
+    it past; only for an hour written without "Uhr", minutes, "am"/"pm" or a day part."""
+    clock = reading.clock
+    if clock is None or not clock.twelve_hour or reading.daypart is not None or ctx.after_now(at):
+        return
+    if at.date() != ctx.today:
+        return
+    late = localize(at.replace(tzinfo=None, fold=0) + timedelta(hours=12), ctx.tz)
+    if not ctx.after_now(late):
+        return
+    en = language(ctx.lang) == "en"
+    raise ctx.error("ambiguous_hour", early=f"{at:%H:%M}", late=f"{late:%H:%M}", example=_hour_example(late, en))
+
+
+def _hour_example(at: datetime, en: bool) -> str:
+    """ "15 Uhr" / "3pm", "14:30 Uhr" / "2:30pm": an afternoon time that cannot be misread."""
+    if en:
+        hour = at.hour % 12 or 12
+        return f"{hour}pm" if at.minute == 0 else f"{hour}:{at.minute:02d}pm"
+    return f"{at.hour} Uhr" if at.minute == 0 else f"{at.hour}:{at.minute:02d} Uhr"
 
 
 def _resolve_relative(relative: _Relative, clock: time | None, ctx: _Context) -> datetime:
@@ -1056,7 +1198,12 @@ def _long_text(at: datetime, rrule: str | None, lang: str) -> str:
     return f"{describe_rrule(rrule, at, lang)} ({word} {format_datetime(at, lang)})"
 
 
+_END_OF_DAY = time(23, 59)
+
+
 def _resolve(reading: _Reading, ctx: _Context) -> When:
+    if reading.next_calendar_week and not _names_a_day_of_next_week(reading):
+        raise ctx.error("unknown")  # "nächste Woche" alone names no day
     clock: time | None = None
     if reading.clock is not None:
         clock = _hms(reading.clock, reading.daypart, ctx)
@@ -1075,6 +1222,11 @@ def _resolve(reading: _Reading, ctx: _Context) -> When:
         at, rrule = _resolve_rule(reading.rule, clock, ctx)
         return When(at, rrule, _long_text(at, rrule, ctx.lang))
     if clock is None:
+        if reading.offset is not None and reading.offset < 0:
+            raise ctx.error("past", reading=format_date(ctx.today + timedelta(days=reading.offset), ctx.lang))
+        if ctx.end_of_day and reading.has_day() and reading.daypart is None:
+            at = _resolve_day(reading, _END_OF_DAY, ctx)
+            return When(at, None, f"{_long_text(at, None, ctx.lang)} {_catalog_text(ctx.lang, 'time.end_of_day')}")
         if reading.has_day() or reading.daypart is not None:
             raise ctx.error("no_time")
         raise ctx.error("unknown")
@@ -1087,7 +1239,19 @@ def _resolve(reading: _Reading, ctx: _Context) -> When:
     return When(at, None, _long_text(at, None, ctx.lang))
 
 
-def _parse(text: str, now: datetime, tz: ZoneInfo, lang: str) -> When:
+def _names_a_day_of_next_week(reading: _Reading) -> bool:
+    """ "nächste Woche" goes with a weekday alone: not with a date, "morgen" or "nächsten Montag"."""
+    return (
+        reading.weekday is not None
+        and not reading.next_week
+        and reading.date is None
+        and reading.offset is None
+        and reading.rule is None
+        and reading.relative is None
+    )
+
+
+def _parse(text: str, now: datetime, tz: ZoneInfo, lang: str, *, end_of_day: bool = False) -> When:
     """The parser without the safety net of ``parse_when``; raises TimeParseError for bad input."""
     shown = " ".join(text.split())
     if not shown:
@@ -1096,25 +1260,29 @@ def _parse(text: str, now: datetime, tz: ZoneInfo, lang: str) -> When:
         raise _error(lang, "too_long", length=len(shown), limit=MAX_LENGTH)
     now_local = now.astimezone(tz)
     limit = localize(_add_months(now_local.replace(tzinfo=None, fold=0), MAX_YEARS_AHEAD * 12), tz)
-    ctx = _Context(shown, lang, tz, now.astimezone(UTC), now_local, limit.astimezone(UTC))
+    ctx = _Context(shown, lang, tz, now.astimezone(UTC), now_local, limit.astimezone(UTC), end_of_day)
     reading = _Parser(_tokenize(shown)).reading()
     if reading is None:
         raise ctx.error("unknown")
     return _resolve(reading, ctx)
 
 
-def parse_when(text: str, *, now: datetime, tz: ZoneInfo, lang: str = "de") -> When:
+def parse_when(
+    text: str, *, now: datetime, tz: ZoneInfo, lang: str = "de", end_of_day: bool = False
+) -> When:
     """Read a time a member typed; see the module docstring for what is understood and how.
 
     Raises TimeParseError (message in ``lang``) for anything it cannot read, and for readings in
     the past, more than 10 years ahead, without a time of day, or with impossible dates and times.
+    ``end_of_day`` (for deadlines): a day without a time ("20.01.2027", "morgen", "Freitag") is
+    23:59 of that day instead of an error, and ``When.text`` says so ("… (Ende des Tages)").
     ``now`` must be aware (any zone; it is converted to ``tz``), else ValueError.
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
     lang = language(lang)
     try:
-        return _parse(text if isinstance(text, str) else "", now, tz, lang)
+        return _parse(text if isinstance(text, str) else "", now, tz, lang, end_of_day=end_of_day)
     except TimeParseError:
         raise
     except Exception as error:  # a safety net: a member's text must never crash a command
