@@ -50,6 +50,11 @@ AUTUMN = berlin(2026, 10, 24, 10, 0)  # Saturday before 2026-10-25 03:00 -> 02:0
 Y2025 = berlin(2025, 6, 1, 12, 0)  # a Sunday in 2025, for the examples with that year
 UTC_LATE = datetime(2026, 6, 10, 22, 30, tzinfo=UTC)  # already Thursday 00:30 in Berlin
 NEW_YORK = datetime(2026, 6, 10, 2, 0, tzinfo=ZoneInfo("America/New_York"))  # 08:00 in Berlin
+SUN = berlin(2026, 6, 14, 10, 0)  # the Sunday before the next calendar week
+EARLY = berlin(2026, 6, 10, 2, 0)  # the same Wednesday, before 03:00
+AFTERNOON = berlin(2026, 6, 10, 16, 0)  # the same Wednesday, after 15:00
+AFTER_XMAS = berlin(2026, 12, 27, 10, 0)  # Heiligabend has passed this year, Silvester has not
+NYE = berlin(2026, 12, 31, 23, 59, 30)  # Silvester, after 23:59
 
 WORKDAYS = "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"
 
@@ -132,6 +137,46 @@ CASES: list[tuple[str, str, datetime, str, str | None]] = [
     ("morgen früh um 7", "de", WED, "2026-06-11T07:00:00+02:00", None),
     ("morgen 14.30", "de", WED, "2026-06-11T14:30:00+02:00", None),
     ("um 12 am Freitag", "de", WED, "2026-06-12T12:00:00+02:00", None),  # "am" as a preposition
+    # the calendar week after this one (Monday-based), whatever today is
+    ("nächste Woche Dienstag 11 Uhr", "de", WED, "2026-06-16T11:00:00+02:00", None),
+    ("naechste Woche Dienstag 11 Uhr", "de", WED, "2026-06-16T11:00:00+02:00", None),
+    ("NÄCHSTE WOCHE DIENSTAG 11 UHR", "de", WED, "2026-06-16T11:00:00+02:00", None),
+    ("kommende Woche Dienstag 11 Uhr", "de", WED, "2026-06-16T11:00:00+02:00", None),
+    ("Dienstag nächster Woche 11 Uhr", "de", WED, "2026-06-16T11:00:00+02:00", None),
+    ("Dienstag naechster Woche 11 Uhr", "de", WED, "2026-06-16T11:00:00+02:00", None),
+    ("Dienstag in der nächsten Woche um 11", "de", WED, "2026-06-16T11:00:00+02:00", None),
+    ("nächste Woche Montag 9 Uhr", "de", MON, "2026-06-22T09:00:00+02:00", None),  # not today
+    ("nächste Woche Montag 9 Uhr", "de", SUN, "2026-06-15T09:00:00+02:00", None),  # tomorrow
+    ("nächste Woche Freitag 9 Uhr", "de", WED, "2026-06-19T09:00:00+02:00", None),  # not this Friday
+    ("next week tuesday 11am", "en", WED, "2026-06-16T11:00:00+02:00", None),
+    ("tuesday next week at 11", "en", WED, "2026-06-16T11:00:00+02:00", None),
+    # holidays: read as their date without a year
+    ("Silvester 23:59", "de", WED, "2026-12-31T23:59:00+01:00", None),
+    ("an Silvester um 20 Uhr", "de", AFTER_XMAS, "2026-12-31T20:00:00+01:00", None),
+    ("Heiligabend 18 Uhr", "de", WED, "2026-12-24T18:00:00+01:00", None),
+    ("Heiligabend 18 Uhr", "de", AFTER_XMAS, "2027-12-24T18:00:00+01:00", None),  # passed: next year
+    ("Neujahr 10 Uhr", "de", WED, "2027-01-01T10:00:00+01:00", None),
+    ("zu Neujahr 2028 um 10", "de", WED, "2028-01-01T10:00:00+01:00", None),
+    # spoken times: "halb 10" is 09:30; the 24-hour rule of bare numbers unless a day part moves them
+    ("um halb 10", "de", WED, "2026-06-11T09:30:00+02:00", None),  # 09:30 has passed: tomorrow
+    ("um halb 10", "de", MON, "2026-06-15T09:30:00+02:00", None),
+    ("halb 10 Uhr", "de", MON, "2026-06-15T09:30:00+02:00", None),
+    ("morgen um halb 9", "de", WED, "2026-06-11T08:30:00+02:00", None),
+    ("morgen halb 3", "de", WED, "2026-06-11T02:30:00+02:00", None),
+    ("heute nachmittag um halb 3", "de", WED, "2026-06-10T14:30:00+02:00", None),
+    ("viertel nach 3", "de", WED, "2026-06-11T03:15:00+02:00", None),
+    ("viertel vor 4", "de", WED, "2026-06-11T03:45:00+02:00", None),
+    ("dreiviertel 4", "de", WED, "2026-06-11T03:45:00+02:00", None),
+    ("morgen um viertel nach 3", "de", WED, "2026-06-11T03:15:00+02:00", None),
+    ("morgen viertel vor 4", "de", WED, "2026-06-11T03:45:00+02:00", None),
+    ("Freitag um halb zehn", "de", WED, "2026-06-12T09:30:00+02:00", None),
+    ("übermorgen um viertel nach eins", "de", WED, "2026-06-12T01:15:00+02:00", None),
+    ("mittags um halb 1", "de", WED, "2026-06-10T12:30:00+02:00", None),  # goes by the 1 it names
+    ("halb 12 abends", "de", WED, "2026-06-10T23:30:00+02:00", None),  # goes by the clock's 11
+    ("nachts um halb 1", "de", WED, "2026-06-11T00:30:00+02:00", None),
+    ("half past 9", "en", MON, "2026-06-15T09:30:00+02:00", None),
+    ("quarter to 4 tomorrow", "en", WED, "2026-06-11T03:45:00+02:00", None),
+    ("tomorrow at a quarter past 3 in the afternoon", "en", WED, "2026-06-11T15:15:00+02:00", None),
     # bare times
     ("17 Uhr", "de", WED, "2026-06-10T17:00:00+02:00", None),
     ("um 9", "de", WED, "2026-06-11T09:00:00+02:00", None),
@@ -147,6 +192,7 @@ CASES: list[tuple[str, str, datetime, str, str | None]] = [
     ("um 23:45", "de", LATE, "2026-06-10T23:45:00+02:00", None),
     ("morgen um 9", "de", LATE, "2026-06-11T09:00:00+02:00", None),
     ("in 45 Minuten", "de", LATE, "2026-06-11T00:15:00+02:00", None),
+    ("heute um 3", "de", EARLY, "2026-06-10T03:00:00+02:00", None),  # still ahead: no question
     # recurring
     ("jeden Montag 9 Uhr", "de", WED, "2026-06-15T09:00:00+02:00", "FREQ=WEEKLY;BYDAY=MO"),
     ("jeden Montag um 9", "de", WED, "2026-06-15T09:00:00+02:00", "FREQ=WEEKLY;BYDAY=MO"),
@@ -205,6 +251,8 @@ CASES: list[tuple[str, str, datetime, str, str | None]] = [
         "FREQ=MONTHLY;BYMONTHDAY=-1",
     ),
     ("jeden Montag und Donnerstag 9 Uhr", "de", WED, "2026-06-11T09:00:00+02:00", "FREQ=WEEKLY;BYDAY=MO,TH"),
+    ("jeden Montag um halb 8", "de", WED, "2026-06-15T07:30:00+02:00", "FREQ=WEEKLY;BYDAY=MO"),
+    ("täglich viertel nach 7", "de", WED, "2026-06-11T07:15:00+02:00", "FREQ=DAILY"),
     ("wöchentlich 9 Uhr", "de", WED, "2026-06-11T09:00:00+02:00", "FREQ=WEEKLY;BYDAY=TH"),
     ("every monday at 9", "en", WED, "2026-06-15T09:00:00+02:00", "FREQ=WEEKLY;BYDAY=MO"),
     ("every day 7am", "en", WED, "2026-06-11T07:00:00+02:00", "FREQ=DAILY"),
@@ -289,6 +337,60 @@ ERRORS: list[tuple[str, datetime, str, str, str]] = [
         "is in the past",
     ),
     ("10.06. 9 Uhr", WED, "past", "liegt in der Vergangenheit", "is in the past"),  # today's date, passed
+    ("heute 17 Uhr", AFTERNOON.replace(hour=18), "past", "liegt in der Vergangenheit", "is in the past"),
+    (
+        "gestern um 9",
+        WED,
+        "past",
+        "liegt in der Vergangenheit (Di., 09.06.2026, 09:00 Uhr)",
+        "is in the past (Tue, 9 Jun 2026, 09:00)",
+    ),
+    (
+        "vorgestern 14 Uhr",
+        WED,
+        "past",
+        "liegt in der Vergangenheit (Mo., 08.06.2026, 14:00 Uhr)",
+        "is in the past",
+    ),
+    # a past day without a time: the day alone
+    (
+        "gestern",
+        WED,
+        "past",
+        "liegt in der Vergangenheit (Di., 09.06.2026)",
+        "is in the past (Tue, 9 Jun 2026)",
+    ),
+    ("vorgestern abend", WED, "past", "liegt in der Vergangenheit (Mo., 08.06.2026)", "is in the past"),
+    ("yesterday 9am", WED, "past", "liegt in der Vergangenheit", "is in the past (Tue, 9 Jun 2026, 09:00)"),
+    ("Silvester 23:59", NYE, "past", "liegt in der Vergangenheit", "is in the past"),  # as "31.12. 23:59"
+    # 03:00 has passed, 15:00 is ahead: ask instead of calling it past
+    (
+        "heute um 3",
+        WED,
+        "ambiguous_hour",
+        "03:00 oder 15:00? Bitte schreiben Sie z. B. „heute 15 Uhr“.",
+        "03:00 or 15:00? Please write e.g. “today 3pm”.",
+    ),
+    ("heute 3", WED, "ambiguous_hour", "03:00 oder 15:00?", "03:00 or 15:00?"),
+    ("today at 3", WED, "ambiguous_hour", "„heute 15 Uhr“", "“today 3pm”"),
+    ("10.06. um 3", WED, "ambiguous_hour", "03:00 oder 15:00?", "03:00 or 15:00?"),  # today's date
+    (
+        "heute um halb 3",
+        WED,
+        "ambiguous_hour",
+        "02:30 oder 14:30? Bitte schreiben Sie z. B. „heute 14:30 Uhr“.",
+        "02:30 or 14:30? Please write e.g. “today 2:30pm”.",
+    ),
+    (
+        "heute um 3",
+        AFTERNOON,
+        "past",
+        "liegt in der Vergangenheit (Mi., 10.06.2026, 03:00 Uhr)",
+        "is in the past",
+    ),
+    ("heute 3 Uhr", WED, "past", "liegt in der Vergangenheit", "is in the past"),  # "Uhr": meant as said
+    ("heute um 3:00", WED, "past", "liegt in der Vergangenheit", "is in the past"),
+    ("heute morgen um 3", WED, "past", "liegt in der Vergangenheit", "is in the past"),  # a day part
     (
         "morgen",
         WED,
@@ -303,7 +405,9 @@ ERRORS: list[tuple[str, datetime, str, str, str]] = [
     ("jeden Montag", WED, "no_time_rule", "Bitte nennen Sie auch die Uhrzeit", "Please add the time"),
     ("every day", WED, "no_time_rule", "fehlt die Uhrzeit", "has no time of day"),
     ("bla", WED, "unknown", "habe ich nicht verstanden", "I did not understand"),
-    ("morgen um halb 9", WED, "unknown", "habe ich nicht verstanden", "I did not understand"),
+    ("nächste Woche 11 Uhr", WED, "unknown", "habe ich nicht verstanden", "I did not understand"),
+    ("morgen nächste Woche 9 Uhr", WED, "unknown", "habe ich nicht verstanden", "I did not understand"),
+    ("viertel 4", WED, "unknown", "habe ich nicht verstanden", "I did not understand"),
     ("12/06 15 Uhr", WED, "unknown", "habe ich nicht verstanden", "I did not understand"),
     ("monatlich 9 Uhr", WED, "unknown", "habe ich nicht verstanden", "I did not understand"),
     ("in 2 Stunden um 9", WED, "unknown", "habe ich nicht verstanden", "I did not understand"),
@@ -322,6 +426,8 @@ ERRORS: list[tuple[str, datetime, str, str, str]] = [
     ("morgen 25 Uhr", WED, "bad_time", "Die Uhrzeit „25:00“ gibt es nicht", "There is no time “25:00”"),
     ("14:61", WED, "bad_time", "gibt es nicht", "There is no time"),
     ("13pm", WED, "bad_time", "Die Uhrzeit „13 pm“ gibt es nicht", "There is no time “13 pm”"),
+    ("halb 0", WED, "bad_time", "Die Uhrzeit „halb 0“ gibt es nicht", "There is no time “halb 0”"),
+    ("viertel nach 24", WED, "bad_time", "„viertel nach 24“ gibt es nicht", "There is no time"),
     ("in 0 Minuten", WED, "not_positive", "muss größer als null sein", "must be greater than zero"),
     ("in -5 Minuten", WED, "not_positive", "muss größer als null sein", "must be greater than zero"),
     ("in 11 Jahren", WED, "too_far", "mehr als 10 Jahre in der Zukunft", "more than 10 years ahead"),
@@ -430,6 +536,83 @@ TEXTS: list[tuple[str, datetime, str, str]] = [
 def test_when_text(text: str, now: datetime, german: str, english: str) -> None:
     assert parse_when(text, now=now, tz=BERLIN, lang="de").text == german
     assert parse_when(text, now=now, tz=BERLIN, lang="en").text == english
+
+
+# deadlines: a day without a time is 23:59 of it -- (input, now, expected at, German, English)
+
+END_OF_DAY: list[tuple[str, datetime, str, str, str]] = [
+    (
+        "20.01.2027",
+        WED,
+        "2027-01-20T23:59:00+01:00",
+        "Mi., 20.01.2027, 23:59 Uhr (Ende des Tages)",
+        "Wed, 20 Jan 2027, 23:59 (end of day)",
+    ),
+    (
+        "morgen",
+        WED,
+        "2026-06-11T23:59:00+02:00",
+        "Do., 11.06.2026, 23:59 Uhr (Ende des Tages)",
+        "Thu, 11 Jun 2026, 23:59 (end of day)",
+    ),
+    (
+        "Freitag",
+        WED,
+        "2026-06-12T23:59:00+02:00",
+        "Fr., 12.06.2026, 23:59 Uhr (Ende des Tages)",
+        "Fri, 12 Jun 2026, 23:59 (end of day)",
+    ),
+    (
+        "heute",
+        WED,
+        "2026-06-10T23:59:00+02:00",
+        "Mi., 10.06.2026, 23:59 Uhr (Ende des Tages)",
+        "Wed, 10 Jun 2026, 23:59 (end of day)",
+    ),
+    (
+        "nächste Woche Dienstag",
+        WED,
+        "2026-06-16T23:59:00+02:00",
+        "Di., 16.06.2026, 23:59 Uhr (Ende des Tages)",
+        "Tue, 16 Jun 2026, 23:59 (end of day)",
+    ),
+    (
+        "Silvester",
+        WED,
+        "2026-12-31T23:59:00+01:00",
+        "Do., 31.12.2026, 23:59 Uhr (Ende des Tages)",
+        "Thu, 31 Dec 2026, 23:59 (end of day)",
+    ),
+    # with a time the time counts, and the text does not mention the end of the day
+    (
+        "morgen 9 Uhr",
+        WED,
+        "2026-06-11T09:00:00+02:00",
+        "Do., 11.06.2026, 09:00 Uhr",
+        "Thu, 11 Jun 2026, 09:00",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "now", "at", "german", "english"), END_OF_DAY, ids=[e[0] for e in END_OF_DAY]
+)
+def test_end_of_day_reads_a_day_without_a_time_as_2359(
+    text: str, now: datetime, at: str, german: str, english: str
+) -> None:
+    for lang, long_form in (("de", german), ("en", english)):
+        when = parse_when(text, now=now, tz=BERLIN, lang=lang, end_of_day=True)
+        assert (when.at.isoformat(), when.rrule, when.text) == (at, None, long_form)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [("morgen abend", "no_time"), ("jeden Montag", "no_time_rule"), ("gestern", "past"), ("bla", "unknown")],
+)
+def test_end_of_day_still_refuses_what_is_no_single_day(text: str, reason: str) -> None:
+    with pytest.raises(TimeParseError) as caught:
+        parse_when(text, now=WED, tz=BERLIN, end_of_day=True)
+    assert caught.value.reason == reason
 
 
 def test_when_is_immutable() -> None:
@@ -636,6 +819,9 @@ VOCABULARY = [
     "12.06.", "31.02.", "2025-06-12", "2026-06-12T15:00", "12.6.25", "1,5", "1.5", "14.30", "3.", "15.",
     "0", "9", "12", "13", "24", "25", "99", "2027", "0000", "9999", "15:00", "25:61", "23:59:59", "-5",
     "3pm", "12am", "9am", "99999999999999999999",
+    "halb", "viertel", "nach", "vor", "dreiviertel", "zehn", "eins", "quarter", "past", "to", "gestern",
+    "vorgestern", "yesterday", "Silvester", "Neujahr", "an", "nächste", "naechster", "kommende", "week",
+    "der",
 ]  # fmt: skip
 mixed_text = st.lists(st.sampled_from(VOCABULARY), max_size=10).map(" ".join)
 some_now = st.one_of(
@@ -650,9 +836,9 @@ some_now = st.one_of(
 )
 
 
-def check_reading(text: str, now: datetime, lang: str) -> None:
+def check_reading(text: str, now: datetime, lang: str, *, end_of_day: bool = False) -> None:
     try:
-        when = parse_when(text, now=now, tz=BERLIN, lang=lang)
+        when = parse_when(text, now=now, tz=BERLIN, lang=lang, end_of_day=end_of_day)
     except TimeParseError as error:
         assert error.__cause__ is None, f"safety net caught {error.__cause__!r}"
         assert error.message
@@ -670,9 +856,11 @@ def test_any_text_gives_a_reading_or_a_time_parse_error(text: str, now: datetime
 
 
 @settings(max_examples=600, deadline=None)
-@given(mixed_text, some_now, st.sampled_from(["de", "en"]))
-def test_time_words_give_a_reading_or_a_time_parse_error(text: str, now: datetime, lang: str) -> None:
-    check_reading(text, now, lang)
+@given(mixed_text, some_now, st.sampled_from(["de", "en"]), st.booleans())
+def test_time_words_give_a_reading_or_a_time_parse_error(
+    text: str, now: datetime, lang: str, end_of_day: bool
+) -> None:
+    check_reading(text, now, lang, end_of_day=end_of_day)
 
 
 def test_hostile_inputs_are_fast() -> None:

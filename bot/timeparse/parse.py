@@ -1,7 +1,9 @@
 """Reading the times members type, in German or English: ``parse_when`` gives a ``When``.
 
 German and English inputs are understood whatever ``lang`` is; ``lang`` ("de", default, or "en")
-chooses the language of ``When.text`` and of the error messages (formal "Sie").
+chooses the language of ``When.text`` and of the error messages (formal "Sie"). Case does not
+matter, and umlauts and ß may be written "ae", "oe", "ue", "ss" ("naechste", "uebermorgen",
+"Maerz"): the input is normalized to that spelling before the words are looked up.
 
 Readings (``now`` is first converted to ``tz``; "today" is the date of ``now`` in ``tz``):
 
@@ -14,12 +16,23 @@ Readings (``now`` is first converted to ``tz``; "today" is the date of ``now`` i
   Monday before 09:00, otherwise the coming one. "nächsten Montag" / "naechsten" / "kommenden" /
   "next monday" is the next Monday strictly after today (a week ahead when today is a Monday), even
   if today's 09:00 is still ahead. "diesen Montag" / "this monday" reads like the plain weekday.
+  "nächste Woche Dienstag", "Dienstag nächster Woche", "Dienstag in der nächsten Woche", "kommende
+  Woche Dienstag", "next week tuesday", "tuesday next week" is the Tuesday of the next calendar
+  week (weeks start on Monday), whatever today is; "nächste Woche" without a weekday is not
+  understood.
+- "gestern", "vorgestern", "yesterday", "the day before yesterday" (with or without a time) are
+  errors saying the time is past, not "not understood".
 - A bare time ("17 Uhr", "um 9", "14:30", "9am") is today if still ahead, otherwise tomorrow.
-  "heute 17 Uhr" after 17:00 is an error, never silently moved to tomorrow.
+  "heute 17 Uhr" after 17:00 is an error, never silently moved to tomorrow. "heute um 3" when 03:00
+  has passed but 15:00 is still ahead asks back ("03:00 oder 15:00?", reason "ambiguous_hour")
+  instead of calling it past; only for an hour 1–11 without "Uhr", minutes, "am"/"pm" or a day part
+  (or "halb"/"viertel" around such an hour), on today's date ("heute", "today", today's date).
 - A date without a year is its next future occurrence (this year or a later one; "29.02." the next
   leap year). Exception: a date without a year that is *today* with a time already passed is the
   same mistake as "heute 17 Uhr" and an error, not a date next year. A date with a year in the past
-  is an error. A lone day of the month ("am 15. um 9 Uhr") is the next 15th at 09:00.
+  is an error. A lone day of the month ("am 15. um 9 Uhr") is the next 15th at 09:00. "Silvester"
+  (31.12.), "Heiligabend" (24.12.) and "Neujahr" (01.01.), also "an Silvester", "zu Neujahr 2028",
+  are read as that date: "Silvester 23:59" on 31 December after 23:59 is an error like "31.12. 23:59".
 - "9" after "um"/"at"/"gegen" is 09:00 (24-hour reading in both languages); "3pm" = 15:00,
   "12am" = 00:00, "12pm" = 12:00. A bare number without "um"/"Uhr" is an hour only as the last word
   after a day ("morgen 9", "Freitag 10"). "9 am Freitag" reads "am" as the German preposition when
@@ -27,10 +40,21 @@ Readings (``now`` is first converted to ``tz``; "today" is the date of ``now`` i
   move hours 1–11 to the afternoon: "heute abend um 8" = 20:00 ("nachmittags", "abends",
   "evening"); "nachts" does so for 6–11 only ("11 Uhr nachts" = 23:00, "2 Uhr nachts" = 02:00);
   "morgen früh", "morgens", "vormittags" leave the hour alone; "mittags"/"noon" alone is 12:00.
+- Spoken times name the hour they lead up to: "halb 10" = 09:30, "viertel nach 3" = 03:15, "viertel
+  vor 4" = "dreiviertel 4" = 03:45, also "half past 9", "quarter past 3", "quarter to 4"; the hour
+  in digits or as a word ("halb zehn", "viertel nach eins"), "Uhr" optional ("halb 10 Uhr"), "um"
+  optional ("morgen halb 3"). They follow the 24-hour rule of bare numbers ("halb 3" = 02:30) and
+  go with days, rules and day parts like any time ("heute nachmittag um halb 3" = 14:30, "jeden
+  Montag um halb 8"); a day part judges the hour on the clock ("halb 12 abends" = 23:30), except
+  that "halb 1" / "viertel vor 1" count as 1 ("mittags um halb 1" = 12:30).
 - A day without a time ("morgen", "12.06.", "jeden Montag") is an error asking for the time; there
-  is no default time. Every reading must be strictly after ``now`` and at most 10 years ahead.
-- "24:00", "halb 3", "viertel nach 9", "midnight", "12/06" and "14.30" without "Uhr" (except after
-  a day: "morgen 14.30") are not understood.
+  is no default time. With ``end_of_day=True`` (deadlines) a single day without a time or day part
+  ("20.01.2027", "morgen", "Freitag", "Silvester") is 23:59 of that day and ``When.text`` ends in
+  "(Ende des Tages)" / "(end of day)"; "morgen abend" and "jeden Montag" still ask for the time.
+  Every reading must be strictly after ``now`` and at most 10 years ahead.
+- "24:00", "midnight", "12/06", "14.30" without "Uhr" (except after a day: "morgen 14.30"), "viertel
+  4" (for 03:15), "halb 3 pm", "Weihnachten", "übernächste Woche" and "diese Woche Dienstag" are not
+  understood; neither are umlauts left without their dots ("nachste" for "nächste").
 
 Recurring: ``When.rrule`` is an RFC 5545 RRULE value (no "RRULE:", no DTSTART); the series starts at
 ``When.at``, the first occurrence strictly after ``now``. Supported: "täglich", "jeden Tag", "alle 3
@@ -100,8 +124,9 @@ class When:
 class TimeParseError(UserError):
     """A time the member typed could not be read; ``message`` explains it in their language.
 
-    ``reason`` names the case for programs: "empty", "too_long", "unknown", "no_time", "past",
-    "ambiguous_hour", "too_far", "bad_date", "bad_time", "weekday_mismatch", "not_positive".
+    ``reason`` names the case for programs: "empty", "too_long", "unknown", "no_time",
+    "no_time_rule", "past", "ambiguous_hour", "too_far", "bad_date", "bad_month", "bad_time",
+    "weekday_mismatch", "not_positive".
     """
 
     def __init__(self, message: str, *, reason: str = "unknown") -> None:
@@ -1094,17 +1119,8 @@ def _resolve_day(reading: _Reading, clock: time, ctx: _Context) -> datetime:
                 break
     elif reading.offset is not None:
         day = today + timedelta(days=reading.offset)
-    if day is None and reading.weekday is not None and reading.next_calendar_week:
-        day = _in_next_calendar_week(today, reading.weekday)
-    elif day is None and reading.weekday is not None:
-        start = 1 if reading.next_week else 0
-        for ahead in range(start, start + 8):
-            candidate = today + timedelta(days=ahead)
-            if candidate.weekday() != reading.weekday:
-                continue
-            if reading.next_week or ctx.after_now(localize(datetime.combine(candidate, clock), ctx.tz)):
-                day = candidate
-                break
+    if day is None and reading.weekday is not None:
+        day = _weekday_date(reading, reading.weekday, clock, ctx)
     if day is None:
         raise ctx.error("unknown")
     if reading.weekday is not None and day.weekday() != reading.weekday:
@@ -1120,9 +1136,20 @@ def _resolve_day(reading: _Reading, clock: time, ctx: _Context) -> datetime:
     return ctx.check(at)
 
 
-def _in_next_calendar_week(today: date, weekday: int) -> date:
-    """The ``weekday`` of the Monday-based week after today's ("nächste Woche Dienstag")."""
-    return today + timedelta(days=7 - today.weekday() + weekday)
+def _weekday_date(reading: _Reading, weekday: int, clock: time, ctx: _Context) -> date | None:
+    """The day a weekday names: "Montag" the next one whose time is ahead, "nächsten Montag" the
+    next one after today, "nächste Woche Montag" the one in the calendar week after this one."""
+    today = ctx.today
+    if reading.next_calendar_week:
+        return today + timedelta(days=7 - today.weekday() + weekday)  # weeks start on Monday
+    start = 1 if reading.next_week else 0
+    for ahead in range(start, start + 8):
+        candidate = today + timedelta(days=ahead)
+        if candidate.weekday() != weekday:
+            continue
+        if reading.next_week or ctx.after_now(localize(datetime.combine(candidate, clock), ctx.tz)):
+            return candidate
+    return None
 
 
 def _refuse_ambiguous_hour(reading: _Reading, at: datetime, ctx: _Context) -> None:
@@ -1137,7 +1164,9 @@ def _refuse_ambiguous_hour(reading: _Reading, at: datetime, ctx: _Context) -> No
     if not ctx.after_now(late):
         return
     en = language(ctx.lang) == "en"
-    raise ctx.error("ambiguous_hour", early=f"{at:%H:%M}", late=f"{late:%H:%M}", example=_hour_example(late, en))
+    raise ctx.error(
+        "ambiguous_hour", early=f"{at:%H:%M}", late=f"{late:%H:%M}", example=_hour_example(late, en)
+    )
 
 
 def _hour_example(at: datetime, en: bool) -> str:
@@ -1226,7 +1255,9 @@ def _resolve(reading: _Reading, ctx: _Context) -> When:
             raise ctx.error("past", reading=format_date(ctx.today + timedelta(days=reading.offset), ctx.lang))
         if ctx.end_of_day and reading.has_day() and reading.daypart is None:
             at = _resolve_day(reading, _END_OF_DAY, ctx)
-            return When(at, None, f"{_long_text(at, None, ctx.lang)} {_catalog_text(ctx.lang, 'time.end_of_day')}")
+            return When(
+                at, None, f"{_long_text(at, None, ctx.lang)} {_catalog_text(ctx.lang, 'time.end_of_day')}"
+            )
         if reading.has_day() or reading.daypart is not None:
             raise ctx.error("no_time")
         raise ctx.error("unknown")
@@ -1267,9 +1298,7 @@ def _parse(text: str, now: datetime, tz: ZoneInfo, lang: str, *, end_of_day: boo
     return _resolve(reading, ctx)
 
 
-def parse_when(
-    text: str, *, now: datetime, tz: ZoneInfo, lang: str = "de", end_of_day: bool = False
-) -> When:
+def parse_when(text: str, *, now: datetime, tz: ZoneInfo, lang: str = "de", end_of_day: bool = False) -> When:
     """Read a time a member typed; see the module docstring for what is understood and how.
 
     Raises TimeParseError (message in ``lang``) for anything it cannot read, and for readings in
