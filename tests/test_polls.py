@@ -505,3 +505,19 @@ async def test_the_vote_hint_in_the_summary_fits_the_polls_options(
     summary, _ = outbox.notices[0]
 
     assert "!abstimmen #1 1 2?" in summary and "1 3?" not in summary
+
+
+async def test_a_deadline_without_a_time_is_the_end_of_that_day(polls: PollService) -> None:
+    poll = await polls.create(ROOM, CHAIR, QUESTION + "; frist: 12.06.", "de")
+
+    assert poll.deadline == at("2026-06-12T23:59:00")
+
+
+async def test_a_relative_deadline_ends_on_a_whole_minute(
+    polls: PollService, clock: time_machine.Coordinates
+) -> None:
+    clock.move_to(at("2026-06-01T10:00:30"))
+
+    poll = await polls.create(ROOM, CHAIR, QUESTION + "; frist: in 3 Minuten", "de")
+
+    assert poll.deadline == at("2026-06-01T10:04:00")

@@ -286,10 +286,18 @@ class PollService:
             if lowered in ("anonym", "anonymous", "geheim"):
                 anonymous = True
             elif re.match(r"^(frist|deadline|bis)\s*:", lowered):
-                when = parse_when(item.split(":", 1)[1], now=self.now(), tz=self.tz, lang=lang)
+                # "frist: 20.01.2027" without a time is the end of that day (and the reading says so).
+                when = parse_when(
+                    item.split(":", 1)[1], now=self.now(), tz=self.tz, lang=lang, end_of_day=True
+                )
                 if when.rrule is not None:
                     raise UserError("poll.deadline_series")
-                deadline = when.at
+                # Deadlines are whole minutes, as shown: "in 3 Minuten" at 10:00:30 ends at 10:04.
+                deadline = (
+                    when.at
+                    if not (when.at.second or when.at.microsecond)
+                    else (when.at.replace(second=0, microsecond=0) + timedelta(minutes=1))
+                )
             else:
                 labels.append(item)
         if not MIN_OPTIONS <= len(labels) <= MAX_OPTIONS:
