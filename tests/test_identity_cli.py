@@ -120,7 +120,12 @@ class Account:
         return credentials.device_id
 
     def settings(self, machine: str) -> Settings:
-        matrix = MatrixSettings(homeserver=self.url, user_id=self.user_id, password=SecretStr(PASSWORD))
+        matrix = MatrixSettings(
+            homeserver=self.url,
+            user_id=self.user_id,
+            password=SecretStr(PASSWORD),
+            pickle_key=SecretStr("test-pickle-key-0123456789"),  # as in the config files
+        )
         return Settings(matrix=matrix, bot=BotSettings(data_dir=self.data_dir(machine)))
 
     def secret_file(self, name: str, text: str) -> str:

@@ -204,7 +204,13 @@ class Session:
             stored.save(path)
             log.info("logged in as %s, new device %s", stored.user_id, stored.device_id)
         else:
-            client.restore_login(stored.user_id, stored.device_id, stored.access_token)
+            try:
+                client.restore_login(stored.user_id, stored.device_id, stored.access_token)
+            except Exception as error:  # opening the store is all restore_login does beyond the token
+                raise ConfigError(
+                    f"matrix.pickle_key: the encryption store in {self.data_dir / STORE_DIR} cannot be opened "
+                    f"with it (was the key changed?): {type(error).__name__}"
+                ) from error
             log.info("reusing device %s of %s", stored.device_id, stored.user_id)
         return stored
 
