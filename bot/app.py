@@ -124,6 +124,7 @@ class App:
             settings.llm,
             LlmClient(settings.llm) if settings.llm.base_url else None,
             audit=self.audit,
+            now=self.reminders.now,
         )
         self.privacy = PrivacyService(
             self.db,

@@ -203,7 +203,7 @@ class Demo:
             model=modelserver.MODEL_NAME,
             max_tokens=256,
             max_concurrent=1,  # this server computes one answer at a time: show the queue instead
-            fold_system_prompt=True,  # llama.cpp's gemma chat format drops system messages
+            frequency_penalty=1.0,  # the small model repeats itself otherwise
         )
 
     def _member_adapter(

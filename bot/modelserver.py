@@ -68,8 +68,11 @@ class ModelServer:
             "127.0.0.1",
             "--port",
             str(self.port),
+            # The packaged Gemma 3 270M is the base model (no "-it", no chat template): Gemma's chat
+            # turns mean nothing to it and it echoes them. The Alpaca instruction layout, with the
+            # system prompt on top, is text it continues as an answer.
             "--chat_format",
-            "gemma",
+            "alpaca",
             # By default a new request cuts off the stream of a running one; answers must finish.
             "--interrupt_requests",
             "False",

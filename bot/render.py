@@ -133,9 +133,16 @@ def sanitize(html: str) -> str:
     )
 
 
+_untrusted_renderer = MarkdownIt("commonmark", {"html": True, "breaks": True, "linkify": False}).enable(
+    "table"
+)
+"""Models write HTML tags too ("<strong>"): they are rendered, then the allowlist decides what stays."""
+
+
 def render_untrusted(text: str) -> tuple[str, str]:
-    """(plain body, HTML) for text from outside (the model): Markdown rendered, then sanitised."""
-    html = sanitize(to_html(text))
+    """(plain body, HTML) for text from outside (the model): Markdown and HTML rendered, then
+    sanitised — an allowed tag shows as formatting, a script (with its content) is dropped."""
+    html = sanitize(str(_untrusted_renderer.render(text)).strip())
     return to_plain(html), html
 
 

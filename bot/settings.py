@@ -311,6 +311,9 @@ class LlmSettings(Section):
     allowed_hosts: list[str] = Field(default_factory=list)
     allow_external: bool = False
     log_prompts: bool = False
+    frequency_penalty: float | None = Field(default=None, ge=-2.0, le=2.0)
+    """Sent when set (OpenAI's parameter; Ollama, vLLM and llama.cpp take it): small models repeat
+    themselves without it."""
     fold_system_prompt: bool = False
     """Send the system prompt inside the first user message — for servers whose chat format drops
     system messages (llama.cpp with ``--chat_format gemma``)."""

@@ -5,12 +5,16 @@ from __future__ import annotations
 from bot.errors import UserError
 from bot.render import Markdown, code, join
 from bot.router import Context, Rest, Router
+from bot.views import ask as views
 
 router = Router("ask")
 
 
 @router.command("frage", alias="ask")
 async def ask(ctx: Context, question: Rest) -> None:
+    if (now := ctx.services.llm.clock_answer(question)) is not None:
+        await ctx.reply(views.clock(now, ctx.lang))
+        return
     if ctx.answer_sink is None:
         raise UserError("llm.not_configured")
     ctx.services.llm.start(

@@ -118,3 +118,14 @@ async def test_german_numbers_have_a_decimal_comma(world: tuple[App, Recorder]) 
 
     assert re.fullmatch(r"pong – Bearbeitungszeit \d+,\d ms", await ask(app, "!ping"))
     assert re.fullmatch(r"pong – processing time \d+\.\d ms", await ask(app, "!ping", lang="en"))
+
+
+async def test_the_time_comes_from_the_bots_clock_not_the_model(world: tuple[App, Recorder]) -> None:
+    app, _ = world
+
+    answer = await ask(app, "!frage Wie spät ist es?")
+
+    assert re.fullmatch(
+        r"Es ist \w\w\., \d\d\.\d\d\.\d{4}, \d\d:\d\d Uhr \(Europe/Berlin\) – nach der Uhr des Bots, nicht vom Sprachmodell\.",
+        answer,
+    )

@@ -10,6 +10,7 @@ import pytest
 
 from bot.homeserver import EmbeddedHomeserver
 from bot.modelserver import MODEL_NAME, ModelServer
+from bot.render import render_untrusted
 from bot.settings import LlmSettings
 from tests.conftest import World, build_world, close_world
 from tests.kit.users import Seen
@@ -27,7 +28,7 @@ async def shared_world(
         model=MODEL_NAME,
         max_tokens=96,
         edit_interval=0.2,
-        fold_system_prompt=True,
+        frequency_penalty=1.0,  # as the demo
     )
     built = await build_world(homeserver, tmp_path_factory.mktemp("ask"), llm=llm)
     yield built
@@ -115,12 +116,12 @@ async def test_follow_up_in_the_thread_carries_the_earlier_turn(world: World) ->
     finally:
         app.llm.client.stream = original  # type: ignore[method-assign]
 
-    # The system prompt rides in the first user message (this server's chat format drops system roles).
-    assert [m["role"] for m in sent[-1]] == ["user", "assistant", "user"]
-    assert sent[-1][0]["content"].endswith("\n\nNenne eine Farbe.")
+    # The system prompt as a system message (the Alpaca layout puts it on top), then the thread.
+    assert [m["role"] for m in sent[-1]] == ["system", "user", "assistant", "user"]
     assert sent[-1][0]["content"].startswith("Sie sind der KI-Assistent")
-    assert sent[-1][1]["content"].strip() == earlier
-    assert sent[-1][2]["content"] == "Und noch eine?"
+    assert sent[-1][1]["content"] == "Nenne eine Farbe."
+    assert render_untrusted(sent[-1][2]["content"])[0].strip() == earlier  # the answer as it was shown
+    assert sent[-1][3]["content"] == "Und noch eine?"
 
 
 async def test_other_commands_stay_fast_while_an_answer_streams(world: World) -> None:

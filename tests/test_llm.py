@@ -17,6 +17,7 @@ import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, NamedTuple
 
 import httpx
@@ -116,7 +117,7 @@ def llm_settings(**overrides: Any) -> LlmSettings:
 
 def llm_service(settings: LlmSettings, client: LlmClient | None) -> LlmService:
     db = open_memory_db()
-    return LlmService(db, settings, client, audit=AuditLog(db, BERLIN))
+    return LlmService(db, settings, client, audit=AuditLog(db, BERLIN), now=lambda: datetime.now(BERLIN))
 
 
 def make_service(reply: Reply = echo, **overrides: Any) -> tuple[LlmService, FakeModel]:
@@ -599,15 +600,22 @@ HOSTILE = (
 
 
 def assert_harmless(html: str) -> None:
-    assert "<script" not in html
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script" not in html and "script&gt;" not in html  # the element is dropped, not shown
     assert re.search(r"<a\b[^>]*javascript", html) is None
-    assert html.count("<a ") == 1  # only the https link is a link
+    assert html.count("href=") == 1  # only the https link is a link
     assert '<a href="https://example.org"' in html
     assert "<img" not in html
     assert "<strong>fett</strong>" in html
     assert "<code>code</code>" in html
     assert "<ul>\n<li>eins</li>\n<li>zwei</li>\n</ul>" in html
+
+
+def test_html_tags_a_model_writes_are_rendered_when_allowed() -> None:
+    body, html = render_untrusted("Das ist <strong>wichtig</strong> und <em>so</em>.<br>Neue Zeile")
+
+    assert "<strong>wichtig</strong>" in html and "<em>so</em>" in html
+    assert body == "Das ist wichtig und so.\nNeue Zeile"
+    assert "&lt;" not in html
 
 
 def test_render_untrusted_keeps_at_room_as_text_and_only_allowed_markup() -> None:
@@ -1025,3 +1033,26 @@ async def test_threads_are_kept_apart_by_room_and_forgetting_drops_a_members_tur
     assert remembered == ["Bens Frage?", "Noch eine?"]  # Anna's turn is gone
     assert len(model.bodies[3]["messages"]) == 2  # the same thread id in another room starts afresh
     await service.close()
+
+
+async def test_a_frequency_penalty_is_sent_when_set() -> None:
+    service, model = make_service(frequency_penalty=1.0)
+
+    await ask(service)
+
+    assert model.bodies[0]["frequency_penalty"] == 1.0
+    await service.close()
+
+
+def test_questions_about_the_time_are_for_the_bots_clock() -> None:
+    service, _ = make_service()
+
+    for question in (
+        "Wie spät ist es?",
+        "wieviel Uhr haben wir",
+        "Welcher Tag ist heute?",
+        "What time is it?",
+    ):
+        assert service.clock_answer(question) is not None, question
+    for question in ("Was ist ein Beschluss?", "Wann tagt der Ausschuss?", "Spätestens wann?"):
+        assert service.clock_answer(question) is None, question

@@ -5,6 +5,7 @@ from __future__ import annotations
 DE: dict[str, str] = {
     "llm.not_configured": "Es ist kein Sprachmodell eingerichtet. Bitte wenden Sie sich an den Betrieb.",
     "llm.queued": "Die KI ist ausgelastet – Sie sind Nr. {position} in der Warteschlange.",
+    "llm.clock": "Es ist {now} ({zone}) – nach der Uhr des Bots, nicht vom Sprachmodell.",
     "llm.queue_full": "Die KI ist ausgelastet und die Warteschlange ist voll. Bitte versuchen Sie es gleich noch einmal.",
     "llm.rate_limited": "Sie haben das Limit von {count} Fragen erreicht. Bitte versuchen Sie es in etwa {minutes} Min. wieder.",
     "llm.label": "KI-generiert · lokales Modell {model} · keine verbindliche Auskunft",
@@ -28,6 +29,7 @@ DE: dict[str, str] = {
 EN: dict[str, str] = {
     "llm.not_configured": "No language model is set up. Please contact the operators.",
     "llm.queued": "The AI is busy – you are no. {position} in the queue.",
+    "llm.clock": "It is {now} ({zone}) – by the bot's clock, not from the language model.",
     "llm.queue_full": "The AI is busy and the queue is full. Please try again in a moment.",
     "llm.rate_limited": "You have reached the limit of {count} questions. Please try again in about {minutes} min.",
     "llm.label": "AI-generated · local model {model} · not an authoritative answer",

@@ -13,11 +13,13 @@ import contextlib
 import ipaddress
 import json
 import logging
+import re
 import socket
 import time
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -143,6 +145,8 @@ class LlmClient:
         }
         if model:
             payload["model"] = model
+        if self.settings.frequency_penalty is not None:
+            payload["frequency_penalty"] = self.settings.frequency_penalty
         try:
             async with self._http.stream("POST", "/chat/completions", json=payload) as response:
                 if response.status_code >= 300:  # redirects are not followed: they are errors too
@@ -270,11 +274,27 @@ class Gate:
             self._semaphore.release()
 
 
+_ASKS_THE_CLOCK = re.compile(
+    r"\b(wie\s+sp(ä|ae)t|wie\s*viel\s+uhr|welche\s+uhrzeit|uhrzeit\s+(ist|haben)|"
+    r"welche[rns]?\s+(tag|datum|wochentag)|den\s+wievielten|was\s+f(ü|ue)r\s+ein\s+tag|"
+    r"what\s+time|what\s+day|which\s+day|what('s|\s+is)\s+(the\s+|today's\s+)?date)\b",
+    re.IGNORECASE,
+)
+
+
 class LlmService:
     def __init__(
-        self, db: Database, settings: LlmSettings, client: LlmClient | None, *, audit: AuditLog
+        self,
+        db: Database,
+        settings: LlmSettings,
+        client: LlmClient | None,
+        *,
+        audit: AuditLog,
+        now: Callable[[], datetime],
     ) -> None:
+        """``now``: the bot's clock (aware, in the bot's zone) for questions about the time."""
         self._db = db
+        self._now = now
         self._audit = audit
         self.settings = settings
         self.client = client
@@ -347,6 +367,11 @@ class LlmService:
         self._audit.record(room_id, by, Action.MODEL_CHANGED, name=model)
 
     # ---- asking --------------------------------------------------------------------------------
+
+    def clock_answer(self, question: str) -> datetime | None:
+        """ "Wie spät ist es?", "Welcher Tag ist heute?": the bot's own clock answers, not the model
+        (a model knows no time, and a small one invents one). None for every other question."""
+        return self._now() if _ASKS_THE_CLOCK.search(question) else None
 
     def start(self, room_id: str, user_id: str, question: str, thread_root: str, sink: AnswerSink) -> int:
         """Check the limits now (errors go straight back), then answer in the background.
