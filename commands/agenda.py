@@ -77,7 +77,7 @@ async def _tell_submitter(ctx: Context, key: str, item: Item, **params: object) 
 @top.command("annehmen", alias="accept", chair=True)
 async def accept(ctx: Context, id: int) -> None:
     item = ctx.services.agenda.accept(ctx.room_id, id, ctx.sender)
-    await _tell_submitter(ctx, "agenda.accepted", item, position=item.position)
+    await _tell_submitter(ctx, "agenda.accepted", item, number=ctx.services.agenda.top_number(item))
 
 
 @top.command("ablehnen", alias="reject", chair=True)
@@ -100,7 +100,7 @@ async def defer(ctx: Context, id: int, meeting_id: int | None = None) -> None:
 @top.command("position", alias="move", chair=True)
 async def position(ctx: Context, id: int, place: int) -> None:
     item = ctx.services.agenda.move_to(ctx.room_id, id, place, ctx.sender)
-    await ctx.say("agenda.moved", id=item.id, title=item.title, position=item.position)
+    await ctx.say("agenda.moved", id=item.id, title=item.title, number=ctx.services.agenda.top_number(item))
 
 
 @top.command("zurückziehen", alias="withdraw")

@@ -106,7 +106,7 @@ def test_accepted_items_are_numbered_between_the_fixed_items_in_the_chairs_order
     for item in (first, second, third):
         agenda.accept(ROOM, item, CHAIR)
 
-    agenda.move_to(ROOM, third, 1, CHAIR)
+    agenda.move_to(ROOM, third, 2, CHAIR)  # TOP 2, as the agenda shows it (TOP 1 is the opening)
 
     result = agenda.agenda(ROOM, meeting.id)
     assert [(n, title) for n, title, _ in result.numbered()] == [
@@ -293,3 +293,22 @@ def test_oparl_export_validates_and_markdown_lists_the_items(
     markdown = render_markdown_file(result, "de").decode()
     assert "| 2 | KI-Leitlinie | Anna (LVR) | 30 min |" in markdown
     assert "Münster | Saal 2" in markdown
+
+
+def test_the_number_the_chair_gives_is_the_top_number_members_see(
+    world: tuple[AgendaService, MeetingService, ReminderService],
+) -> None:
+    agenda, meetings, _ = world
+    meeting = meetings.create(ROOM, CHAIR, once(at("2026-06-20T10:00:00")), "Sitzung", None)
+    first, second = submit(agenda, ANNA, "Erster"), submit(agenda, BEN, "Zweiter")
+    agenda.accept(ROOM, first, CHAIR)
+    accepted = agenda.accept(ROOM, second, CHAIR)
+    assert agenda.top_number(accepted) == 3  # TOP 1 is the opening
+
+    moved = agenda.move_to(ROOM, second, 2, CHAIR)
+
+    assert agenda.top_number(moved) == 2
+    assert [(n, title) for n, title, _ in agenda.agenda(ROOM, meeting.id).numbered()][1] == (2, "Zweiter")
+    with pytest.raises(UserError) as bad:
+        agenda.move_to(ROOM, second, 1, CHAIR)  # the opening's place
+    assert bad.value.params == {"position": 1, "low": 2, "high": 3}

@@ -31,11 +31,11 @@ async def test_submit_decide_order_and_export_the_agenda(world: World) -> None:
     assert refused == "Diesen Befehl darf nur der Vorsitz verwenden."
 
     accepted = await world.chair.ask(world.room_id, f"!top annehmen {first_id}", world.bot_id)
-    assert accepted.body.endswith(f"TOP #{first_id} „KI-Leitlinie“ ist angenommen (Platz 1).")
+    assert accepted.body.endswith(f"TOP #{first_id} „KI-Leitlinie“ ist angenommen (TOP 2 der Tagesordnung).")
     assert accepted.content["m.mentions"] == {"user_ids": [world.member.user_id]}
     await world.ask(world.chair, f"!top annehmen {second_id}")
-    moved = await world.ask(world.chair, f"!top position {second_id} 1")
-    assert moved == f"TOP #{second_id} „Ändern der Geschäftsordnung“ steht jetzt auf Platz 1."
+    moved = await world.ask(world.chair, f"!top position {second_id} 2")  # TOP 2, as members see it
+    assert moved == f"TOP #{second_id} „Ändern der Geschäftsordnung“ ist jetzt TOP 2 der Tagesordnung."
 
     shown = (await world.ask(world.member, "!tagesordnung")).splitlines()
     assert shown[0].startswith("Tagesordnung: Sitzung FAK KI, ") and shown[0].endswith(", Ort: Münster")

@@ -9,7 +9,7 @@ DE: dict[str, str] = {
     "agenda.already_decided": "TOP #{id} ist bereits {status}.",
     "agenda.same_meeting": "TOP #{id} gehört schon zu Sitzung #{meeting}.",
     "agenda.not_on_agenda": "TOP #{id} ist nicht angenommen; nur angenommene TOPs haben einen Platz.",
-    "agenda.bad_position": "Platz {position} gibt es nicht; möglich sind 1 bis {count}.",
+    "agenda.bad_position": "TOP {position} ist für diesen Punkt nicht möglich; möglich sind TOP {low} bis {high}.",
     "agenda.need_title": "Bitte geben Sie einen Titel für den TOP an.",
     "agenda.too_long": "Der Titel darf höchstens {title}, die Beschreibung höchstens {description} Zeichen lang sein.",
     "agenda.bad_duration": "Die Dauer muss zwischen 1 und {high} Minuten liegen, z. B. „20 min“.",
@@ -18,11 +18,11 @@ DE: dict[str, str] = {
         "TOP #{id} „{title}“ ist für Sitzung #{meeting} ({when}) nachgereicht – die Einreichfrist endete am "
         "{deadline}. Der Vorsitz entscheidet."
     ),
-    "agenda.accepted": "{who}: Ihr TOP #{id} „{title}“ ist angenommen (Platz {position}).",
+    "agenda.accepted": "{who}: Ihr TOP #{id} „{title}“ ist angenommen (TOP {number} der Tagesordnung).",
     "agenda.rejected": "{who}: Ihr TOP #{id} „{title}“ ist abgelehnt.",
     "agenda.rejected_reason": "{who}: Ihr TOP #{id} „{title}“ ist abgelehnt. Grund: {reason}",
     "agenda.deferred": "{who}: Ihr TOP #{id} „{title}“ ist auf Sitzung #{meeting} ({when}) vertagt.",
-    "agenda.moved": "TOP #{id} „{title}“ steht jetzt auf Platz {position}.",
+    "agenda.moved": "TOP #{id} „{title}“ ist jetzt TOP {number} der Tagesordnung.",
     "agenda.withdrawn": "TOP #{id} „{title}“ ist zurückgezogen.",
     "agenda.changed": "TOP #{id} heißt jetzt „{title}“.",
     "agenda.title": "**Tagesordnung: {title}, {when}{place}**",
@@ -59,7 +59,7 @@ DE: dict[str, str] = {
     "cmd.item.defer.help": "Vertagt einen TOP auf die nächste oder genannte Sitzung.",
     "cmd.item.defer.usage": "<id> [#<Sitzung>]",
     "cmd.item.move.help": "Setzt einen angenommenen TOP auf einen anderen Platz.",
-    "cmd.item.move.usage": "<id> <Platz>",
+    "cmd.item.move.usage": "<id> <TOP-Nr>",
     "cmd.item.withdraw.help": "Zieht den eigenen TOP zurück.",
     "cmd.item.withdraw.usage": "<id>",
     "cmd.item.change.help": "Ändert den eigenen TOP, solange er nicht entschieden ist.",
@@ -74,7 +74,7 @@ DE: dict[str, str] = {
     "cmd.item.move.missing.id": "die Nummer des TOPs (siehe `!tagesordnung`)",
     "cmd.item.withdraw.missing.id": "die Nummer des TOPs (siehe `!tagesordnung`)",
     "cmd.item.change.missing.id": "die Nummer des TOPs (siehe `!tagesordnung`)",
-    "cmd.item.move.missing.place": "der neue Platz auf der Tagesordnung, z. B. 2",
+    "cmd.item.move.missing.place": "die neue TOP-Nummer, wie die Tagesordnung sie zeigt, z. B. 2",
 }
 
 EN: dict[str, str] = {
@@ -84,7 +84,7 @@ EN: dict[str, str] = {
     "agenda.already_decided": "Item #{id} is already {status}.",
     "agenda.same_meeting": "Item #{id} already belongs to meeting #{meeting}.",
     "agenda.not_on_agenda": "Item #{id} is not accepted; only accepted items have a place.",
-    "agenda.bad_position": "There is no place {position}; choose 1 to {count}.",
+    "agenda.bad_position": "Item number {position} is not possible here; choose {low} to {high}.",
     "agenda.need_title": "Please give the item a title.",
     "agenda.too_long": "The title may have at most {title}, the description at most {description} characters.",
     "agenda.bad_duration": "The duration must be between 1 and {high} minutes, e.g. “20 min”.",
@@ -93,11 +93,11 @@ EN: dict[str, str] = {
         "Item #{id} “{title}” is submitted late for meeting #{meeting} ({when}) – the deadline was {deadline}. "
         "The chair decides."
     ),
-    "agenda.accepted": "{who}: your item #{id} “{title}” is accepted (place {position}).",
+    "agenda.accepted": "{who}: your item #{id} “{title}” is accepted (number {number} on the agenda).",
     "agenda.rejected": "{who}: your item #{id} “{title}” is rejected.",
     "agenda.rejected_reason": "{who}: your item #{id} “{title}” is rejected. Reason: {reason}",
     "agenda.deferred": "{who}: your item #{id} “{title}” is deferred to meeting #{meeting} ({when}).",
-    "agenda.moved": "Item #{id} “{title}” is now at place {position}.",
+    "agenda.moved": "Item #{id} “{title}” is now number {number} on the agenda.",
     "agenda.withdrawn": "Item #{id} “{title}” is withdrawn.",
     "agenda.changed": "Item #{id} is now called “{title}”.",
     "agenda.title": "**Agenda: {title}, {when}{place}**",
@@ -132,7 +132,7 @@ EN: dict[str, str] = {
     "cmd.item.defer.help": "Defers an item to the next or given meeting.",
     "cmd.item.defer.usage": "<id> [#<meeting>]",
     "cmd.item.move.help": "Moves an accepted item to another place.",
-    "cmd.item.move.usage": "<id> <place>",
+    "cmd.item.move.usage": "<id> <number>",
     "cmd.item.withdraw.help": "Withdraws your own item.",
     "cmd.item.withdraw.usage": "<id>",
     "cmd.item.change.help": "Changes your own item until it is decided.",
@@ -147,5 +147,5 @@ EN: dict[str, str] = {
     "cmd.item.move.missing.id": "the number of the item (see `!agenda`)",
     "cmd.item.withdraw.missing.id": "the number of the item (see `!agenda`)",
     "cmd.item.change.missing.id": "the number of the item (see `!agenda`)",
-    "cmd.item.move.missing.place": "the new place on the agenda, e.g. 2",
+    "cmd.item.move.missing.place": "the new item number as the agenda shows it, e.g. 2",
 }

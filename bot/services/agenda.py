@@ -213,19 +213,30 @@ class AgendaService:
         self._audit.record(room_id, by, Action.ITEM_DEFERRED, id=item_id, meeting=target.id)
         return self.get(room_id, item_id), target
 
-    def move_to(self, room_id: str, item_id: int, position: int, by: str) -> Item:
-        """Put an accepted item at place ``position`` among the meeting's items (1 = first)."""
+    def top_number(self, item: Item) -> int | None:
+        """The TOP number members see for an accepted item (the opening item is TOP 1)."""
+        return None if item.position is None else item.position + self._opening_offset
+
+    @property
+    def _opening_offset(self) -> int:
+        return 1 if self.opening else 0
+
+    def move_to(self, room_id: str, item_id: int, top_number: int, by: str) -> Item:
+        """Make an accepted item TOP ``top_number`` — the number members see, so the chair's "TOP 2"
+        is the agenda's TOP 2 (the opening item keeps TOP 1)."""
         item = self.get(room_id, item_id)
         if item.status not in ON_AGENDA:
             raise UserError("agenda.not_on_agenda", id=item_id)
         order = [i.id for i in self.agenda(room_id, item.meeting_id).items if i.id != item_id]
+        position = top_number - self._opening_offset
         if not 1 <= position <= len(order) + 1:
-            raise UserError("agenda.bad_position", position=position, count=len(order) + 1)
+            low = 1 + self._opening_offset
+            raise UserError("agenda.bad_position", position=top_number, low=low, high=low + len(order))
         order.insert(position - 1, item_id)
         with self._db.conn:
             for place, moved in enumerate(order, start=1):
                 self._db.execute("UPDATE agenda_items SET position = ? WHERE id = ?", [place, moved])
-        self._audit.record(room_id, by, Action.ITEM_MOVED, id=item_id, position=position)
+        self._audit.record(room_id, by, Action.ITEM_MOVED, id=item_id, position=top_number)
         return self.get(room_id, item_id)
 
     def hand_over(self, room_id: str, cancelled: Meeting) -> tuple[list[Item], Meeting | None]:
