@@ -16,8 +16,8 @@ from bot.app import ROUTERS
 from bot.i18n import DE, EN, FAMILIES, format_duration, t
 from bot.render import render
 from bot.router import Command, Context, Dispatcher, Router
+from bot.views.help import detail, overview
 from commands import help as help_commands
-from commands.help import detail, overview
 
 DISPATCHER = Dispatcher(ROUTERS, "!")
 ALL_COMMANDS = list(DISPATCHER.all_commands())

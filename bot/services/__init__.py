@@ -41,6 +41,38 @@ class Runtime(Protocol):
         """A message to ``user_id`` alone (their encrypted direct room), for what is not the room's."""
 
 
+@dataclass(frozen=True)
+class StatusReport:
+    """What ``!status`` shows."""
+
+    version: str
+    uptime_seconds: float
+    encryption: bool
+    cross_signed: bool
+    rooms: int
+    jobs: int
+    model_url: str | None
+    model_reachable: bool
+    questions: tuple[int, int] | None
+    """(questions, tokens) of the last 24 hours, when the model is configured."""
+
+
+async def status_report(services: Services) -> StatusReport:
+    runtime = services.runtime
+    url, reachable = await runtime.model_endpoint()
+    return StatusReport(
+        version=runtime.version,
+        uptime_seconds=runtime.uptime_seconds(),
+        encryption=runtime.encryption,
+        cross_signed=runtime.cross_signed,
+        rooms=len(runtime.served_rooms()),
+        jobs=runtime.scheduled_jobs(),
+        model_url=url,
+        model_reachable=reachable,
+        questions=services.llm.stats() if services.llm.enabled else None,
+    )
+
+
 @dataclass
 class Services:
     rooms: RoomSettings
