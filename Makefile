@@ -8,11 +8,12 @@ export CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=
 
 .PHONY: demo install-demo test lint types unit e2e clean
 
-# A stamp per extra: reinstall when pyproject.toml changes.
+# A stamp per extra: reinstall when pyproject.toml changes. The build backend's warnings (an
+# editable install) are for packagers, not for the first screen of a new user.
 $(VENV)/.stamp-%: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[$*]'
+	PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet -e '.[$*]'
 	@touch $@
 
 # The test extra holds all the demo needs: after `make test`, `make demo` installs nothing.
@@ -23,7 +24,7 @@ $(VENV)/.stamp-demo: pyproject.toml
 install-demo:
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[demo]'
+	PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet -e '.[demo]'
 
 demo: $(VENV)/.stamp-demo
 	$(BIN)/akbot demo

@@ -27,7 +27,7 @@ from bot.matrix import (
 from bot.render import Markdown, render, render_untrusted
 from bot.scheduler import Scheduler
 from bot.services.llm import LlmService, model_endpoint_reachable
-from bot.services.meetings import ICS_MIMETYPE, Meeting, ics_filename, to_ics
+from bot.services.meetings import ICS_MIMETYPE, Meeting, to_ics
 from bot.services.polls import Outcome, Poll, Tally
 from bot.services.reminders import DueReminder, Reminder
 from bot.views import Spell
@@ -226,7 +226,9 @@ class PollPoster:
         await self.channel.notice(
             meeting.room_id, meeting_views.announcement(meeting, "meeting.created", lang, reminder_times)
         )
-        await self.channel.upload(meeting.room_id, ics_filename(meeting), to_ics(meeting), ICS_MIMETYPE)
+        await self.channel.upload(
+            meeting.room_id, meeting_views.ics_filename(meeting, lang), to_ics(meeting), ICS_MIMETYPE
+        )
 
 
 class RoomRoster:

@@ -10,6 +10,7 @@ from bot.router import Context, Rest, Router
 from bot.services.agenda import LATE, Item
 from bot.timeparse import format_datetime
 from bot.views import agenda as views
+from bot.views import file_name
 
 router = Router("agenda")
 
@@ -143,7 +144,7 @@ async def show(ctx: Context, meeting_id: Rest | None = None) -> None:
 async def export(ctx: Context, meeting_id: Rest | None = None) -> None:
     service = ctx.services.agenda
     agenda = service.agenda(ctx.room_id, _meeting_number(meeting_id))
-    stem = f"tagesordnung-{agenda.meeting.id}-{agenda.meeting.start:%Y-%m-%d}"
+    stem = file_name(ctx.lang, "agenda", id=agenda.meeting.id, date=f"{agenda.meeting.start:%Y-%m-%d}")
     await ctx.say("agenda.exported")
     await ctx.upload(f"{stem}.md", views.markdown_file(agenda, ctx.lang), "text/markdown")
     await ctx.upload(f"{stem}.json", service.oparl_json(agenda), "application/json")

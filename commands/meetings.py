@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.errors import UserError
 from bot.render import Markdown, join
 from bot.router import Context, Rest, Router
-from bot.services.meetings import ICS_MIMETYPE, Meeting, ics_filename, to_ics
+from bot.services.meetings import ICS_MIMETYPE, Meeting, to_ics
 from bot.timeparse import format_datetime, parse_when
 from bot.views import meetings as views
 
@@ -19,7 +19,7 @@ def _announce(ctx: Context, key: str, found: Meeting) -> Markdown:
 
 
 async def _send_ics(ctx: Context, found: Meeting) -> None:
-    await ctx.upload(ics_filename(found), to_ics(found), ICS_MIMETYPE)
+    await ctx.upload(views.ics_filename(found, ctx.lang), to_ics(found), ICS_MIMETYPE)
 
 
 @meeting.default(chair=True)

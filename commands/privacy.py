@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.i18n import format_duration
 from bot.router import Context, Router
+from bot.views import file_name
 from bot.views import privacy as views
 
 router = Router("privacy")
@@ -23,7 +24,7 @@ async def privacy(ctx: Context) -> None:
 @router.command("meinedaten", alias="mydata")
 async def my_data(ctx: Context) -> None:
     data = ctx.services.privacy.export_json(ctx.sender)
-    ctx.services.runtime.send_privately(ctx.sender, "meine-daten-akbot.json", data, "application/json")
+    ctx.services.runtime.send_privately(ctx.sender, file_name(ctx.lang, "my_data"), data, "application/json")
     await ctx.say("privacy.sent_privately")
 
 

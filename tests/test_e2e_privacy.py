@@ -48,7 +48,9 @@ async def test_forgetting_after_confirmation_and_the_chair_log(world: World) -> 
 
     assert "bestätigen" in await world.ask(world.power_chair, "!vergessen")
     done = await world.ask(world.power_chair, "!vergessen bestätigen")
-    assert re.fullmatch(r"Erledigt: \d+ Erinnerungen gelöscht, \d+ Stimmen und \d+ TOPs anonymisiert\.", done)
+    assert re.fullmatch(
+        r"Erledigt\. Gelöscht – Erinnerungen: \d+\. Anonymisiert – Stimmen: \d+, TOPs: \d+\.", done
+    )
     again = await world.ask(world.power_chair, "!vergessen bestätigen")
     assert again == "Es liegt kein Löschwunsch von Ihnen vor. Beginnen Sie mit !vergessen."
 

@@ -21,6 +21,8 @@ from bot.services.pseudonyms import Pseudonyms
 from bot.services.reminders import ReminderService
 from bot.storage import open_memory_db
 from bot.timeparse import When
+from bot.views import meetings as meeting_views
+from bot.views import polls as poll_views
 from bot.views import privacy as audit_views
 from tests.clock import BERLIN, at, frozen, once
 from tests.test_polls import Outbox, Roster, poster
@@ -193,7 +195,7 @@ async def test_the_chair_log_words_each_action_in_the_rooms_language_with_local_
 
     assert german[0] == "Protokoll des Vorsitzes (neueste zuerst)"
     assert german[1].endswith(
-        f"· {FORMER_MEMBER} · vergessen: 0 Erinnerungen gelöscht, 0 Stimmen und 0 TOPs anonymisiert"
+        f"· {FORMER_MEMBER} · vergessen. Gelöscht – Erinnerungen: 0. Anonymisiert – Stimmen: 0, TOPs: 0"
     )
     assert german[2].endswith(f"· {CHAIR} · Umfrage #{poll.id} zurückgezogen")
     assert german[3].endswith(f"· {CHAIR} · Sitzung #{meeting.id} verschoben auf Sa., 05.12.2026, 10:00 Uhr")
@@ -259,3 +261,23 @@ async def test_retention_also_ages_the_deliveries_of_an_active_recurring_reminde
     assert counts["deliveries"] == 1
     assert world.db.execute("SELECT count(*) FROM deliveries").fetchone()[0] == 0
     assert world.reminders.get(reminder.id).state == "active"
+
+
+async def test_in_an_english_room_a_forgotten_member_is_a_former_member(world: Everything) -> None:
+    poll = await world.polls.create(ROOM, CHAIR, "Termin; A; B", "de")
+    world.polls.vote_text(ROOM, ANNA, None, "1", cast_ts=1.0)
+    world.privacy.forget(ANNA, ROOM)
+    tally = world.polls.tally(poll)
+
+    assert "yes: former member 1" in render(poll_views.standing(tally, "en"))[0]
+    assert "ja: ehemaliges Mitglied 1" in render(poll_views.standing(tally, "de"))[0]
+    assert (
+        "· former member · forgotten." in lines_of(audit_views.audit_log(world.audit.recent(ROOM), "en"))[1]
+    )
+
+
+def test_file_names_are_in_the_readers_language(world: Everything) -> None:
+    meeting = world.meetings.create(ROOM, CHAIR, once(at("2026-06-20T10:00:00")), "Sitzung", None)
+
+    assert meeting_views.ics_filename(meeting, "de") == f"sitzung-{meeting.id}-2026-06-20.ics"
+    assert meeting_views.ics_filename(meeting, "en") == f"meeting-{meeting.id}-2026-06-20.ics"

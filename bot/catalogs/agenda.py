@@ -75,6 +75,7 @@ DE: dict[str, str] = {
     "cmd.item.withdraw.missing.id": "die Nummer des TOPs (siehe `!tagesordnung`)",
     "cmd.item.change.missing.id": "die Nummer des TOPs (siehe `!tagesordnung`)",
     "cmd.item.move.missing.place": "die neue TOP-Nummer, wie die Tagesordnung sie zeigt, z. B. 2",
+    "file.agenda": "tagesordnung-{id}-{date}",
 }
 
 EN: dict[str, str] = {
@@ -148,4 +149,5 @@ EN: dict[str, str] = {
     "cmd.item.withdraw.missing.id": "the number of the item (see `!agenda`)",
     "cmd.item.change.missing.id": "the number of the item (see `!agenda`)",
     "cmd.item.move.missing.place": "the new item number as the agenda shows it, e.g. 2",
+    "file.agenda": "agenda-{id}-{date}",
 }

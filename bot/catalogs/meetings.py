@@ -33,6 +33,7 @@ DE: dict[str, str] = {
     "cmd.meeting.cancel.missing.id": "die Nummer der Sitzung (siehe `!sitzungen`)",
     "cmd.meeting.ics.missing.id": "die Nummer der Sitzung (siehe `!sitzungen`)",
     "cmd.meeting.move.missing.when": "der neue Zeitpunkt, z. B. „Di 10 Uhr“",
+    "file.meeting_ics": "sitzung-{id}-{date}.ics",
 }
 
 EN: dict[str, str] = {
@@ -66,4 +67,5 @@ EN: dict[str, str] = {
     "cmd.meeting.cancel.missing.id": "the number of the meeting (see `!meetings`)",
     "cmd.meeting.ics.missing.id": "the number of the meeting (see `!meetings`)",
     "cmd.meeting.move.missing.when": "the new time, e.g. “Tue 10am”",
+    "file.meeting_ics": "meeting-{id}-{date}.ics",
 }

@@ -23,10 +23,12 @@ DE: dict[str, str] = {
     ),
     "privacy.nothing_to_confirm": "Es liegt kein Löschwunsch von Ihnen vor. Beginnen Sie mit !vergessen.",
     "privacy.forgotten": (
-        "Erledigt: {reminders} Erinnerungen gelöscht, {votes} Stimmen und {items} TOPs anonymisiert."
+        "Erledigt. Gelöscht – Erinnerungen: {reminders}. Anonymisiert – Stimmen: {votes}, TOPs: {items}."
     ),
     "audit.title": "**Protokoll des Vorsitzes** (neueste zuerst)",
     "audit.empty": "Das Protokoll ist leer.",
+    "privacy.former_member": "ehemaliges Mitglied",
+    "file.my_data": "meine-daten-akbot.json",
     "audit.sent_privately": "Das Protokoll habe ich Ihnen privat geschickt.",
     "audit.action.poll.started": "Umfrage #{id} gestartet",
     "audit.action.poll.closed": "Umfrage #{id} beendet (gewählt: Option {winner}; 0 = keine)",
@@ -40,9 +42,10 @@ DE: dict[str, str] = {
     "audit.action.meeting.cancelled": "Sitzung #{id} abgesagt",
     "audit.action.model.changed": "Modell gewechselt zu {name}",
     "audit.action.member.forgotten": (
-        "vergessen: {reminders} Erinnerungen gelöscht, {votes} Stimmen und {items} TOPs anonymisiert"
+        "vergessen. Gelöscht – Erinnerungen: {reminders}. Anonymisiert – Stimmen: {votes}, TOPs: {items}"
     ),
     "privacy.purged": "Aufbewahrungsfrist: {count} alte Einträge gelöscht.",
+    "privacy.purged.one": "Aufbewahrungsfrist: {count} alter Eintrag gelöscht.",
     "cmd.privacy.help": "Was der Bot speichert, wo und wie lange.",
     "cmd.mydata.help": "Schickt Ihnen Ihre gespeicherten Daten als JSON-Datei in einen direkten Raum.",
     "cmd.forget.help": "Löscht Ihre Erinnerungen und anonymisiert Ihre Stimmen und TOPs (mit Bestätigung).",
@@ -68,9 +71,11 @@ EN: dict[str, str] = {
         "“ehemaliges Mitglied” (results stay right). It cannot be undone. Confirm within 10 minutes with {command}."
     ),
     "privacy.nothing_to_confirm": "There is no request of yours to confirm. Start with !forget.",
-    "privacy.forgotten": "Done: {reminders} reminders deleted, {votes} votes and {items} agenda items anonymised.",
+    "privacy.forgotten": "Done. Deleted – reminders: {reminders}. Anonymised – votes: {votes}, agenda items: {items}.",
     "audit.title": "**Chair log** (newest first)",
     "audit.empty": "The log is empty.",
+    "privacy.former_member": "former member",
+    "file.my_data": "my-data-akbot.json",
     "audit.sent_privately": "I have sent you the log privately.",
     "audit.action.poll.started": "Poll #{id} started",
     "audit.action.poll.closed": "Poll #{id} closed (chosen: option {winner}; 0 = none)",
@@ -84,9 +89,10 @@ EN: dict[str, str] = {
     "audit.action.meeting.cancelled": "Meeting #{id} cancelled",
     "audit.action.model.changed": "Model changed to {name}",
     "audit.action.member.forgotten": (
-        "forgotten: {reminders} reminders deleted, {votes} votes and {items} agenda items anonymised"
+        "forgotten. Deleted – reminders: {reminders}. Anonymised – votes: {votes}, agenda items: {items}"
     ),
     "privacy.purged": "Retention: {count} old records deleted.",
+    "privacy.purged.one": "Retention: {count} old record deleted.",
     "cmd.privacy.help": "What the bot stores, where, and for how long.",
     "cmd.mydata.help": "Sends you your stored data as a JSON file in a direct room.",
     "cmd.forget.help": "Deletes your reminders and anonymises your votes and agenda items (asks to confirm).",

@@ -314,7 +314,3 @@ def to_ics(meeting: Meeting, *, stamp: datetime | None = None) -> bytes:
     calendar.add_component(event)
     calendar.add_missing_timezones()
     return bytes(calendar.to_ical())
-
-
-def ics_filename(meeting: Meeting) -> str:
-    return f"sitzung-{meeting.id}-{meeting.start:%Y-%m-%d}.ics"

@@ -417,8 +417,10 @@ class PollService:
         if forgotten:
             scope = Pseudonyms.poll_scope(poll.id)
             tally.non_voters = [m for m in tally.non_voters if self._pseudonyms.of(scope, m) not in forgotten]
+        # Pseudonyms of forgotten members are no Matrix ids: they are their own names.
         tally.names = {
-            user: self._roster.display_name(poll.room_id, user) for user in (*tally.voters, *tally.non_voters)
+            user: self._roster.display_name(poll.room_id, user) if user.startswith("@") else user
+            for user in (*tally.voters, *tally.non_voters)
         }
         return tally
 

@@ -7,7 +7,7 @@ from bot.i18n import format_duration, t, template
 from bot.render import Markdown, code, escape, join
 from bot.services.agenda import DEFERRED, Agenda, DeadlineNotice
 from bot.timeparse import format_datetime
-from bot.views import Spell
+from bot.views import Spell, person
 
 
 def agenda(shown: Agenda, lang: str) -> Markdown:
@@ -19,7 +19,7 @@ def agenda(shown: Agenda, lang: str) -> Markdown:
     for number, title, item in shown.numbered():
         line = t(lang, "agenda.top", number=number, title=title)
         if item is not None:
-            details = [f"{escape(item.submitter_name)} ({escape(item.organisation)})"]
+            details = [f"{escape(person(item.submitter_name, lang))} ({escape(item.organisation)})"]
             if item.duration_min:
                 details.append(escape(format_duration(lang, item.duration_min * 60)))
             if item.status == DEFERRED and item.deferred_from:
@@ -43,7 +43,9 @@ def pending(shown: Agenda, lang: str) -> Markdown:
     for item in shown.pending:
         status = t(lang, f"agenda.status.{item.status}")
         lines.append(
-            Markdown(f"- #{item.id} {escape(item.title)} – {escape(item.submitter_name)} ({status})")
+            Markdown(
+                f"- #{item.id} {escape(item.title)} – {escape(person(item.submitter_name, lang))} ({status})"
+            )
         )
     return join(lines)
 
@@ -57,7 +59,7 @@ def markdown_file(shown: Agenda, lang: str) -> bytes:
     lines += ["", "| " + " | ".join(_raw(lang, f"agenda.file.{column}") for column in _COLUMNS) + " |"]
     lines.append("|---|---|---|---|")
     for number, title, item in shown.numbered():
-        presenter = f"{item.submitter_name} ({item.organisation})" if item else ""
+        presenter = f"{person(item.submitter_name, lang)} ({item.organisation})" if item else ""
         duration = f"{item.duration_min} min" if item and item.duration_min else ""
         lines.append(f"| {number} | {_cell(title)} | {_cell(presenter)} | {duration} |")
     lines += ["", f"{_raw(lang, 'agenda.file.total')}: {shown.total_minutes} min", ""]

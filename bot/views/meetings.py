@@ -12,9 +12,13 @@ from bot.services.agenda import Agenda, DeadlineNotice
 from bot.services.meetings import Meeting, MeetingReminder, MeetingService
 from bot.services.reminders import DueReminder
 from bot.timeparse import format_datetime
-from bot.views import Spell
+from bot.views import Spell, file_name
 from bot.views import agenda as agenda_views
 from bot.views.reminders import Wording
+
+
+def ics_filename(meeting: Meeting, lang: str) -> str:
+    return file_name(lang, "meeting_ics", id=meeting.id, date=f"{meeting.start:%Y-%m-%d}")
 
 
 def place(meeting: Meeting, lang: str) -> Markdown:

@@ -9,7 +9,7 @@ from bot.i18n import t, template
 from bot.render import Markdown, code, escape, join, mention, render
 from bot.services.polls import CLOSED, OPEN, WITHDRAWN, YES, Listed, Option, Outcome, Poll, Tally, Vote
 from bot.timeparse import format_datetime
-from bot.views import Spell
+from bot.views import Spell, person
 
 _STATES = {OPEN: "poll.state_open", CLOSED: "poll.state_closed", WITHDRAWN: "poll.state_withdrawn"}
 
@@ -144,10 +144,16 @@ def _option_lines(tally: Tally, lang: str, *, ranked: bool) -> list[Markdown]:
         if not tally.poll.anonymous and (entry.yes or entry.maybe):
             groups = []
             if entry.yes:
-                groups.append(t(lang, "poll.names_yes", names=", ".join(tally.name(u) for u in entry.yes)))
+                groups.append(
+                    t(lang, "poll.names_yes", names=", ".join(person(tally.name(u), lang) for u in entry.yes))
+                )
             if entry.maybe:
                 groups.append(
-                    t(lang, "poll.names_maybe", names=", ".join(tally.name(u) for u in entry.maybe))
+                    t(
+                        lang,
+                        "poll.names_maybe",
+                        names=", ".join(person(tally.name(u), lang) for u in entry.maybe),
+                    )
                 )
             line += f" ({'; '.join(groups)})"
         lines.append(Markdown(line))

@@ -9,6 +9,7 @@ from bot.i18n import t, template
 from bot.render import Markdown, escape, join
 from bot.services.audit import Entry
 from bot.timeparse import format_datetime
+from bot.views import person
 
 _TIMES = frozenset({"start"})
 """Parameters that are times (ISO), shown as the room reads a date."""
@@ -21,7 +22,7 @@ def audit_log(entries: Sequence[Entry], lang: str) -> Markdown:
     lines = [t(lang, "audit.title")]
     for entry in entries:
         when = escape(format_datetime(entry.at, lang))
-        lines.append(Markdown(f"- {when} · {escape(entry.actor)} · {action(entry, lang)}"))
+        lines.append(Markdown(f"- {when} · {escape(person(entry.actor, lang))} · {action(entry, lang)}"))
     return join(lines)
 
 
