@@ -245,9 +245,8 @@ class PollSettings(Section):
 
 class AgendaSettings(Section):
     organisations: dict[str, str] = Field(default_factory=lambda: {"lvr.de": "LVR", "lwl.org": "LWL"})
-    fixed_items: list[str] = Field(
-        default_factory=lambda: ["Begrüßung und Feststellung der Tagesordnung", "Verschiedenes"]
-    )
+    fixed_items: list[str] = Field(default_factory=lambda: ["agenda.fixed.opening", "agenda.fixed.closing"])
+    """Titles as written, or catalog keys (the default), which read in the room's language."""
     submission_deadline: str = "7d"
     deadline_reminder: str = "2d"
     publish_before: str = "3d"

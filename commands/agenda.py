@@ -147,4 +147,8 @@ async def export(ctx: Context, meeting_id: Rest | None = None) -> None:
     stem = file_name(ctx.lang, "agenda", id=agenda.meeting.id, date=f"{agenda.meeting.start:%Y-%m-%d}")
     await ctx.say("agenda.exported")
     await ctx.upload(f"{stem}.md", views.markdown_file(agenda, ctx.lang), "text/markdown")
-    await ctx.upload(f"{stem}.json", service.oparl_json(agenda), "application/json")
+    await ctx.upload(
+        f"{stem}.json",
+        service.oparl_json(agenda, lambda title: views.item_title(title, ctx.lang)),
+        "application/json",
+    )

@@ -129,3 +129,14 @@ async def test_the_time_comes_from_the_bots_clock_not_the_model(world: tuple[App
         r"Es ist \w\w\., \d\d\.\d\d\.\d{4}, \d\d:\d\d Uhr \(Europe/Berlin\) – nach der Uhr des Bots, nicht vom Sprachmodell\.",
         answer,
     )
+
+
+async def test_the_default_fixed_items_read_in_the_rooms_language(world: tuple[App, Recorder]) -> None:
+    app, _ = world
+    await ask(app, "!sitzung in 30 Tagen 10 Uhr; Sitzung", CHAIR)
+
+    german = await ask(app, "!tagesordnung")
+    english = await ask(app, "!agenda", lang="en")
+
+    assert "TOP 1 Begrüßung und Feststellung der Tagesordnung" in german and "TOP 2 Verschiedenes" in german
+    assert "Item 1 Welcome and adoption of the agenda" in english and "Item 2 Any other business" in english

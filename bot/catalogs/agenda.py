@@ -46,6 +46,7 @@ DE: dict[str, str] = {
     "agenda.title_placeholder": "<Titel>",
     "agenda.handed_over": "Die offenen TOPs ({count}) der abgesagten Sitzung stehen jetzt bei Sitzung #{meeting} ({when}).",
     "agenda.left_open": "Die abgesagte Sitzung hatte {count} offene TOPs; es gibt noch keine nächste Sitzung für sie.",
+    "agenda.left_open.one": "Die abgesagte Sitzung hatte {count} offenen TOP; es gibt noch keine nächste Sitzung für ihn.",
     "agenda.deadline_reminder": (
         "Erinnerung: TOPs für die Sitzung **{title}** können bis {deadline} eingereicht werden – mit {command}."
     ),
@@ -76,6 +77,8 @@ DE: dict[str, str] = {
     "cmd.item.change.missing.id": "die Nummer des TOPs (siehe `!tagesordnung`)",
     "cmd.item.move.missing.place": "die neue TOP-Nummer, wie die Tagesordnung sie zeigt, z. B. 2",
     "file.agenda": "tagesordnung-{id}-{date}",
+    "agenda.fixed.opening": "Begrüßung und Feststellung der Tagesordnung",
+    "agenda.fixed.closing": "Verschiedenes",
 }
 
 EN: dict[str, str] = {
@@ -122,6 +125,7 @@ EN: dict[str, str] = {
     "agenda.title_placeholder": "<title>",
     "agenda.handed_over": "The open items ({count}) of the cancelled meeting now stand with meeting #{meeting} ({when}).",
     "agenda.left_open": "The cancelled meeting had {count} open items; there is no next meeting for them yet.",
+    "agenda.left_open.one": "The cancelled meeting had {count} open item; there is no next meeting for it yet.",
     "agenda.deadline_reminder": "Reminder: items for the meeting **{title}** can be submitted until {deadline} – with {command}.",
     "agenda.exported": "The agenda as a Markdown and an OParl file.",
     "cmd.item.help": "Submits an agenda item for the next (or the given) meeting.",
@@ -150,4 +154,6 @@ EN: dict[str, str] = {
     "cmd.item.change.missing.id": "the number of the item (see `!agenda`)",
     "cmd.item.move.missing.place": "the new item number as the agenda shows it, e.g. 2",
     "file.agenda": "agenda-{id}-{date}",
+    "agenda.fixed.opening": "Welcome and adoption of the agenda",
+    "agenda.fixed.closing": "Any other business",
 }

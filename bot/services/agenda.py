@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -297,8 +297,9 @@ class AgendaService:
 
     # ---- export --------------------------------------------------------------------------------
 
-    def oparl(self, agenda: Agenda) -> dict[str, Any]:
-        """The meeting in the shape of an OParl 1.1 Meeting with its AgendaItems."""
+    def oparl(self, agenda: Agenda, title_of: Callable[[str], str] = str) -> dict[str, Any]:
+        """The meeting in the shape of an OParl 1.1 Meeting with its AgendaItems; ``title_of`` reads
+        a fixed item's title (a catalog key by default) in the reader's language."""
         meeting = agenda.meeting
         items = []
         for number, title, item in agenda.numbered():
@@ -307,7 +308,7 @@ class AgendaService:
                     "type": "https://schema.oparl.org/1.1/AgendaItem",
                     "number": str(number),
                     "order": number,
-                    "name": title,
+                    "name": title_of(title),
                     "public": True,
                     "result": None,
                     **({"keyword": [item.organisation]} if item else {}),
@@ -326,8 +327,8 @@ class AgendaService:
             "agendaItem": items,
         }
 
-    def oparl_json(self, agenda: Agenda) -> bytes:
-        return json.dumps(self.oparl(agenda), ensure_ascii=False, indent=2).encode()
+    def oparl_json(self, agenda: Agenda, title_of: Callable[[str], str] = str) -> bytes:
+        return json.dumps(self.oparl(agenda, title_of), ensure_ascii=False, indent=2).encode()
 
     # ---- internals -----------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ def agenda(shown: Agenda, lang: str) -> Markdown:
     when = format_datetime(meeting.start, lang)
     lines = [t(lang, "agenda.title", title=meeting.title, when=when, place=place), Markdown("")]
     for number, title, item in shown.numbered():
-        line = t(lang, "agenda.top", number=number, title=title)
+        line = t(lang, "agenda.top", number=number, title=item_title(title, lang))
         if item is not None:
             details = [f"{escape(person(item.submitter_name, lang))} ({escape(item.organisation)})"]
             if item.duration_min:
@@ -61,7 +61,7 @@ def markdown_file(shown: Agenda, lang: str) -> bytes:
     for number, title, item in shown.numbered():
         presenter = f"{person(item.submitter_name, lang)} ({item.organisation})" if item else ""
         duration = f"{item.duration_min} min" if item and item.duration_min else ""
-        lines.append(f"| {number} | {_cell(title)} | {_cell(presenter)} | {duration} |")
+        lines.append(f"| {number} | {_cell(item_title(title, lang))} | {_cell(presenter)} | {duration} |")
     lines += ["", f"{_raw(lang, 'agenda.file.total')}: {shown.total_minutes} min", ""]
     return "\n".join(lines).encode()
 
@@ -75,6 +75,14 @@ def deadline_reminder(notice: DeadlineNotice, lang: str, spell: Spell) -> Markdo
     command = code(spell("item", lang, f"#{meeting.id} {_raw(lang, 'agenda.title_placeholder')}"))
     deadline = format_datetime(notice.deadline, lang)
     return t(lang, "agenda.deadline_reminder", title=meeting.title, deadline=deadline, command=command)
+
+
+def item_title(title: str, lang: str) -> str:
+    """A title as written; a fixed item configured as a catalog key ("agenda.fixed.opening") in
+    the reader's language."""
+    if title.startswith("agenda.fixed."):
+        return template(lang, title) or title
+    return title
 
 
 def _raw(lang: str, key: str) -> str:
