@@ -8,14 +8,19 @@ finds the same server at the same address with the same users.
 
 Synapse runs as a child process in its own session, so Ctrl-C in the terminal does not reach
 it directly and :meth:`EmbeddedHomeserver.stop` can signal the whole process group.
+
+:class:`FederatingHomeserver` is the same server plus a TLS federation listener, for tests
+with two homeservers on loopback; :func:`start_together` starts such a pair in parallel.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import datetime
 import hashlib
 import hmac
+import ipaddress
 import json
 import os
 import secrets
@@ -24,15 +29,19 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import httpx
 
-__all__ = ["EmbeddedHomeserver", "HomeserverError"]
+__all__ = ["EmbeddedHomeserver", "FederatingHomeserver", "HomeserverError", "start_together"]
 
 _LOOPBACK = "127.0.0.1"
+# The host part of a federating server's name; it resolves to _LOOPBACK.
+_FEDERATION_HOST = "localhost"
 # Generous enough that no demo, test or benchmark ever hits a 429.
 _UNLIMITED: dict[str, float] = {"per_second": 10000, "burst_count": 100000}
 # Only keys that synapse/config/ratelimiting.py actually reads (checked against 1.163).
@@ -334,6 +343,10 @@ class EmbeddedHomeserver:
             "disable_existing_loggers": False,
         }
         self._log_config.write_text(json.dumps(log_config, indent=2) + "\n", encoding="utf-8")
+        self._overlay.write_text(json.dumps(self._overlay_config(), indent=2) + "\n", encoding="utf-8")
+
+    def _overlay_config(self) -> dict[str, Any]:
+        """The settings that win over hs.yaml; a subclass may add to them."""
         overlay: dict[str, Any] = {
             "listeners": [
                 {
@@ -366,7 +379,7 @@ class EmbeddedHomeserver:
             "log_config": str(self._log_config),
             **_RATE_LIMITS,
         }
-        self._overlay.write_text(json.dumps(overlay, indent=2) + "\n", encoding="utf-8")
+        return overlay
 
     def _spawn_and_wait(self, timeout: float) -> None:
         if self._requested_port is not None and not _port_is_free(self._requested_port):
@@ -450,6 +463,148 @@ class EmbeddedHomeserver:
     def _check(resp: httpx.Response, what: str) -> None:
         if resp.status_code != 200:
             raise HomeserverError(f"{what} failed: HTTP {resp.status_code} {resp.text}")
+
+
+class FederatingHomeserver(EmbeddedHomeserver):
+    """An embedded Synapse that federates with its peers on 127.0.0.1 (tests only).
+
+    Its server name is ``localhost:<federation port>``: with an explicit port, Synapse connects
+    to exactly that host and port, with no .well-known or SRV lookup. The federation listener
+    speaks TLS with a self-signed certificate from ``root``, and outbound federation accepts any
+    certificate and may connect to loopback - fine for a throwaway pair, never for production.
+
+    The federation port is part of the server name, which the database is tied to, so it is
+    chosen once and found again in ``state.json`` when a later start uses the same folder.
+    """
+
+    def __init__(self, root: Path, *, port: int | None = None) -> None:
+        federation_port = _remembered_federation_port(Path(root).resolve()) or _free_port()
+        super().__init__(root, server_name=f"{_FEDERATION_HOST}:{federation_port}", port=port)
+        self.federation_port = federation_port
+
+    @property
+    def tls_certificate_path(self) -> Path:
+        """The federation listener's self-signed certificate, for a client that wants to trust it."""
+        return self.root / "federation.crt"
+
+    @property
+    def _tls_key_path(self) -> Path:
+        return self.root / "federation.key"
+
+    @property
+    def federation_url(self) -> str:
+        """Base URL of the federation API (TLS, self-signed), e.g. ``https://127.0.0.1:8449``."""
+        return f"https://{_LOOPBACK}:{self.federation_port}"
+
+    def _overlay_config(self) -> dict[str, Any]:
+        self._ensure_tls_certificate()
+        overlay = super()._overlay_config()
+        overlay["listeners"].append(
+            {
+                "port": self.federation_port,
+                "bind_addresses": [_LOOPBACK],
+                "type": "http",
+                "tls": True,
+                "x_forwarded": False,
+                # "federation" also serves the server keys (/_matrix/key/v2/server).
+                "resources": [{"names": ["federation"], "compress": False}],
+            }
+        )
+        overlay.update(
+            {
+                "tls_certificate_path": str(self.tls_certificate_path),
+                "tls_private_key_path": str(self._tls_key_path),
+                # Outbound federation would reject the peer's self-signed certificate.
+                "federation_verify_certificates": False,
+                # 127.0.0.0/8 is in Synapse's default outbound blocklist; allow just the
+                # loopback address the peers listen on and keep the rest of the list.
+                "ip_range_whitelist": [_LOOPBACK],
+                # The defaults (3 concurrent requests, 10 per second before sleeping) would
+                # slow a busy test pair down.
+                "rc_federation": {
+                    "window_size": 1000,
+                    "sleep_limit": 100000,
+                    "sleep_delay": 1,
+                    "reject_limit": 100000,
+                    "concurrent": 1000,
+                },
+            }
+        )
+        return overlay
+
+    def _spawn_and_wait(self, timeout: float) -> None:
+        if not _port_is_free(self.federation_port):
+            # Not retried on another port: the port is part of the server name.
+            raise HomeserverError(f"federation port {self.federation_port} on {_LOOPBACK} is taken")
+        super()._spawn_and_wait(timeout)
+
+    def _ensure_tls_certificate(self) -> None:
+        """Write a self-signed certificate for the federation listener once; restarts reuse it."""
+        if self.tls_certificate_path.exists() and self._tls_key_path.exists():
+            return
+        # Imported here: cryptography comes with Synapse (the demo and test extras), not with the bot.
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, _FEDERATION_HOST)])
+        now = datetime.datetime.now(datetime.UTC)
+        certificate = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=3650))
+            .add_extension(
+                x509.SubjectAlternativeName(
+                    [x509.DNSName(_FEDERATION_HOST), x509.IPAddress(ipaddress.ip_address(_LOOPBACK))]
+                ),
+                critical=False,
+            )
+            .sign(key, hashes.SHA256())
+        )
+        key_pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        fd = os.open(self._tls_key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as key_file:
+            key_file.write(key_pem)
+        self.tls_certificate_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+
+
+def _remembered_federation_port(root: Path) -> int | None:
+    """The federation port from a previous start in ``root``, read off the stored server name."""
+    try:
+        state = json.loads((root / "state.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    name = state.get("server_name") if isinstance(state, dict) else None
+    if not isinstance(name, str):
+        return None
+    host, _, port = name.rpartition(":")
+    return int(port) if host == _FEDERATION_HOST and port.isdigit() else None
+
+
+def start_together(servers: Sequence[EmbeddedHomeserver], timeout: float = 60.0) -> None:
+    """Start several homeservers at the same time rather than one after the other.
+
+    A start is mostly child processes (config generation, then Synapse importing itself and
+    creating its database); the threads only wait for them, so the servers' start-ups overlap
+    on several cores. If any start fails, all are stopped and the first error is raised.
+    """
+    with ThreadPoolExecutor(max_workers=max(1, len(servers))) as pool:
+        futures = [pool.submit(server.start, timeout) for server in servers]
+    errors = [exc for future in futures if (exc := future.exception()) is not None]
+    if errors:
+        for server in servers:
+            server.stop()
+        raise errors[0]
 
 
 def _errcode(resp: httpx.Response) -> str | None:
