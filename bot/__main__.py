@@ -87,6 +87,9 @@ def command_check(args: argparse.Namespace) -> int:
     return asyncio.run(run_check(settings, sys.stdout))
 
 
+DEMO_DIR = "demo-data"
+
+
 def command_demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
@@ -97,7 +100,10 @@ def command_demo(args: argparse.Namespace) -> int:
     logging.getLogger("bot.matrix.operator").setLevel(logging.ERROR)
     script = open(args.script, encoding="utf-8") if args.script else None  # noqa: SIM115
     try:
-        return asyncio.run(run_demo(Path(args.dir), script))
+        folder = Path(args.dir)
+        if args.federated and args.dir == DEMO_DIR:
+            folder = Path(f"{DEMO_DIR}-federated")  # not mixed with the one-server demo's state
+        return asyncio.run(run_demo(folder, script, federated=args.federated))
     except KeyboardInterrupt:
         return 0
     finally:
@@ -206,7 +212,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_identity(sub)
 
     demo = sub.add_parser("demo", help="Demo auf eingebettetem Synapse / demo on an embedded Synapse")
-    demo.add_argument("--dir", default="demo-data", help="Ordner für die Demo (default: demo-data)")
+    demo.add_argument("--dir", default=DEMO_DIR, help="Ordner für die Demo (default: demo-data)")
+    demo.add_argument(
+        "--federated",
+        action="store_true",
+        help="zwei föderierte Homeserver: Bot und Mitglied bei LVR, Vorsitz bei LWL / two federated homeservers",
+    )
     demo.add_argument("--script", help="Datei mit Zeilen, die nacheinander gesendet werden")
     demo.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     demo.set_defaults(func=command_demo)

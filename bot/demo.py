@@ -19,7 +19,7 @@ import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from pydantic import SecretStr
 
@@ -30,12 +30,17 @@ from bot.matrix import EventHandler, IncomingEvent, MatrixAdapter
 from bot.matrix.demo_support import create_room, join_room
 from bot.render import escape
 from bot.services.rooms import RoomSettings
-from bot.settings import BotSettings, LlmSettings, MatrixSettings, Settings
+from bot.settings import AgendaSettings, BotSettings, LlmSettings, MatrixSettings, Settings
 from bot.storage import open_db
+
+if TYPE_CHECKING:
+    from bot.homeserver import EmbeddedHomeserver  # needs the demo extra (matrix-synapse)
 
 ROOM_NAME = "Facharbeitskreis KI"
 FINAL_ANSWER_LABELS = ("KI-generiert", "AI-generated")
 USERS = ("akbot", "vorsitz", "mitglied")
+# With --federated: the bot and the member on "lvr", the chair on "lwl" (two homeservers).
+HOME_SERVER = {"akbot": "lvr", "mitglied": "lvr", "vorsitz": "lwl"}
 REPLY_TIMEOUT_S = 30.0
 
 log = logging.getLogger(__name__)
@@ -113,8 +118,10 @@ def _user_settings(
 
 
 class Demo:
-    def __init__(self, root: Path, out: TextIO) -> None:
+    def __init__(self, root: Path, out: TextIO, *, federated: bool = False) -> None:
         self.root = root.resolve()
+        self.federated = federated
+        self.homeservers: dict[str, EmbeddedHomeserver] = {}
         self.out = out
         self.active = "mitglied"
         self.members: dict[str, Member] = {}
@@ -131,17 +138,16 @@ class Demo:
         self.out.flush()
 
     async def setup(self) -> str:
-        from bot.homeserver import EmbeddedHomeserver  # needs the demo extra (matrix-synapse)
-
         self.root.mkdir(parents=True, exist_ok=True)
         state_path = self.root / "demo.json"
         state = DemoState.load(state_path)
-        self.print(f"Starte lokalen Homeserver in {self.root / 'synapse'} …")
-        self.homeserver = EmbeddedHomeserver(self.root / "synapse")
-        await asyncio.to_thread(self.homeserver.start)
-        url = self.homeserver.url
+        await self._start_homeservers()
+        server_of = {
+            name: self.homeservers[HOME_SERVER[name] if self.federated else "local"] for name in USERS
+        }
+        urls = {name: server_of[name].url for name in USERS}
         ids = {
-            name: await asyncio.to_thread(self.homeserver.register, name, state.passwords[name])
+            name: await asyncio.to_thread(server_of[name].register, name, state.passwords[name])
             for name in USERS
         }
         state.save(state_path)
@@ -151,7 +157,7 @@ class Demo:
             member = Member(name, ids["akbot"], self._show)
             rooms = [state.room_id] if state.room_id else []
             member.adapter = self._member_adapter(
-                url, ids[name], state.passwords[name], rooms, member.on_event
+                urls[name], ids[name], state.passwords[name], rooms, member.on_event
             )
             self.members[name] = member
             await member.adapter.connect()
@@ -170,8 +176,16 @@ class Demo:
         room_id = state.room_id
         self.room_id = room_id
 
+        # The organisation next to a name comes from the member's server.
+        organisations = {"lvr": "LVR", "lwl": "LWL"}
         settings = Settings(
-            matrix=_user_settings(url, ids["akbot"], state.passwords["akbot"], [room_id]),
+            matrix=_user_settings(urls["akbot"], ids["akbot"], state.passwords["akbot"], [room_id]),
+            agenda=AgendaSettings(
+                organisations={
+                    server.server_name: organisations.get(key, key)
+                    for key, server in self.homeservers.items()
+                }
+            ),
             # One person types for everyone at the console (or a script does): no flood limit.
             bot=BotSettings(chairs=[ids["vorsitz"]], data_dir=self.root / "bot", command_rate="1000/1s"),
             llm=await self._model(),
@@ -184,11 +198,28 @@ class Demo:
         await self._wait_until_everyone_sees_everyone(room_id, list(ids.values()))
 
         self.print()
-        self.print(f"Homeserver: {url}   Raum: {ROOM_NAME} ({room_id}, verschlüsselt)")
+        for key, server in self.homeservers.items():
+            label = f"Homeserver {key.upper()}" if self.federated else "Homeserver"
+            self.print(f"{label}: {server.url}   ({server.server_name})")
+        self.print(f"Raum: {ROOM_NAME} ({room_id}, verschlüsselt)")
         for name in USERS:
-            self.print(f"  {ids[name]}  Passwort: {state.passwords[name]}")
+            self.print(f"  {ids[name]}  Passwort: {state.passwords[name]}  ({urls[name]})")
         self.print("Jeder Matrix-Client (z. B. Element) kann sich mit diesen Daten anmelden.")
         return room_id
+
+    async def _start_homeservers(self) -> None:
+        """One local Synapse; with --federated two (LVR and LWL) that federate on loopback."""
+        from bot.homeserver import EmbeddedHomeserver, FederatingHomeserver, start_together  # demo extra
+
+        if not self.federated:
+            self.print(f"Starte lokalen Homeserver in {self.root / 'synapse'} …")
+            self.homeservers = {"local": EmbeddedHomeserver(self.root / "synapse")}
+        else:
+            self.print(f"Starte zwei föderierte Homeserver (LVR, LWL) in {self.root} …")
+            self.homeservers = {
+                key: FederatingHomeserver(self.root / f"synapse-{key}") for key in ("lvr", "lwl")
+            }
+        await asyncio.to_thread(start_together, list(self.homeservers.values()))
 
     async def _model(self) -> LlmSettings:
         """The local model server, when the model extra is installed: !frage works out of the box."""
@@ -317,7 +348,8 @@ class Demo:
             if self.bot_task is not None:
                 await self.bot_task
             await self.app.close()
-        await asyncio.to_thread(self.homeserver.stop)
+        for server in self.homeservers.values():
+            await asyncio.to_thread(server.stop)
         if self.model_server is not None:
             await asyncio.to_thread(self.model_server.stop)
 
@@ -335,8 +367,8 @@ def _line_editing(root: Path) -> None:
     atexit.register(readline.write_history_file, history)
 
 
-async def run_demo(root: Path, script: TextIO | None) -> int:
-    demo = Demo(root, sys.stdout)
+async def run_demo(root: Path, script: TextIO | None, *, federated: bool = False) -> int:
+    demo = Demo(root, sys.stdout, federated=federated)
     try:
         room_id = await demo.setup()
         interactive = script is None and sys.stdin.isatty()

@@ -64,3 +64,25 @@ def test_files_sent_privately_are_listed_and_saved_from_the_console(tmp_path: Pa
     saved = tmp_path / "demo" / "dateien" / "meine-daten-akbot.json"
     assert f"  gespeichert: {saved}" in run.stdout
     assert json.loads(saved.read_text())["user_id"] == "@mitglied:localhost"
+
+
+def test_the_federated_demo_puts_the_chair_on_the_other_homeserver(tmp_path: Path) -> None:
+    script = tmp_path / "foederiert.txt"
+    script.write_text("!ping\n/als vorsitz\n!sitzung in 30 Tagen 10 Uhr; Gemeinsame Sitzung\n")
+    command = [
+        sys.executable, "-m", "bot", "demo", "--federated", "--dir", str(tmp_path / "demo"), "--script", str(script),
+    ]  # fmt: skip
+
+    run = subprocess.run(command, capture_output=True, text=True, timeout=300)
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Homeserver LVR: " in run.stdout and "Homeserver LWL: " in run.stdout
+    lvr = run.stdout.split("Homeserver LVR: ")[1].split()[0]
+    lwl = run.stdout.split("Homeserver LWL: ")[1].split()[0]
+    assert lvr != lwl
+    assert "@vorsitz:localhost:" in run.stdout and f"({lwl})" in run.stdout
+    assert "akbot │ pong – Bearbeitungszeit" in run.stdout
+    assert (
+        "akbot │ 📅 Sitzung #1 angelegt: Gemeinsame Sitzung" in run.stdout
+    )  # the remote chair, by power level
+    assert "Traceback" not in run.stderr
