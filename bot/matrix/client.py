@@ -11,6 +11,9 @@
   run, so a new device gets no room key before it has been judged (trust.py).
 - A room key forwarded by the very device that created the session is accepted when we asked for
   it: that is how Element answers a key request from someone it shared the session with.
+- A new ``m.room.power_levels`` replaces the old levels. nio merges it into what it had, so a
+  user removed from ``users`` (the spec's way back to the default) would keep their old level:
+  a chair demoted so would stay chair in the bot's eyes until a restart.
 """
 
 from __future__ import annotations
@@ -19,7 +22,15 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from nio import AsyncClient, BadEvent, KeysQueryResponse, MegolmEvent, UnknownBadEvent
+from nio import (
+    AsyncClient,
+    BadEvent,
+    KeysQueryResponse,
+    MegolmEvent,
+    PowerLevels,
+    PowerLevelsEvent,
+    UnknownBadEvent,
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +66,15 @@ class BotClient(AsyncClient):  # type: ignore[misc]  # nio is untyped
         if isinstance(event, MegolmEvent):
             event.room_id = room_id
             return self.decrypt_safely(event)  # and never room.handle_event(...)
+        if isinstance(event, PowerLevelsEvent):
+            room.power_levels = PowerLevels()  # nio then applies the new levels whole, not merged
         return super()._handle_timeline_event(event, room_id, room, encrypted_rooms)
+
+    def _handle_joined_state(self, room_id: str, join_info: Any, encrypted_rooms: set[str]) -> None:
+        room = self.rooms.get(room_id)
+        if room is not None and any(isinstance(event, PowerLevelsEvent) for event in join_info.state):
+            room.power_levels = PowerLevels()  # as above: the state's levels replace the old ones
+        super()._handle_joined_state(room_id, join_info, encrypted_rooms)
 
     def _decrypt_event_array(self, array: list[Any]) -> None:
         for index, event in enumerate(array):
