@@ -16,18 +16,26 @@ import logging
 import re
 import statistics
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timedelta
+from pathlib import Path
 from urllib.parse import quote
 
 import httpx
+import icalendar
 import pytest
+from nio import RoomInviteResponse
 
 from bot.matrix.rooms import CREATOR_POWER_LEVEL
-from tests.conftest import close_world
+from bot.modelserver import MODEL_NAME, ModelServer
+from bot.settings import LlmSettings
+from tests.conftest import PASSWORD, close_world
 from tests.kit.federation import RETRY_CAP, FederatedWorld, build_federated_world, start_servers
 from tests.kit.stats import Sample, breakdown
 from tests.kit.users import ChatClient, Seen, reply_from, round_trip
-from tests.test_e2e_reminders import in_days
+from tests.test_e2e_ask import LABEL, edit_of, in_thread
+from tests.test_e2e_reminders import BERLIN, in_days
 
 CHAIR_ONLY = "Diesen Befehl darf nur der Vorsitz verwenden."
 PING_ROUNDS = 5
@@ -37,13 +45,25 @@ OUTAGE_S = 20.0
 
 
 @pytest.fixture(scope="module")
-async def shared_world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[FederatedWorld]:
+async def shared_world(
+    model_server: ModelServer, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[FederatedWorld]:
+    """The module's world, with the small model for ``!frage``."""
+    llm = LlmSettings(
+        base_url=model_server.base_url,
+        model=MODEL_NAME,
+        max_tokens=48,
+        edit_interval=0.2,
+        frequency_penalty=1.0,
+    )
     roots = [tmp_path_factory.mktemp(name) for name in ("hs_lvr", "hs_lwl", "hs_outside")]
     began = time.monotonic()
     lvr, lwl, outside = await asyncio.to_thread(start_servers, roots)
     started = time.monotonic()
     try:
-        built = await build_federated_world(lvr, lwl, tmp_path_factory.mktemp("world"), outside=outside)
+        built = await build_federated_world(
+            lvr, lwl, tmp_path_factory.mktemp("world"), outside=outside, llm=llm
+        )
         print(
             f"\nthree federating servers started in {started - began:.1f} s, "
             f"world built (invite followed, room settled) in {time.monotonic() - started:.1f} s"
@@ -370,3 +390,192 @@ async def test_reminder_due_while_the_remote_server_is_down_arrives_there_once(
         assert sum(1 for e in client.seen if is_reminder(e)) == 1, client.user_id
     assert await count_in_history(world.colleague, world.room_id, is_reminder) == 1
     assert await count_in_history(world.member, world.room_id, is_reminder) == 1
+
+
+# ---- 6: native poll responses from both servers --------------------------------------------------
+
+
+def poll_response(start_event_id: str, answers: list[str]) -> dict[str, object]:
+    """The content of a native (MSC3381) poll response, as Element sends it."""
+    return {
+        "m.relates_to": {"rel_type": "m.reference", "event_id": start_event_id},
+        "org.matrix.msc3381.poll.response": {"answers": answers},
+    }
+
+
+async def test_poll_counts_native_votes_from_both_servers(world: FederatedWorld) -> None:
+    created = await world.ask(
+        world.chair, f"!umfrage Föderierte Umfrage; {in_days(22, 10)}; {in_days(23, 14)}", ANSWER_S
+    )
+    found = re.search(r"Umfrage #(\d+) ist gestartet", created)
+    assert found, created
+    poll_id = found.group(1)
+
+    def is_start(e: Seen) -> bool:
+        return (
+            e.sender == world.bot_id
+            and e.type == "org.matrix.msc3381.poll.start"
+            and f"#{poll_id} " in str(e.content.get("org.matrix.msc1767.text", ""))
+        )
+
+    # The native poll reaches either server, encrypted, as one event.
+    starts = await asyncio.gather(
+        world.member.wait_for(is_start, ANSWER_S), world.colleague.wait_for(is_start, ANSWER_S)
+    )
+    assert starts[0].event_id == starts[1].event_id and all(s.encrypted for s in starts)
+    start_id = starts[0].event_id
+
+    await world.member.send_event(
+        world.room_id, "org.matrix.msc3381.poll.response", poll_response(start_id, ["1"])
+    )
+    await world.colleague.send_event(
+        world.room_id, "org.matrix.msc3381.poll.response", poll_response(start_id, ["2"])
+    )
+    # Each voter's next command is handled after her vote (the bot keeps a sender's order).
+    await asyncio.gather(
+        world.ask(world.member, "!ping", ANSWER_S), world.ask(world.colleague, "!ping", ANSWER_S)
+    )
+
+    standing = await world.ask(world.chair, f"!umfrage stand #{poll_id}", ANSWER_S)
+    lines = standing.splitlines()
+    assert lines[0] == f"Stand der Umfrage #{poll_id}: Föderierte Umfrage", standing
+    first = next(line for line in lines if "Option 1: " in line)
+    second = next(line for line in lines if "Option 2: " in line)
+    member_name = world.member.user_id[1:].split(":")[0]
+    colleague_name = world.colleague.user_id[1:].split(":")[0]
+    assert "1 ja, 0 wenn nötig" in first and member_name in first and colleague_name not in first, standing
+    assert "1 ja, 0 wenn nötig" in second and colleague_name in second and member_name not in second, standing
+    print(f"\n{standing}")
+
+
+# ---- 7: the organisation of an agenda item comes from the submitter's server ---------------------
+
+
+async def test_agenda_items_carry_the_organisation_of_each_members_server(world: FederatedWorld) -> None:
+    created = await world.ask(world.chair, f"!sitzung {in_days(50, 10)}; Föderierte Sitzung", ANSWER_S)
+    found = re.search(r"Sitzung #(\d+) angelegt", created)
+    assert found, created
+    meeting_id = found.group(1)
+
+    remote = await world.ask(world.colleague, f"!top #{meeting_id} Föderation; 20 min", ANSWER_S)
+    local = await world.ask(world.member, f"!top #{meeting_id} Datenschutz; 10 min", ANSWER_S)
+    item_ids = []
+    for answer in (remote, local):
+        item = re.search(r"TOP #(\d+)", answer)
+        assert item and f"für Sitzung #{meeting_id} (" in answer, answer
+        item_ids.append(item.group(1))
+    for item_id in item_ids:
+        accepted = await world.ask(world.chair, f"!top annehmen {item_id}", ANSWER_S)
+        assert f"TOP #{item_id} " in accepted and "ist angenommen" in accepted, accepted
+
+    colleague_name = world.colleague.user_id[1:].split(":")[0]
+    member_name = world.member.user_id[1:].split(":")[0]
+    for reader in (world.member, world.colleague):
+        shown = (await world.ask(reader, f"!tagesordnung #{meeting_id}", ANSWER_S)).splitlines()
+        remote_line = next(line for line in shown if " Föderation – " in line)
+        local_line = next(line for line in shown if " Datenschutz – " in line)
+        assert f"{colleague_name} (LWL)" in remote_line, shown
+        assert f"{member_name} (LVR)" in local_line, shown
+    print(f"\n{remote_line}\n{local_line}")
+
+
+# ---- 8: the meeting's calendar file reaches and decrypts on both servers -------------------------
+
+
+async def test_meeting_calendar_file_decrypts_for_members_on_both_servers(world: FederatedWorld) -> None:
+    created = await world.ask(world.chair, f"!sitzung {in_days(55, 9)}; Kalender-Sitzung", ANSWER_S)
+    found = re.search(r"Sitzung #(\d+) angelegt", created)
+    assert found, created
+    meeting_id = found.group(1)
+
+    def is_ics(e: Seen) -> bool:
+        return (
+            e.sender == world.bot_id
+            and e.content.get("msgtype") == "m.file"
+            and e.body.startswith(f"sitzung-{meeting_id}-")
+            and e.body.endswith(".ics")
+        )
+
+    files = await asyncio.gather(*(c.wait_for(is_ics, ANSWER_S) for c in (world.member, world.colleague)))
+    assert files[0].event_id == files[1].event_id
+    events = []
+    for client, seen in zip((world.member, world.colleague), files, strict=True):
+        assert seen.encrypted and "file" in seen.content, client.user_id
+        calendar = icalendar.Calendar.from_ical(await client.download(seen))
+        events.append(calendar.walk("VEVENT")[0])
+    uids = {str(event["UID"]) for event in events}
+    assert len(uids) == 1 and all(uids), uids
+    expected = datetime.now(BERLIN).date() + timedelta(days=55)
+    for event in events:
+        start = event.decoded("DTSTART")
+        assert (start.date(), start.hour) == (expected, 9), start
+        assert event["DTSTART"].params["TZID"] == "Europe/Berlin"
+        assert str(event["SUMMARY"]) == "Kalender-Sitzung"
+
+
+# ---- 9: a member of LWL who joins late gets the room keys ----------------------------------------
+
+
+async def test_a_remote_member_who_joins_late_can_read_the_bot(world: FederatedWorld, tmp_path: Path) -> None:
+    app = world.bot.app
+    assert app is not None
+    localpart = f"spaet{uuid.uuid4().hex[:8]}"
+    user_id = await asyncio.to_thread(world.lwl.register, localpart, PASSWORD)
+    late = ChatClient(world.lwl.url, user_id, PASSWORD, tmp_path / "late")
+    await late.start()  # logs in and cross-signs her device, as the others did
+    try:
+        response = await world.chair.client.room_invite(world.room_id, user_id)
+        assert isinstance(response, RoomInviteResponse), response
+        assert await late.wait_for_invite(set(), ANSWER_S) == world.room_id
+        await late.join(world.room_id)
+        device_id = late.client.device_id
+        deadline = time.monotonic() + ANSWER_S
+        while not (
+            app.adapter.is_member(world.room_id, user_id) and app.adapter.trust.trusted(user_id, device_id)
+        ):
+            assert time.monotonic() < deadline, "the bot never saw the late member's trusted device"
+            await asyncio.sleep(0.1)
+
+        own = await late.ask(world.room_id, "!ping", world.bot_id, ANSWER_S)
+        assert own.encrypted and own.body.startswith("pong"), own
+        other_ping = await world.member.send(world.room_id, "!ping")
+        # The answer to someone else, read by her device too.
+        other = await late.reply_to(other_ping, world.bot_id, ANSWER_S)
+        assert other.encrypted and other.body.startswith("pong"), other
+        # Before her join the room's history stays closed to her; nothing the bot sent after it.
+        history = await late.history(world.room_id)
+        joined_at = max(
+            i
+            for i, e in enumerate(history)
+            if e.type == "m.room.member" and e.sender == user_id and e.content.get("membership") == "join"
+        )
+        from_bot_after = [e for e in history[joined_at:] if e.sender == world.bot_id]
+        assert len(from_bot_after) >= 2 and all(e.type == "m.room.message" for e in from_bot_after), [
+            (e.type, e.body) for e in from_bot_after
+        ]
+    finally:
+        await late.client.room_leave(world.room_id)
+        deadline = time.monotonic() + ANSWER_S
+        while app.adapter.is_member(world.room_id, user_id) and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        await late.stop()
+
+
+# ---- 10: a question from the remote member, answered in a thread --------------------------------
+
+
+async def test_question_from_the_remote_member_is_answered_in_a_thread(world: FederatedWorld) -> None:
+    question = await world.colleague.send(world.room_id, "!frage Was ist Matrix? Antworte in einem Satz.")
+    first = await world.colleague.wait_for(
+        lambda e: e.sender == world.bot_id and in_thread(e, question), timeout=60
+    )
+    assert first.encrypted and first.content["m.relates_to"]["m.in_reply_to"] == {"event_id": question}
+    final = await world.colleague.wait_for(
+        lambda e: edit_of(e, first.event_id) and LABEL in e.content["m.new_content"]["body"], timeout=120
+    )
+    assert final.encrypted
+    answer = final.content["m.new_content"]["body"].removesuffix(LABEL).strip()
+    assert answer and answer != "…", final.content
+    # The local member reads the same thread.
+    seen_locally = await world.member.wait_for(lambda e: e.event_id == final.event_id, ANSWER_S)
+    assert seen_locally.content["m.new_content"]["body"] == final.content["m.new_content"]["body"]

@@ -22,7 +22,7 @@ from pydantic import SecretStr
 
 from bot.app import ROUTERS
 from bot.homeserver import FederatingHomeserver, start_together
-from bot.settings import AgendaSettings, BotSettings, MatrixSettings, Settings
+from bot.settings import AgendaSettings, BotSettings, LlmSettings, MatrixSettings, Settings
 from tests.conftest import PASSWORD, BotRunner, World
 from tests.kit.users import ChatClient
 
@@ -75,7 +75,7 @@ class FederatedWorld(World):
     def lwl_people(self) -> list[ChatClient]:
         return [c for c in self.in_room if c.user_id.endswith(f":{self.lwl.server_name}")]
 
-    async def settle(self, timeout: float = 60.0) -> None:
+    async def settle(self, timeout: float = 120.0) -> None:
         """Until the bot serves the room, everyone (bot included) sees everyone, every client knows
         every other's devices and the bot has judged each member's device trusted (its verdict on a
         remote device needs a key query over federation)."""
@@ -84,12 +84,14 @@ class FederatedWorld(World):
         deadline = loop.time() + timeout
         while True:
             app = self.bot.app
-            bot_ready = (
-                app is not None
-                and app.adapter.is_served(self.room_id)
-                and all(app.adapter.is_member(self.room_id, p) for p in people)
-                and all(app.adapter.trust.trusted(c.user_id, c.client.device_id) for c in self.in_room)
-            )
+            served = app is not None and app.adapter.is_served(self.room_id)
+            unseen = [p for p in people if app is None or not app.adapter.is_member(self.room_id, p)]
+            untrusted = [
+                c.user_id
+                for c in self.in_room
+                if app is None or not app.adapter.trust.trusted(c.user_id, c.client.device_id)
+            ]
+            bot_ready = served and not unseen and not untrusted
             clients_ready = all(
                 c.knows_devices_of(self.room_id, p) for c in self.in_room for p in people if p != c.user_id
             )
@@ -97,8 +99,9 @@ class FederatedWorld(World):
                 return
             if loop.time() > deadline:
                 raise AssertionError(
-                    f"the federated room did not settle within {timeout} s "
-                    f"(bot ready: {bot_ready}, clients ready: {clients_ready})"
+                    f"the federated room did not settle within {timeout} s (bot serves the room: "
+                    f"{served}, members it does not see: {unseen}, devices it does not trust: "
+                    f"{untrusted}; clients ready: {clients_ready})"
                 )
             await asyncio.sleep(0.1)
 
@@ -109,12 +112,14 @@ async def build_federated_world(
     root: Path,
     *,
     outside: FederatingHomeserver | None = None,
+    llm: LlmSettings | None = None,
     **bot_options: object,
 ) -> FederatedWorld:
     """The bot and ``mitglied`` on ``lvr``; ``vorsitz`` (the chair, the room's creator),
     ``kollegin`` and ``fremd`` on ``lwl``; with ``outside``, a namesake ``vorsitz…`` there. The
     chair creates the encrypted room and invites the bot and both members; the bot follows the
-    invitation. The servers must be running; a world that fails to build is closed again."""
+    invitation. ``llm``: the model the bot asks (by default none configured). The servers must be
+    running; a world that fails to build is closed again."""
     number = next(_world_numbers)
     homes = {
         "akbot": lvr,
@@ -138,6 +143,7 @@ async def build_federated_world(
         if role != "akbot"
     }
     settings = Settings(
+        llm=llm or LlmSettings(),
         matrix=MatrixSettings(
             homeserver=lvr.url,
             user_id=ids["akbot"],
