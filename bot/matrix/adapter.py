@@ -16,11 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from nio.crypto.attachments import decrypt_attachment
 from sqlite_utils import Database
 
 from bot.matrix import identity, operator
-from bot.matrix.content import edit_content, message_content
+from bot.matrix.content import download_file, edit_content, message_content
 from bot.matrix.events import EventHandler, PrivateHint
 from bot.matrix.rooms import Rooms
 from bot.matrix.sending import SEND_ATTEMPTS, Outbox
@@ -294,19 +293,7 @@ class MatrixAdapter:
 
     async def download_file(self, content: dict[str, Any]) -> bytes:
         """The bytes of an ``m.file`` message's content, decrypted when it came encrypted."""
-        file_info = content.get("file")
-        mxc = file_info["url"] if isinstance(file_info, dict) else content.get("url")
-        if not isinstance(mxc, str):
-            raise ValueError("no file in this message")
-        response = await self.client.download(mxc=mxc)
-        body = getattr(response, "body", None)
-        if not isinstance(body, bytes):
-            raise OSError(f"download of {mxc} failed: {response}")
-        if not isinstance(file_info, dict):
-            return body
-        return bytes(
-            decrypt_attachment(body, file_info["key"]["k"], file_info["hashes"]["sha256"], file_info["iv"])
-        )
+        return await download_file(self.client, content)
 
     async def typing(self, room_id: str, active: bool = True, timeout_ms: int = 30_000) -> None:
         with contextlib.suppress(Exception):  # a lost typing notice is harmless

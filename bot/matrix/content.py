@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from nio.crypto.attachments import decrypt_attachment
+
 from bot.matrix.events import IncomingEvent
 from bot.render import render
 
@@ -129,3 +131,21 @@ def edit_html_content(event_id: str, body: str, html: str, msgtype: str = "m.not
     content["m.new_content"] = new
     content["m.relates_to"] = {"rel_type": "m.replace", "event_id": event_id}
     return content
+
+
+async def download_file(client: Any, content: dict[str, Any]) -> bytes:
+    """The bytes of an ``m.file`` message's ``content``, fetched with nio's ``client`` and
+    decrypted when the file came encrypted (``content["file"]``)."""
+    file_info = content.get("file")
+    mxc = file_info["url"] if isinstance(file_info, dict) else content.get("url")
+    if not isinstance(mxc, str):
+        raise ValueError("no file in this message")
+    response = await client.download(mxc=mxc)
+    body = getattr(response, "body", None)
+    if not isinstance(body, bytes):
+        raise OSError(f"download of {mxc} failed: {response}")
+    if not isinstance(file_info, dict):
+        return body
+    return bytes(
+        decrypt_attachment(body, file_info["key"]["k"], file_info["hashes"]["sha256"], file_info["iv"])
+    )

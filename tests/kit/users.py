@@ -37,8 +37,8 @@ from nio import (
     RoomSendResponse,
     SyncResponse,
 )
-from nio.crypto.attachments import decrypt_attachment
 
+from bot.matrix.content import download_file
 from bot.matrix.identity import CROSS_SIGNING_FILE, MatrixApi, ensure
 from tests.kit.stats import Sample
 
@@ -403,14 +403,7 @@ class ChatClient:
 
     async def download(self, seen: Seen) -> bytes:
         """The bytes of an m.file, decrypted when the room is encrypted."""
-        file_info = seen.content.get("file")
-        mxc = file_info["url"] if file_info else seen.content["url"]
-        response = await self.client.download(mxc=mxc)
-        body = getattr(response, "body", None)
-        assert isinstance(body, bytes), response
-        if not file_info:
-            return body
-        return decrypt_attachment(body, file_info["key"]["k"], file_info["hashes"]["sha256"], file_info["iv"])
+        return await download_file(self.client, seen.content)
 
     # ---- waiting ------------------------------------------------------------------------------
 
