@@ -29,6 +29,7 @@ from bot.services.agenda import AgendaService
 from bot.services.audit import AuditLog
 from bot.services.llm import LlmClient, LlmService, check_on_premises
 from bot.services.meetings import MeetingCalendar, MeetingService
+from bot.services.minutes import ActionRegister, MinutesService
 from bot.services.polls import PollService
 from bot.services.privacy import PrivacyService
 from bot.services.pseudonyms import Pseudonyms
@@ -37,7 +38,8 @@ from bot.services.rooms import RoomSettings
 from bot.settings import Settings
 from bot.storage import EventLedger, open_db
 from bot.views import meetings as meeting_views
-from commands import admin, agenda, ask, help, meetings, polls, privacy, reminders
+from bot.views import minutes as minutes_views
+from commands import admin, agenda, ask, help, meetings, minutes, polls, privacy, reminders
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,7 @@ ROUTERS: tuple[Router, ...] = (
     polls.router,
     meetings.router,
     agenda.router,
+    minutes.router,
     reminders.router,
     ask.router,
     privacy.router,
@@ -76,14 +79,17 @@ class App:
         roster = RoomRoster(self.adapter)
         self.direct = DirectMessages(self.adapter, settings.bot.language)
 
-        notifier = RoomNotifier(
+        self.notifier = RoomNotifier(
             MatrixMessages(self.adapter),
             self.rooms.language,
             self.adapter.display_name,
-            meeting_views.reminder_wording(self.dispatcher.spell),
+            {
+                **meeting_views.reminder_wording(self.dispatcher.spell),
+                "action": minutes_views.action_reminder,
+            },
         )
         self.reminders = ReminderService(
-            self.db, tz, self.scheduler, notifier, late_grace=settings.reminders.grace
+            self.db, tz, self.scheduler, self.notifier, late_grace=settings.reminders.grace
         )
         self.audit = AuditLog(self.db, tz)
         pseudonyms = Pseudonyms(self.db)
@@ -97,6 +103,7 @@ class App:
             deadline_reminder=settings.agenda.duration("deadline_reminder"),
             publish_before=settings.agenda.duration("publish_before"),
             audit=self.audit,
+            actions=ActionRegister(self.db, tz),  # open action items stand on the next agenda
         )
         # The agenda follows every meeting: planned, worded and handed over with it.
         self.meetings = MeetingService(
@@ -106,6 +113,15 @@ class App:
             self.agenda,
             offsets=settings.reminders.offsets,
             duration=settings.meetings.length,
+            audit=self.audit,
+        )
+        self.minutes = MinutesService(
+            self.db,
+            tz,
+            self.meetings,
+            self.agenda,
+            self.reminders,
+            organisations=settings.agenda.organisations,
             audit=self.audit,
         )
         self.polls = PollService(
@@ -142,6 +158,7 @@ class App:
             meetings=self.meetings,
             polls=self.polls,
             agenda=self.agenda,
+            minutes=self.minutes,
             llm=self.llm,
             audit=self.audit,
             privacy=self.privacy,

@@ -103,7 +103,11 @@ class Inbox:
                 room_id, sender, start_event_id, answers, event.timestamp_ms / 1000
             )
             return
-        if event.type != "m.room.message" or event.msgtype != "m.text" or event.is_edit:
+        if event.type != "m.room.message":
+            return
+        # During a meeting, whoever writes attended it (only that fact is kept, not what they wrote).
+        self.services.minutes.saw(room_id, sender, lambda: self.adapter.display_name(room_id, sender))
+        if event.msgtype != "m.text" or event.is_edit:
             return
         body = strip_reply_fallback(event.body)
         if not self.dispatcher.is_command(body):
@@ -146,6 +150,7 @@ class Inbox:
             upload=upload,
             sent_at_ms=event.timestamp_ms,
             thread_root=thread_root,
+            mentioned=event.mentioned_users,
             answer_sink=ThreadAnswer(
                 self.adapter, llm, room_id, event_id, thread_root=thread_root or event_id, lang=lang
             )

@@ -71,6 +71,8 @@ class Context:
     """The command's own timestamp (origin_server_ts); the order of votes is decided by it."""
     command: Command | None = None
     dispatcher: Dispatcher | None = None
+    mentioned: tuple[str, ...] = ()
+    """The users the message mentions (its ``m.mentions``), e.g. an action item's owner."""
 
     def t(self, key: str, **params: Any) -> Markdown:
         return t(self.lang, key, **params)
@@ -80,6 +82,12 @@ class Context:
         gives `!vergessen bestätigen` in a German room."""
         assert self.dispatcher is not None, "set by Dispatcher.dispatch"
         return code(self.dispatcher.spell(path, self.lang, arguments))
+
+    @property
+    def spelling(self) -> Callable[[str, str, str], str]:
+        """``Dispatcher.spell``, for views that name commands (``bot.views.Spell``)."""
+        assert self.dispatcher is not None, "set by Dispatcher.dispatch"
+        return self.dispatcher.spell
 
     async def say(self, key: str, *, mentions: Sequence[str] = (), **params: Any) -> str:
         return await self.reply(self.t(key, **params), mentions=mentions)

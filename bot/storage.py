@@ -286,6 +286,77 @@ def m011_vote_pseudonyms(db: Database) -> None:
     db.table("votes").create_index(["poll_id", "pseudonym"])
 
 
+@migrations()
+def m012_minutes(db: Database) -> None:
+    # The record of a meeting (bot/services/minutes.py): its run and minutes, who attended, and the
+    # tags members wrote — decisions, action items, notes. Never the chat itself.
+    db.table("minutes").create(
+        {
+            "meeting_id": int,
+            "room_id": str,
+            "state": str,  # running | draft | approved
+            "chair": str,
+            "chair_name": str,
+            "started_at": float,
+            "ended_at": float,
+            "current_top": int,  # the TOP number members see; NULL before the first
+            "approved_by": str,
+            "approved_at": float,
+        },
+        pk="meeting_id",
+        not_null={"room_id", "state", "chair", "started_at"},
+    )
+    db.table("minutes").create_index(["room_id", "state"])
+    db.table("attendance").create(
+        {
+            "meeting_id": int,
+            "user_id": str,
+            "name": str,
+            "organisation": str,  # NULL: none of the configured organisations ("extern")
+            "present": int,  # 1 present, 0 said they are absent
+            "source": str,  # spoke | said
+            "at": float,
+        },
+        pk=("meeting_id", "user_id"),
+        not_null={"present", "source", "at"},
+    )
+    db.table("tags").create(
+        {
+            "id": int,
+            "room_id": str,
+            "meeting_id": int,  # NULL: outside a meeting (e.g. a decision taken by poll)
+            "top_number": int,
+            "top_title": str,
+            "kind": str,  # decision | action | info
+            "text": str,
+            "author": str,
+            "author_name": str,
+            "event_id": str,  # the command's event: a replayed command never records twice
+            "created_at": float,
+            "year": int,  # decisions: numbered per room and year, "2026/07"
+            "seq": int,
+            "vote": str,  # decisions: JSON {"unanimous": true} or {"yes": 8, "no": 1, "abstain": 2}
+            "owner": str,  # actions: a Matrix ID, or a name as written
+            "owner_name": str,
+            "due_at": str,
+            "due_ts": float,
+            "done_at": float,
+            "done_by": str,
+            "edited_by": str,
+            "edited_at": float,
+        },
+        pk="id",
+        not_null={"room_id", "kind", "text", "author", "created_at"},
+    )
+    db.table("tags").create_index(["event_id"], unique=True)
+    db.table("tags").create_index(["room_id", "kind"])
+    db.table("tags").create_index(["meeting_id"])
+    db.table("action_reminders").create(
+        {"action_id": int, "reminder_id": int}, pk=("action_id", "reminder_id")
+    )
+    db.table("action_reminders").create_index(["reminder_id"])
+
+
 def open_db(data_dir: Path) -> Database:
     """Open (and create or upgrade) the bot's database in ``data_dir``.
 

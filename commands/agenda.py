@@ -10,7 +10,8 @@ from bot.router import Context, Rest, Router
 from bot.services.agenda import LATE, Item
 from bot.timeparse import format_datetime
 from bot.views import agenda as views
-from bot.views import file_name
+from bot.views import file_name, item_title
+from bot.views import minutes as minutes_views
 
 router = Router("agenda")
 
@@ -31,6 +32,12 @@ def _meeting_ref(text: str) -> tuple[int | None, str]:
 
 @top.default
 async def submit(ctx: Context, text: Rest) -> None:
+    if text.strip().isdecimal():  # "!top 3": the chair moves the running meeting to TOP 3
+        if not ctx.is_chair:
+            raise UserError("chair_only")
+        session = ctx.services.minutes.go_to(ctx.room_id, int(text), ctx.sender)
+        await ctx.reply(minutes_views.switched(session, ctx.lang))
+        return
     meeting_id, text = _meeting_ref(text)
     parts = [part.strip() for part in text.split(";")]
     title, description, duration = parts[0], None, None
@@ -145,10 +152,16 @@ async def export(ctx: Context, meeting_id: Rest | None = None) -> None:
     service = ctx.services.agenda
     agenda = service.agenda(ctx.room_id, _meeting_number(meeting_id))
     stem = file_name(ctx.lang, "agenda", id=agenda.meeting.id, date=f"{agenda.meeting.start:%Y-%m-%d}")
+    record = ctx.services.minutes.approved(ctx.room_id, agenda.meeting.id)
+    outcomes = minutes_views.oparl_outcomes(record, ctx.lang) if record else None
     await ctx.say("agenda.exported")
+    invitation = file_name(
+        ctx.lang, "invitation", id=agenda.meeting.id, date=f"{agenda.meeting.start:%Y-%m-%d}"
+    )
+    await ctx.upload(f"{invitation}.pdf", minutes_views.invitation_pdf(agenda, ctx.lang), "application/pdf")
     await ctx.upload(f"{stem}.md", views.markdown_file(agenda, ctx.lang), "text/markdown")
     await ctx.upload(
         f"{stem}.json",
-        service.oparl_json(agenda, lambda title: views.item_title(title, ctx.lang)),
+        service.oparl_json(agenda, lambda title: item_title(title, ctx.lang), outcomes),
         "application/json",
     )

@@ -17,6 +17,7 @@ from bot.scheduler import Scheduler
 from bot.services.agenda import AgendaService, organisation_of
 from bot.services.audit import AuditLog
 from bot.services.meetings import MeetingCalendar, MeetingService
+from bot.services.minutes import ActionRegister
 from bot.services.reminders import ReminderService
 from bot.storage import open_memory_db
 from bot.views.agenda import agenda as render_agenda
@@ -56,6 +57,7 @@ def world(
         deadline_reminder=timedelta(days=2),
         publish_before=timedelta(days=3),
         audit=AuditLog(db, BERLIN),
+        actions=ActionRegister(db, BERLIN),
     )
     meetings = MeetingService(
         db,

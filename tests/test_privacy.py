@@ -15,6 +15,7 @@ from bot.scheduler import Scheduler
 from bot.services.agenda import AgendaService
 from bot.services.audit import AuditLog, Entry
 from bot.services.meetings import MeetingCalendar, MeetingService
+from bot.services.minutes import ActionRegister
 from bot.services.polls import PollService
 from bot.services.privacy import FORMER_MEMBER, PrivacyService
 from bot.services.pseudonyms import Pseudonyms
@@ -56,6 +57,7 @@ class Everything:
             deadline_reminder=timedelta(days=2),
             publish_before=timedelta(days=3),
             audit=self.audit,
+            actions=ActionRegister(self.db, BERLIN),
         )
         self.meetings = MeetingService(
             self.db,
@@ -108,7 +110,16 @@ async def test_forgetting_keeps_the_tally_and_the_agenda_right(world: Everything
 
     counts = world.privacy.forget(ANNA, ROOM)
 
-    assert counts == {"reminders": 1, "votes": 1, "agenda_items": 1, "model_usage": 0, "model_context": 0}
+    assert counts == {
+        "reminders": 1,
+        "votes": 1,
+        "agenda_items": 1,
+        "minutes_entries": 0,
+        "action_items": 0,
+        "attendance": 0,
+        "model_usage": 0,
+        "model_context": 0,
+    }
     after = {o.option.position: (len(o.yes), len(o.maybe)) for o in world.polls.tally(poll).options}
     assert after == before
     assert [v.voter for v in world.polls.votes(poll.id)] == [f"{FORMER_MEMBER} 1", BEN]

@@ -37,6 +37,7 @@ ALL_MIGRATIONS = [
     ("akbot", "m009_audit_actions"),
     ("akbot", "m010_english_meeting_and_item_values"),
     ("akbot", "m011_vote_pseudonyms"),
+    ("akbot", "m012_minutes"),
 ]
 
 
@@ -72,6 +73,10 @@ def test_open_db_creates_the_folder_and_akbot_db_in_wal_mode(tmp_path: Path) -> 
             "agenda_items",
             "llm_usage",
             "audit",
+            "minutes",
+            "attendance",
+            "tags",
+            "action_reminders",
             "_sqlite_migrations",
         }
     finally:

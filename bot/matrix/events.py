@@ -37,6 +37,15 @@ class IncomingEvent:
         return relates if isinstance(relates, dict) else {}
 
     @property
+    def mentioned_users(self) -> tuple[str, ...]:
+        """The users in ``m.mentions`` (what clients put there for a pill), well-formed IDs only."""
+        mentions = self.content.get("m.mentions")
+        users = mentions.get("user_ids") if isinstance(mentions, dict) else None
+        if not isinstance(users, list):
+            return ()
+        return tuple(u for u in users if isinstance(u, str) and u.startswith("@") and ":" in u)[:20]
+
+    @property
     def is_edit(self) -> bool:
         return self.relation.get("rel_type") == "m.replace" or "m.new_content" in self.content
 

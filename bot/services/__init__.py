@@ -9,6 +9,7 @@ from bot.services.agenda import AgendaService
 from bot.services.audit import AuditLog
 from bot.services.llm import LlmService
 from bot.services.meetings import MeetingService
+from bot.services.minutes import MinutesService
 from bot.services.polls import PollService
 from bot.services.privacy import PrivacyService
 from bot.services.reminders import ReminderService
@@ -81,6 +82,7 @@ class Services:
     meetings: MeetingService
     polls: PollService
     agenda: AgendaService
+    minutes: MinutesService
     llm: LlmService
     audit: AuditLog
     privacy: PrivacyService

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
@@ -25,6 +25,9 @@ from bot.errors import Term, UserError
 from bot.services.audit import Action, AuditLog
 from bot.services.meetings import Meeting, MeetingCalendar
 from bot.services.reminders import Reminder
+
+if TYPE_CHECKING:
+    from bot.services.minutes import Tag
 
 
 class Status(StrEnum):
@@ -45,6 +48,15 @@ OPEN = (*PENDING, *ON_AGENDA)
 MAX_TITLE = 200
 MAX_DESCRIPTION = 2000
 MAX_DURATION_MIN = 600
+OPEN_ACTIONS = "agenda.fixed.open_actions"
+"""The fixed item that lists the action items still open (its title is this catalog key)."""
+
+
+class OpenActions(Protocol):
+    """The room's action items (``bot/services/minutes.py``): those open when a meeting begins
+    stand on its agenda."""
+
+    def open_at(self, room_id: str, moment: datetime) -> Sequence[Tag]: ...
 
 
 @dataclass(frozen=True)
@@ -65,6 +77,24 @@ class Item:
 
 
 @dataclass(frozen=True)
+class Outcome:
+    """What released minutes say of one TOP, for the OParl export."""
+
+    result: str
+    resolution_text: str | None
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """The released minutes of a meeting, as the OParl export references them."""
+
+    by_top: Mapping[int, Outcome]
+    file_name: str
+    """The minutes' PDF as the room received it."""
+    name: str
+
+
+@dataclass(frozen=True)
 class DeadlineNotice:
     """A meeting's submission deadline, for its reminder."""
 
@@ -79,6 +109,8 @@ class Agenda:
     items: list[Item]  # accepted and deferred items in order: TOP 2 … (TOP 1 is the opening)
     closing: str | None
     pending: list[Item]
+    open_actions: Sequence[Tag] = ()
+    """Action items open when the meeting begins: a fixed item before the closing one."""
 
     def numbered(self) -> list[tuple[int, str, Item | None]]:
         """(TOP number, title, item or None for a fixed item), in order."""
@@ -86,6 +118,8 @@ class Agenda:
         if self.opening:
             rows.append((1, self.opening, None))
         rows.extend((len(rows) + 1, item.title, item) for item in self.items)
+        if self.open_actions:
+            rows.append((len(rows) + 1, OPEN_ACTIONS, None))
         if self.closing:
             rows.append((len(rows) + 1, self.closing, None))
         return rows
@@ -117,8 +151,10 @@ class AgendaService:
         deadline_reminder: timedelta,
         publish_before: timedelta,
         audit: AuditLog,
+        actions: OpenActions,
     ) -> None:
         self._db = db
+        self._actions = actions
         self._audit = audit
         self.tz = tz
         self._meetings = meetings
@@ -267,6 +303,7 @@ class AgendaService:
             self._items(meeting.id, ON_AGENDA),
             self.closing,
             self._items(meeting.id, PENDING),
+            () if meeting.cancelled else self._actions.open_at(room_id, meeting.start),
         )
 
     def deadline_of(self, meeting: Meeting) -> datetime:
@@ -297,12 +334,17 @@ class AgendaService:
 
     # ---- export --------------------------------------------------------------------------------
 
-    def oparl(self, agenda: Agenda, title_of: Callable[[str], str] = str) -> dict[str, Any]:
+    def oparl(
+        self, agenda: Agenda, title_of: Callable[[str], str] = str, outcomes: Outcomes | None = None
+    ) -> dict[str, Any]:
         """The meeting in the shape of an OParl 1.1 Meeting with its AgendaItems; ``title_of`` reads
-        a fixed item's title (a catalog key by default) in the reader's language."""
+        a fixed item's title (a catalog key by default) in the reader's language. With released
+        minutes (``outcomes``) each TOP has its result and resolution text, and the meeting
+        references the minutes as its ``resultsProtocol``."""
         meeting = agenda.meeting
         items = []
         for number, title, item in agenda.numbered():
+            outcome = outcomes.by_top.get(number) if outcomes else None
             items.append(
                 {
                     "type": "https://schema.oparl.org/1.1/AgendaItem",
@@ -310,10 +352,27 @@ class AgendaService:
                     "order": number,
                     "name": title_of(title),
                     "public": True,
-                    "result": None,
+                    "result": outcome.result if outcome else None,
+                    **(
+                        {"resolutionText": outcome.resolution_text}
+                        if outcome and outcome.resolution_text
+                        else {}
+                    ),
                     **({"keyword": [item.organisation]} if item else {}),
                 }
             )
+        protocol = (
+            {
+                "resultsProtocol": {
+                    "type": "https://schema.oparl.org/1.1/File",
+                    "name": outcomes.name,
+                    "fileName": outcomes.file_name,
+                    "mimeType": "application/pdf",
+                }
+            }
+            if outcomes
+            else {}
+        )
         return {
             "type": "https://schema.oparl.org/1.1/Meeting",
             "name": meeting.title,
@@ -325,10 +384,13 @@ class AgendaService:
             if meeting.location
             else None,
             "agendaItem": items,
+            **protocol,
         }
 
-    def oparl_json(self, agenda: Agenda, title_of: Callable[[str], str] = str) -> bytes:
-        return json.dumps(self.oparl(agenda, title_of), ensure_ascii=False, indent=2).encode()
+    def oparl_json(
+        self, agenda: Agenda, title_of: Callable[[str], str] = str, outcomes: Outcomes | None = None
+    ) -> bytes:
+        return json.dumps(self.oparl(agenda, title_of, outcomes), ensure_ascii=False, indent=2).encode()
 
     # ---- internals -----------------------------------------------------------------------------
 

@@ -26,6 +26,11 @@ class Action(StrEnum):
     MEETING_CREATED = "meeting.created"  # id, start (ISO time)
     MEETING_MOVED = "meeting.moved"  # id, start
     MEETING_CANCELLED = "meeting.cancelled"
+    MEETING_STARTED = "meeting.started"  # id
+    MEETING_ENDED = "meeting.ended"  # id
+    MINUTES_CHANGED = "minutes.changed"  # id (of the entry)
+    MINUTES_APPROVED = "minutes.approved"  # id (of the meeting)
+    TAG_REMOVED = "tag.removed"  # id, kind: the chair took back someone else's entry
     MODEL_CHANGED = "model.changed"  # name
     MEMBER_FORGOTTEN = "member.forgotten"  # reminders, votes, items
 

@@ -1,8 +1,10 @@
 """Data protection: what a member's data is, their copy of it, forgetting them, and retention.
 
-Forgetting deletes a member's reminders and usage counters, and replaces their name in votes and
-agenda items by "ehemaliges Mitglied" — so that tallies and agendas stay right. Retention purges
-ended polls, past meetings, sent reminders, counters and audit entries older than the period.
+Forgetting deletes a member's reminders, attendance and usage counters, and replaces their name in
+votes, agenda items and the minutes' entries by "ehemaliges Mitglied" — so that tallies, agendas and
+decisions stay right. Retention purges ended polls, past meetings without minutes, sent reminders,
+counters and audit entries older than the period; minutes and their decisions are the group's record
+and stay.
 """
 
 from __future__ import annotations
@@ -84,6 +86,19 @@ class PrivacyService:
                 " submitted_at, status FROM agenda_items WHERE submitter = ?",
                 [user_id],
             ),
+            "minutes_entries": rows(
+                "SELECT id, room_id, meeting_id, top_number, kind, text, created_at, year, seq, owner_name, due_at,"
+                " done_at FROM tags WHERE author = ?",
+                [user_id],
+            ),
+            "action_items_owned": rows(
+                "SELECT id, room_id, meeting_id, text, due_at, done_at FROM tags WHERE kind = 'action' AND owner = ?",
+                [user_id],
+            ),
+            "attendance": rows(
+                "SELECT meeting_id, name, organisation, present, source, at FROM attendance WHERE user_id = ?",
+                [user_id],
+            ),
             "model_usage": rows(
                 "SELECT room_id, ts, prompt_tokens, completion_tokens FROM llm_usage WHERE user_id = ?",
                 [user_id],
@@ -144,10 +159,28 @@ class PrivacyService:
                 "UPDATE agenda_items SET submitter = ?, submitter_name = ? WHERE submitter = ?",
                 [FORMER_MEMBER, FORMER_MEMBER, user_id],
             ).rowcount
+            # The record stays (a decision is the group's), but no longer names them; their
+            # attendance goes, and so do the reminders of actions they own (deleted above with
+            # their other reminders).
+            counts["minutes_entries"] = execute(
+                "UPDATE tags SET author = ?, author_name = ? WHERE author = ?",
+                [FORMER_MEMBER, FORMER_MEMBER, user_id],
+            ).rowcount
+            counts["action_items"] = execute(
+                "UPDATE tags SET owner = ?, owner_name = ? WHERE owner = ?",
+                [FORMER_MEMBER, FORMER_MEMBER, user_id],
+            ).rowcount
+            counts["attendance"] = execute("DELETE FROM attendance WHERE user_id = ?", [user_id]).rowcount
+            execute("DELETE FROM action_reminders WHERE reminder_id NOT IN (SELECT id FROM reminders)")
+            execute("UPDATE minutes SET chair_name = ? WHERE chair = ?", [FORMER_MEMBER, user_id])
             for table, column in (
                 ("polls", "created_by"),
                 ("meetings", "created_by"),
                 ("agenda_items", "decided_by"),
+                ("minutes", "chair"),
+                ("minutes", "approved_by"),
+                ("tags", "done_by"),
+                ("tags", "edited_by"),
             ):
                 execute(
                     f"UPDATE {table} SET {column} = ? WHERE {column} = ?",  # noqa: S608 — our own names
@@ -180,7 +213,11 @@ class PrivacyService:
             counts["polls"] = execute(
                 "DELETE FROM polls WHERE state != 'open' AND closed_at < ?", [cutoff]
             ).rowcount
-            past = "SELECT id FROM meetings WHERE start_ts + coalesce(duration_min, 120) * 60 < ?"
+            # A meeting with minutes is part of the record (its decisions, its agenda): it stays.
+            past = (
+                "SELECT id FROM meetings WHERE start_ts + coalesce(duration_min, 120) * 60 < ?"
+                " AND id NOT IN (SELECT meeting_id FROM minutes)"
+            )
             execute(f"DELETE FROM agenda_items WHERE meeting_id IN ({past})", [cutoff])  # noqa: S608
             execute(
                 f"DELETE FROM deliveries WHERE reminder_id IN (SELECT id FROM reminders WHERE meeting_id IN ({past}))",  # noqa: S608
@@ -188,9 +225,7 @@ class PrivacyService:
             )
             execute(f"DELETE FROM reminders WHERE meeting_id IN ({past})", [cutoff])  # noqa: S608
             execute("UPDATE polls SET meeting_id = NULL WHERE meeting_id IN (" + past + ")", [cutoff])  # noqa: S608
-            counts["meetings"] = execute(
-                "DELETE FROM meetings WHERE start_ts + coalesce(duration_min, 120) * 60 < ?", [cutoff]
-            ).rowcount
+            counts["meetings"] = execute(f"DELETE FROM meetings WHERE id IN ({past})", [cutoff]).rowcount  # noqa: S608
             finished = "SELECT id FROM reminders WHERE state != 'active' AND created_at < ?"
             execute(f"DELETE FROM deliveries WHERE reminder_id IN ({finished})", [cutoff])  # noqa: S608
             counts["reminders"] = execute(

@@ -183,6 +183,11 @@ class ReminderService:
         self._finish(reminder_id, "deleted")
         return found
 
+    def cancel(self, reminder_ids: Sequence[int]) -> None:
+        """Drop reminders another service planned (an action item done or taken back)."""
+        for reminder_id in reminder_ids:
+            self._finish(reminder_id, "deleted")
+
     def _active_count(self, creator: str) -> int:
         row = self._db.execute(
             "SELECT count(*) FROM reminders WHERE creator = ? AND state = 'active'", [creator]

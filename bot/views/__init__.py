@@ -23,3 +23,11 @@ def person(name: str, lang: str) -> str:
 def file_name(lang: str, key: str, **params: object) -> str:
     """A file's name in the reader's language ("sitzung-3-2026-06-16.ics", "meeting-3-…")."""
     return (template(lang, f"file.{key}") or key).format(**params)
+
+
+def item_title(title: str, lang: str) -> str:
+    """A TOP's title as written; a fixed item configured as a catalog key ("agenda.fixed.opening")
+    in the reader's language."""
+    if title.startswith("agenda.fixed."):
+        return template(lang, title) or title
+    return title

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from bot.i18n import format_duration, t, template
 from bot.render import Markdown, code, escape, join
-from bot.services.agenda import DEFERRED, Agenda, DeadlineNotice
+from bot.services.agenda import DEFERRED, OPEN_ACTIONS, Agenda, DeadlineNotice
 from bot.timeparse import format_datetime
-from bot.views import Spell, person
+from bot.views import Spell, item_title, person
+from bot.views import minutes as minutes_views
 
 
 def agenda(shown: Agenda, lang: str) -> Markdown:
@@ -28,6 +29,8 @@ def agenda(shown: Agenda, lang: str) -> Markdown:
             if item.description:
                 line = Markdown(f"{line}  \n{escape(item.description)}")
         lines.append(Markdown(f"- {line}"))
+        if title == OPEN_ACTIONS:
+            lines += minutes_views.open_actions_lines(shown.open_actions, lang)
     if not shown.items:
         lines.append(t(lang, "agenda.no_items"))
     if shown.total_minutes:
@@ -75,14 +78,6 @@ def deadline_reminder(notice: DeadlineNotice, lang: str, spell: Spell) -> Markdo
     command = code(spell("item", lang, f"#{meeting.id} {_raw(lang, 'agenda.title_placeholder')}"))
     deadline = format_datetime(notice.deadline, lang)
     return t(lang, "agenda.deadline_reminder", title=meeting.title, deadline=deadline, command=command)
-
-
-def item_title(title: str, lang: str) -> str:
-    """A title as written; a fixed item configured as a catalog key ("agenda.fixed.opening") in
-    the reader's language."""
-    if title.startswith("agenda.fixed."):
-        return template(lang, title) or title
-    return title
 
 
 def _raw(lang: str, key: str) -> str:

@@ -13,6 +13,9 @@ from bot.timeparse import When, describe_rrule, format_datetime
 Wording = Callable[[DueReminder, str], Markdown]
 """How a kind of reminder that belongs to another service reads (given its ``subject``), by language."""
 
+OWN_KINDS = frozenset({"action"})
+"""Kinds of reminder that are their creator's own (an action item's owner): they mention them."""
+
 _MEETING_KINDS = {
     "agenda_deadline": "reminder.kind_agenda_deadline",
     "agenda_publish": "reminder.kind_agenda",
@@ -30,6 +33,8 @@ def due_message(
         mentions.append(reminder.creator)
     elif reminder.kind in wording:
         markdown = wording[reminder.kind](due, lang)
+        if reminder.kind in OWN_KINDS:
+            mentions.append(reminder.creator)
     else:
         markdown = t(lang, "reminder.room", text=reminder.text)
     if reminder.mention_room:
@@ -91,8 +96,8 @@ def describe(item: Reminder, lang: str, *, chair: bool) -> Markdown:
         label = t(lang, _MEETING_KINDS[item.kind]) + " – " if item.kind in _MEETING_KINDS else ""
         parts.append(f"{label}{t(lang, 'reminder.kind_meeting')} #{item.meeting_id}")
     else:
-        if item.kind == "room":
-            parts.append(t(lang, "reminder.kind_room"))
+        if item.kind in ("room", "action"):
+            parts.append(t(lang, f"reminder.kind_{item.kind}"))
         parts.append(escape(item.text))
     if chair and item.meeting_id is None:
         parts.append(escape(item.creator))

@@ -4,6 +4,7 @@ recorded. For tests of what members read, quicker than a world and as real above
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from bot.app import App
-from bot.matrix import message_content
+from bot.matrix import IncomingEvent, message_content
 from bot.render import Markdown
 from bot.router import Context
 from bot.settings import BotSettings, MatrixSettings, Settings
@@ -73,11 +74,36 @@ def offline_app(data_dir: Path, members: Sequence[str] = (CHAIR, MEMBER)) -> tup
     adapter.direct_room = recorder.direct_room  # type: ignore[method-assign]
     adapter.members = lambda room_id: list(members)  # type: ignore[method-assign]
     adapter.display_name = lambda room_id, user_id: user_id  # type: ignore[method-assign]
+    app.notifier.display_name = adapter.display_name
+    adapter.is_served = lambda room_id: room_id == ROOM  # type: ignore[method-assign]
+    adapter.is_member = lambda room_id, user_id: user_id in members  # type: ignore[method-assign]
     return app, recorder
 
 
-async def dispatch(app: App, body: str, sender: str, *, lang: str = "de") -> list[Markdown]:
-    """Run one command line as ``sender`` (the chair if it is ``CHAIR``); the replies in the room."""
+_event_ids = itertools.count(1)
+
+
+async def hear(app: App, body: str, sender: str, *, mentions: Sequence[str] = ()) -> None:
+    """A message in the room, through the inbox as the sync would hand it over (answers go to the
+    recorder)."""
+    content: dict[str, Any] = {"msgtype": "m.text", "body": body, "m.mentions": {"user_ids": list(mentions)}}
+    event = IncomingEvent(ROOM, f"$heard{next(_event_ids)}", sender, "m.room.message", content, 0)
+    await app.inbox.on_event(event)
+
+
+async def dispatch(
+    app: App,
+    body: str,
+    sender: str,
+    *,
+    lang: str = "de",
+    files: list[tuple[str, bytes, str]] | None = None,
+    mentioned: Sequence[str] = (),
+    event_id: str | None = None,
+) -> list[Markdown]:
+    """Run one command line as ``sender`` (the chair if it is ``CHAIR``); the replies in the room.
+    Files the command sends are appended to ``files``; each command is its own event unless
+    ``event_id`` repeats one (a command handled again after a restart)."""
     replies: list[Markdown] = []
 
     async def reply(markdown: Markdown, *, mentions: Sequence[str] = ()) -> str:
@@ -85,12 +111,15 @@ async def dispatch(app: App, body: str, sender: str, *, lang: str = "de") -> lis
         return "$reply"
 
     async def upload(filename: str, data: bytes, mimetype: str) -> str:
+        if files is not None:
+            files.append((filename, data, mimetype))
         return "$file"
 
     ctx = Context(
         room_id=ROOM,
         sender=sender,
-        event_id="$cmd",
+        event_id=event_id or f"$cmd{next(_event_ids)}",
+        mentioned=tuple(mentioned),
         body=body,
         lang=lang,
         prefix="!",
