@@ -36,6 +36,7 @@ from tests.kit.stats import Sample, breakdown
 from tests.kit.users import ChatClient, Seen, reply_from, round_trip
 from tests.test_e2e_ask import LABEL, edit_of, in_thread
 from tests.test_e2e_reminders import BERLIN, in_days
+from tests.test_minutes import pdf_text
 
 CHAIR_ONLY = "Diesen Befehl darf nur der Vorsitz verwenden."
 PING_ROUNDS = 5
@@ -579,3 +580,86 @@ async def test_question_from_the_remote_member_is_answered_in_a_thread(world: Fe
     # The local member reads the same thread.
     seen_locally = await world.member.wait_for(lambda e: e.event_id == final.event_id, ANSWER_S)
     assert seen_locally.content["m.new_content"]["body"] == final.content["m.new_content"]["body"]
+
+
+# ---- 11: a meeting with members of both organisations becomes released minutes -------------------
+
+
+async def test_a_meeting_with_both_organisations_becomes_released_minutes(world: FederatedWorld) -> None:
+    """Issue 14's run: three TOPs, members of LVR and LWL, two decisions, two action items; the draft,
+    the release as Markdown and PDF on both servers, the owners reminded, the register."""
+    created = await world.ask(world.chair, f"!sitzung {in_days(40, 10)}; Protokollierte Sitzung", ANSWER_S)
+    found = re.search(r"Sitzung #(\d+) angelegt", created)
+    assert found, created
+    meeting_id = found.group(1)
+    for who, title in (
+        (world.colleague, "Föderation"),
+        (world.member, "Datenschutz"),
+        (world.chair, "Leitlinie"),
+    ):
+        answer = await world.ask(who, f"!top #{meeting_id} {title}", ANSWER_S)
+        item = re.search(r"TOP #(\d+)", answer)
+        assert item, answer
+        assert "ist angenommen" in await world.ask(world.chair, f"!top annehmen {item.group(1)}", ANSWER_S)
+
+    started = await world.ask(world.chair, f"!sitzung beginnen {meeting_id}", ANSWER_S)
+    assert "hat begonnen" in started and "TOP 1: Begrüßung" in started, started
+    await world.member.send(world.room_id, "Guten Morgen aus Köln")  # writing is attending
+    assert "anwesend" in await world.ask(world.colleague, "!anwesend", ANSWER_S)
+
+    member, colleague = world.member.user_id, world.colleague.user_id
+    assert "TOP 2: Föderation" in await world.ask(world.chair, "!top weiter", ANSWER_S)
+    first = await world.ask(world.chair, "!beschluss Beide Server föderieren; 5 ja, 1 nein", ANSWER_S)
+    assert re.search(r"Beschluss \d{4}/01 festgehalten unter TOP 2 \(5 ja, 1 nein\)", first), first
+    action = await world.ask(world.chair, f"!aufgabe {member} Bericht schreiben bis in 40 Sekunden", ANSWER_S)
+    assert "fällig" in action, action
+    assert "TOP 3: Datenschutz" in await world.ask(world.chair, "!top weiter", ANSWER_S)
+    second = await world.ask(
+        world.chair, "!beschluss Die Datenschutzfolgenabschätzung wird beauftragt (einstimmig)", ANSWER_S
+    )
+    assert re.search(r"Beschluss \d{4}/02 festgehalten unter TOP 3 \(einstimmig\)", second), second
+    action = await world.ask(
+        world.chair, f"!aufgabe {colleague} Stellungnahme einholen bis in 50 Sekunden", ANSWER_S
+    )
+    assert "fällig" in action, action
+    assert "TOP 4: Leitlinie" in await world.ask(world.chair, "!top weiter", ANSWER_S)
+    await world.ask(world.member, "!info Der Entwurf kommt im Januar.", ANSWER_S)
+
+    draft = await world.ask(world.chair, "!sitzung beenden", ANSWER_S)
+    assert draft.startswith("Niederschrift (Entwurf)"), draft
+    assert re.search(r"LVR: .*mitglied", draft) and re.search(r"LWL: .*kollegin", draft), draft
+    assert "Guten Morgen" not in draft
+    assert "TOP 5: Verschiedenes" in draft, draft  # actions of this meeting are not its own agenda's
+
+    released = await world.ask(world.chair, "!protokoll freigeben", ANSWER_S)
+    assert "(freigegeben)" in released, released
+
+    def minutes_file(suffix: str) -> Callable[[Seen], bool]:
+        return lambda e: (
+            e.sender == world.bot_id
+            and e.content.get("msgtype") == "m.file"
+            and e.body.startswith(f"niederschrift-{meeting_id}-")
+            and e.body.endswith(suffix)
+        )
+
+    for reader in (world.member, world.colleague):  # LVR and LWL
+        pdf = await reader.wait_for(minutes_file(".pdf"), ANSWER_S)
+        markdown = await reader.wait_for(minutes_file(".md"), ANSWER_S)
+        assert pdf.encrypted and markdown.encrypted
+        text = " ".join(pdf_text(await reader.download(pdf)).split())
+        assert "Niederschrift über die Sitzung des Facharbeitskreises KI am" in text, text
+        assert "„Beide Server föderieren“ (5 ja, 1 nein)" in text and "Datenschutzfolgenabschätzung" in text
+        assert "TOP 4: Leitlinie" in (await reader.download(markdown)).decode()
+
+    # Each owner is reminded, mentioned, on their own server.
+    for owner, task in ((world.member, "Bericht schreiben"), (world.colleague, "Stellungnahme einholen")):
+        reminded = await owner.wait_for(
+            from_bot(world, lambda e, task=task: "⏰" in e.body and task in e.body),
+            90.0,  # type: ignore[misc]
+        )
+        assert reminded.content["m.mentions"] == {"user_ids": [owner.user_id]}, reminded.content
+
+    register = await world.ask(world.colleague, "!beschlüsse", ANSWER_S)
+    assert "Beide Server föderieren" in register and "Datenschutzfolgenabschätzung" in register, register
+    assert "TOP 3: Datenschutz" in await world.ask(world.member, "!beschlüsse datenschutz", ANSWER_S)
+    print(f"\n{released}\n{register}")

@@ -99,6 +99,8 @@ async def test_a_chair_runs_a_meeting_and_its_record_is_released_as_markdown_and
     assert "LVR: @vorsitz:lvr.de, @zuhoerer:lvr.de" in draft
     assert "LWL: @mitglied:lwl.org" in draft
     assert "extern: @gast:beispiel.de" in draft
+    # Begun before its time, the meeting's agenda stays as it was: no "Offene Aufgaben" grows into it.
+    assert "TOP 5: Verschiedenes" in draft
     assert (
         "Beschluss 2026/01 (#1): „Der Klinik-Pilot wird bis Ende 2026 verlängert“ (8 ja, 1 nein, 2 Enthaltungen)"
         in draft

@@ -9,15 +9,19 @@ DE: dict[str, str] = {
         "des Betriebs (nicht in einer Cloud): Erinnerungen (Text, Zeit, wer sie angelegt hat), Umfragen und "
         "Stimmen, Sitzungen, eingereichte TOPs (mit Name und Organisation), ein Protokoll der Aktionen des "
         "Vorsitzes, und für KI-Fragen nur Zähler (wer, wann, wie viele Tokens) – nie Frage oder Antwort. "
+        "Aus Sitzungen nur die Einträge (Beschlüsse, Aufgaben, Notizen), die Anwesenheit (wer geschrieben oder "
+        "sich gemeldet hat, nicht was) und die Niederschrift – nie der Chat. "
         "Nachrichten im Raum bleiben Ende-zu-Ende-verschlüsselt.  \n"
-        "Aufbewahrung: beendete Umfragen, vergangene Sitzungen, gesendete Erinnerungen, Zähler und "
-        "Protokolleinträge werden gelöscht, sobald sie älter als {retention} sind.  \n"
+        "Aufbewahrung: beendete Umfragen, vergangene Sitzungen ohne Niederschrift, gesendete Erinnerungen, "
+        "Zähler und Protokolleinträge werden gelöscht, sobald sie älter als {retention} sind; Niederschriften "
+        "und Beschlüsse bleiben als Akte des Arbeitskreises.  \n"
         "Ihre Daten: {mydata} schickt sie Ihnen als Datei; {forget} löscht bzw. anonymisiert sie."
     ),
     "privacy.sent_privately": "Ich schicke Ihnen Ihre Daten gleich als Datei in einem direkten, verschlüsselten Raum.",
     "privacy.private_note": "Ihre bei akbot gespeicherten Daten (JSON).",
     "privacy.confirm_forget": (
-        "Damit lösche ich Ihre Erinnerungen und Zähler und ersetze Ihren Namen in Stimmen und TOPs durch "
+        "Damit lösche ich Ihre Erinnerungen, Zähler und Anwesenheiten und ersetze Ihren Namen in Stimmen, TOPs "
+        "und Protokolleinträgen durch "
         "„ehemaliges Mitglied“ (Ergebnisse bleiben richtig). Das lässt sich nicht rückgängig machen. "
         "Bestätigen Sie innerhalb von 10 Minuten mit {command}."
     ),
@@ -59,15 +63,18 @@ EN: dict[str, str] = {
         "Only what the bot needs is stored, in an SQLite database on the operators' server (not in a cloud): "
         "reminders (text, time, who set them), polls and votes, meetings, submitted agenda items (with name and "
         "organisation), a log of chair actions, and for AI questions only counters (who, when, how many "
-        "tokens) – never the question or the answer. Messages in the room stay end-to-end encrypted.  \n"
-        "Retention: ended polls, past meetings, sent reminders, counters and log entries are deleted after "
-        "{retention}.  \n"
+        "tokens) – never the question or the answer. Of meetings only the entries (decisions, actions, notes), "
+        "the attendance (who wrote or said so, not what) and the minutes – never the chat. Messages in the room "
+        "stay end-to-end encrypted.  \n"
+        "Retention: ended polls, past meetings without minutes, sent reminders, counters and log entries are "
+        "deleted after {retention}; minutes and decisions stay as the group's record.  \n"
         "Your data: {mydata} sends it to you as a file; {forget} deletes or anonymises it."
     ),
     "privacy.sent_privately": "I am sending you your data as a file in a direct, encrypted room.",
     "privacy.private_note": "Your data stored by akbot (JSON).",
     "privacy.confirm_forget": (
-        "This deletes your reminders and counters and replaces your name in votes and agenda items by "
+        "This deletes your reminders, counters and attendance and replaces your name in votes, agenda items and "
+        "minutes entries by "
         "“ehemaliges Mitglied” (results stay right). It cannot be undone. Confirm within 10 minutes with {command}."
     ),
     "privacy.nothing_to_confirm": "There is no request of yours to confirm. Start with !forget.",

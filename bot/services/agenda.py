@@ -56,7 +56,7 @@ class OpenActions(Protocol):
     """The room's action items (``bot/services/minutes.py``): those open when a meeting begins
     stand on its agenda."""
 
-    def open_at(self, room_id: str, moment: datetime) -> Sequence[Tag]: ...
+    def open_for(self, meeting: Meeting) -> Sequence[Tag]: ...
 
 
 @dataclass(frozen=True)
@@ -303,7 +303,7 @@ class AgendaService:
             self._items(meeting.id, ON_AGENDA),
             self.closing,
             self._items(meeting.id, PENDING),
-            () if meeting.cancelled else self._actions.open_at(room_id, meeting.start),
+            () if meeting.cancelled else self._actions.open_for(meeting),
         )
 
     def deadline_of(self, meeting: Meeting) -> datetime:

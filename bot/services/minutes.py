@@ -220,14 +220,15 @@ class ActionRegister:
             [room_id],
         )
 
-    def open_at(self, room_id: str, moment: datetime) -> list[Tag]:
-        """Open when ``moment`` came (a meeting's start): recorded before, not done by then — so a
-        meeting's agenda does not change under it while it runs."""
-        ts = moment.timestamp()
+    def open_for(self, meeting: Meeting) -> list[Tag]:
+        """Open when the meeting began (or begins): recorded before, not done by then — so its agenda
+        does not change under it while it runs, also when the chair began it before its time."""
+        row = self._db.execute("SELECT started_at FROM minutes WHERE meeting_id = ?", [meeting.id]).fetchone()
+        ts = min(meeting.start.timestamp(), row[0]) if row else meeting.start.timestamp()
         return self._tags(
             "SELECT * FROM tags WHERE room_id = ? AND kind = 'action' AND created_at < ?"
             " AND (done_at IS NULL OR done_at >= ?) ORDER BY due_ts IS NULL, due_ts, id",
-            [room_id, ts, ts],
+            [meeting.room_id, ts, ts],
         )
 
     def _tags(self, sql: str, params: Sequence[Any]) -> list[Tag]:
