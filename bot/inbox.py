@@ -106,7 +106,9 @@ class Inbox:
         if event.type != "m.room.message":
             return
         # During a meeting, whoever writes attended it (only that fact is kept, not what they wrote).
-        self.services.minutes.saw(room_id, sender, lambda: self.adapter.display_name(room_id, sender))
+        self.services.minutes.saw(
+            room_id, sender, lambda: self.adapter.display_name(room_id, sender), event.timestamp_ms / 1000
+        )
         if event.msgtype != "m.text" or event.is_edit:
             return
         body = strip_reply_fallback(event.body)

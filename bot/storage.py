@@ -297,9 +297,12 @@ def m012_minutes(db: Database) -> None:
             "state": str,  # running | draft | approved
             "chair": str,
             "chair_name": str,
-            "started_at": float,
+            "started_at": float,  # times of the room (the commands' server timestamps)
             "ended_at": float,
-            "current_top": int,  # the TOP number members see; NULL before the first
+            "current_top": int,  # the TOP number members see; NULL when there is no agenda
+            "tops": str,  # JSON [{"number", "title", "item_id"}]: the agenda as it stood at the start
+            "switches": str,  # JSON [[time, TOP number], …]: which TOP was current when
+            "switch_event": str,  # the last switching command: a replay does not switch twice
             "approved_by": str,
             "approved_at": float,
         },
@@ -344,6 +347,9 @@ def m012_minutes(db: Database) -> None:
             "done_by": str,
             "edited_by": str,
             "edited_at": float,
+            # Taken back: the text goes, the row stays so that no number is given out twice.
+            "removed_at": float,
+            "removed_event": str,
         },
         pk="id",
         not_null={"room_id", "kind", "text", "author", "created_at"},

@@ -12,6 +12,7 @@ from bot.timeparse import format_datetime
 from bot.views import agenda as views
 from bot.views import file_name, item_title
 from bot.views import minutes as minutes_views
+from commands import said
 
 router = Router("agenda")
 
@@ -35,7 +36,7 @@ async def submit(ctx: Context, text: Rest) -> None:
     if text.strip().isdecimal():  # "!top 3": the chair moves the running meeting to TOP 3
         if not ctx.is_chair:
             raise UserError("chair_only")
-        session = ctx.services.minutes.go_to(ctx.room_id, int(text), ctx.sender)
+        session = ctx.services.minutes.go_to(ctx.room_id, int(text), said(ctx))
         await ctx.reply(minutes_views.switched(session, ctx.lang))
         return
     meeting_id, text = _meeting_ref(text)

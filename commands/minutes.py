@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 
-from bot.errors import UserError
+from bot.errors import UsageError, UserError
 from bot.router import Context, Rest, Router
-from bot.services.minutes import Vote
+from bot.services.minutes import Minutes, State, Vote
 from bot.timeparse import parse_when
+from bot.timeparse.parse import TimeParseError
 from bot.views import minutes as views
+from commands import said
 from commands.agenda import top
 from commands.meetings import meeting
 
@@ -29,31 +31,31 @@ def _name(ctx: Context, user_id: str | None = None) -> str:
 
 @meeting.command("beginnen", alias="start", chair=True)
 async def begin(ctx: Context, id: int | None = None) -> None:
-    session = ctx.services.minutes.begin(ctx.room_id, id, ctx.sender, _name(ctx))
+    session = ctx.services.minutes.begin(ctx.room_id, id, said(ctx))
     await ctx.reply(views.started(session, ctx.lang, ctx.spelling))
 
 
 @meeting.command("beenden", alias="end", chair=True)
 async def end(ctx: Context) -> None:
-    minutes = ctx.services.minutes.end(ctx.room_id, ctx.sender)
+    minutes = ctx.services.minutes.end(ctx.room_id, said(ctx))
     await ctx.reply(views.minutes_message(minutes, ctx.lang, ctx.spelling))
 
 
 @top.command("weiter", alias="next", chair=True)
 async def next_top(ctx: Context) -> None:
-    session = ctx.services.minutes.next_top(ctx.room_id, ctx.sender)
+    session = ctx.services.minutes.next_top(ctx.room_id, said(ctx))
     await ctx.reply(views.switched(session, ctx.lang))
 
 
 @router.command("anwesend", alias="present")
 async def present(ctx: Context) -> None:
-    ctx.services.minutes.mark(ctx.room_id, ctx.sender, _name(ctx), present=True)
+    ctx.services.minutes.mark(ctx.room_id, said(ctx), present=True)
     await ctx.reply(views.attendance_noted(True, ctx.lang))
 
 
 @router.command("abwesend", alias="absent")
 async def absent(ctx: Context) -> None:
-    ctx.services.minutes.mark(ctx.room_id, ctx.sender, _name(ctx), present=False)
+    ctx.services.minutes.mark(ctx.room_id, said(ctx), present=False)
     await ctx.reply(views.attendance_noted(False, ctx.lang))
 
 
@@ -104,17 +106,15 @@ def split_vote(text: str) -> tuple[str, Vote | None]:
 @router.command("beschluss", alias="decision", chair=True)
 async def decision(ctx: Context, content: Rest) -> None:
     words, vote = split_vote(content)
-    tag = ctx.services.minutes.decide(
-        ctx.room_id, by=ctx.sender, by_name=_name(ctx), event_id=ctx.event_id, text=words, vote=vote
-    )
+    if not words:
+        raise UsageError("minutes.need_text")
+    tag = ctx.services.minutes.decide(ctx.room_id, said(ctx), words, vote)
     await ctx.reply(views.acknowledged(tag, ctx.lang, reminded=False))
 
 
 @router.command("info", alias="note")
 async def note(ctx: Context, content: Rest) -> None:
-    tag = ctx.services.minutes.note(
-        ctx.room_id, by=ctx.sender, by_name=_name(ctx), event_id=ctx.event_id, text=content
-    )
+    tag = ctx.services.minutes.note(ctx.room_id, said(ctx), content)
     await ctx.reply(views.acknowledged(tag, ctx.lang, reminded=False))
 
 
@@ -152,19 +152,19 @@ async def assign(ctx: Context, content: Rest) -> None:
         tail = task[last.end() :]
         try:
             when = parse_when(tail, now=service.now(), tz=service.tz, lang=ctx.lang, end_of_day=True)
-        except UserError:
-            if any(char.isdigit() for char in tail):
-                raise  # "bis 31.02." or a date gone by: meant as a date, so say what is wrong with it
+        except TimeParseError as error:
+            if error.reason != "unknown" or any(char.isdigit() for char in tail):
+                raise  # "bis gestern", "bis 31.02.": meant as a date, so say what is wrong with it
             when = None  # "bis zur Klärung": part of the task, no date
         if when is not None:
             if when.rrule is not None:
                 raise UserError("minutes.due_once")
             due, task = when.at, task[: last.start()].rstrip()
+    if not task:
+        raise UsageError("minutes.need_task")
     tag = service.assign(
         ctx.room_id,
-        by=ctx.sender,
-        by_name=_name(ctx),
-        event_id=ctx.event_id,
+        said(ctx),
         owner=owner,
         owner_name=owner_name,
         text=task,
@@ -189,7 +189,7 @@ async def actions(ctx: Context) -> None:
 
 @router.command("rückgängig", alias="undo")
 async def undo(ctx: Context) -> None:
-    result = ctx.services.minutes.undo(ctx.room_id, ctx.sender, is_chair=ctx.is_chair)
+    result = ctx.services.minutes.undo(ctx.room_id, said(ctx), is_chair=ctx.is_chair)
     await ctx.reply(views.undone(result, ctx.lang))
 
 
@@ -198,10 +198,19 @@ async def undo(ctx: Context) -> None:
 minutes_group = router.group("protokoll", alias="minutes")
 
 
+async def _send_files(ctx: Context, minutes: Minutes) -> None:
+    stem = views.minutes_stem(minutes, ctx.lang)
+    await ctx.upload(f"{stem}.pdf", views.minutes_pdf(minutes, ctx.lang), "application/pdf")
+    await ctx.upload(f"{stem}.md", views.minutes_file(minutes, ctx.lang), "text/markdown")
+
+
 @minutes_group.default
 async def show(ctx: Context, meeting_id: int | None = None) -> None:
+    """The minutes; released ones come with their files again (for whoever missed them)."""
     minutes = ctx.services.minutes.minutes(ctx.room_id, meeting_id)
     await ctx.reply(views.minutes_message(minutes, ctx.lang, ctx.spelling))
+    if minutes.state == State.APPROVED:
+        await _send_files(ctx, minutes)
 
 
 @minutes_group.command("ändern", alias="change", chair=True)
@@ -214,9 +223,7 @@ async def change(ctx: Context, id: int, content: Rest) -> None:
 async def approve(ctx: Context, meeting_id: int | None = None) -> None:
     minutes = ctx.services.minutes.approve(ctx.room_id, meeting_id, ctx.sender)
     await ctx.reply(views.minutes_message(minutes, ctx.lang, ctx.spelling))
-    stem = views.minutes_stem(minutes, ctx.lang)
-    await ctx.upload(f"{stem}.pdf", views.minutes_pdf(minutes, ctx.lang), "application/pdf")
-    await ctx.upload(f"{stem}.md", views.minutes_file(minutes, ctx.lang), "text/markdown")
+    await _send_files(ctx, minutes)
 
 
 @router.command("beschlüsse", alias="decisions")

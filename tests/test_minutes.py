@@ -353,3 +353,118 @@ async def test_an_action_owner_mentioned_with_a_pill_is_found_by_their_name(
     await say(app, "!aufgabe Bernd Unterlagen bis zur Klärung zurückhalten")
     tag = app.minutes.tag(ROOM, 2)
     assert (tag.owner, tag.text, tag.due) == ("Bernd", "Unterlagen bis zur Klärung zurückhalten", None)
+
+
+async def test_the_record_keeps_its_tops_when_the_agenda_changes_afterwards(
+    world: tuple[App, Recorder],
+) -> None:
+    app, _ = world
+    await meeting_with_agenda(app)
+    await say(app, "!sitzung beginnen")
+    await say(app, "!top 2")
+    await say(app, "!beschluss Pilot verlängert")
+    await say(app, "!top zurückziehen 1", MEMBER)  # TOP 2's item leaves the agenda while the meeting runs
+    assert "TOP 3: KI-Leitlinie" in await say(app, "!top weiter")  # not skipped
+    await say(app, "!sitzung beenden")
+    await say(app, "!protokoll freigeben")
+
+    minutes = await say(app, "!protokoll 1", MEMBER)
+    assert "TOP 2: Klinik-Pilot – Vortrag: @mitglied:lwl.org (LWL)\n\n• Beschluss 2026/01" in minutes
+
+
+async def test_beginning_without_a_number_takes_the_next_meeting_not_the_one_just_held(
+    world: tuple[App, Recorder], clock: time_machine.Coordinates
+) -> None:
+    app, _ = world
+    await say(app, "!sitzung 01.06.2026 10 Uhr; Erste")  # an hour from now, two hours long
+    await say(app, "!sitzung 01.06.2026 14 Uhr; Zweite")
+    clock.move_to(at("2026-06-01T10:00:00"))
+    await say(app, "!sitzung beginnen")
+    await say(app, "!sitzung beenden")
+    clock.move_to(at("2026-06-01T11:00:00"))  # the first is still within its time
+    assert "Sitzung #2 Zweite hat begonnen" in await say(app, "!sitzung beginnen")
+
+
+async def test_what_members_wrote_cannot_forge_lines_of_the_filed_minutes(
+    world: tuple[App, Recorder],
+) -> None:
+    app, _ = world
+    await meeting_with_agenda(app)
+    await say(app, "!sitzung beginnen")
+    await say(app, "!info Ok\n\n## TOP 9: Nachtrag\n- Beschluss 2026/99: gestrichen <b>x</b>", MEMBER)
+    draft = (await dispatch(app, "!sitzung beenden", CHAIR))[0]
+    assert "\n## TOP 9" not in draft and "\n- Beschluss 2026/99" not in draft
+    files: list[tuple[str, bytes, str]] = []
+    await dispatch(app, "!protokoll freigeben", CHAIR, files=files)
+    markdown = files[1][1].decode()
+    assert not any(line.startswith(("## TOP 9", "- Beschluss 2026/99")) for line in markdown.splitlines())
+    assert "<b>" not in markdown and "\\<b\\>" in markdown
+    shown = " ".join(pdf_text(files[0][1]).split())
+    assert "Ok ## TOP 9: Nachtrag - Beschluss 2026/99: gestrichen <b>x</b>" in shown
+
+
+async def test_replayed_commands_act_once_and_numbers_are_never_given_out_twice(
+    world: tuple[App, Recorder],
+) -> None:
+    app, _ = world
+    await meeting_with_agenda(app)
+    await say(app, "!sitzung beginnen")
+    await say(app, "!top weiter", event_id="$next")
+    assert "TOP 2: Klinik-Pilot" in await say(app, "!top weiter", event_id="$next")  # the restart's replay
+    await say(app, "!info Erste", MEMBER)
+    await say(app, "!info Zweite", MEMBER)
+    await say(app, "!rückgängig", MEMBER, event_id="$undo")
+    await say(app, "!rückgängig", MEMBER, event_id="$undo")
+    assert [tag.text for tag in app.minutes.minutes(ROOM, 1).tags] == ["Erste"]
+    await say(app, "!beschluss Eins")
+    await say(app, "!rückgängig")
+    assert "Beschluss 2026/02" in await say(app, "!beschluss Zwei")  # 2026/01 was taken back, not reused
+    assert "Aufgabe #5" in await say(app, "!aufgabe Dora Raum buchen")  # not #2 or #3 again
+    assert "Einen Eintrag #3 gibt es" in await say(app, "!protokoll ändern 3 Wieder da")
+
+
+async def test_a_command_whose_keys_came_late_is_filed_where_it_was_written(
+    world: tuple[App, Recorder], clock: time_machine.Coordinates
+) -> None:
+    app, _ = world
+    await meeting_with_agenda(app)
+    await say(app, "!sitzung beginnen")
+    await say(app, "!top 2")
+    written = at("2026-06-01T09:05:00").timestamp()
+    clock.move_to(at("2026-06-01T09:10:00"))
+    await say(app, "!top 3")
+    clock.move_to(at("2026-06-01T09:20:00"))
+    await say(app, "!sitzung beenden")
+    clock.move_to(at("2026-06-01T09:30:00"))
+    # Decrypted only now: a decision written under TOP 2, and a member who wrote during the meeting.
+    await say(app, "!info Nachgereicht", MEMBER, sent_at=written)
+    await hear(app, "Ich war dabei", GUEST, at=written)
+    minutes = app.minutes.minutes(ROOM, 1)
+    assert [(t.top_number, t.text) for t in minutes.tags] == [(2, "Nachgereicht")]
+    assert GUEST in [a.user_id for a in minutes.attendees]
+
+
+async def test_actions_are_closed_by_owner_or_chair_and_old_minutes_keep_their_open_list(
+    world: tuple[App, Recorder], clock: time_machine.Coordinates
+) -> None:
+    app, _ = world
+    await meeting_with_agenda(app)
+    await say(app, "!sitzung beginnen")
+    await say(app, "!aufgabe Dora Raum buchen", MEMBER)
+    await say(app, "!sitzung beenden")
+    assert "gehört jemand anderem" in await say(app, "!aufgabe erledigt 1", MEMBER)  # only recorded it
+    clock.move_to(at("2026-07-20T09:00:00"))
+    await say(app, "!aufgabe Bernd Später notiert")
+    old = await say(app, "!protokoll 1")
+    assert "Raum buchen" in old and "Später notiert" not in old
+
+
+async def test_owners_and_dates_that_cannot_be_are_explained(world: tuple[App, Recorder]) -> None:
+    app, _ = world
+    answer = await say(app, "!aufgabe Anna")
+    assert "was zu tun ist" in answer and "Aufruf: !aufgabe <@Person|Name> <Text> [bis <wann>]" in answer
+    assert "keine gültige Matrix-ID" in await say(app, "!aufgabe @:x Bericht")
+    assert "Vergangenheit" in await say(app, "!aufgabe @mitglied:lwl.org Bericht bis gestern")
+    answer = await say(app, "!beschluss ; einstimmig")
+    assert "Bitte geben Sie einen Text an" in answer and "Aufruf: !beschluss" in answer
+    assert app.db.execute("SELECT count(*) FROM tags").fetchone()[0] == 0

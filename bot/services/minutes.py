@@ -14,6 +14,7 @@ mid-meeting continues where it was.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -32,6 +33,9 @@ from bot.services.reminders import Reminder, ReminderService
 from bot.timeparse import When
 
 MAX_TEXT = 2000
+LATE_AFTER_S = 60.0
+"""A message older than this when it arrives (its keys came late) is looked up by its time."""
+MATRIX_ID = re.compile(r"@[^:\s]+:[A-Za-z0-9.\-]+(:\d{1,5})?|@[^:\s]+:\[[0-9A-Fa-f:.]+\](:\d{1,5})?")
 ACTION_REMINDER = "action"  # the reminders' kind
 ACTION_REMINDER_BEFORE = timedelta(days=1)
 
@@ -81,6 +85,17 @@ class Vote:
             no=data.get("no"),
             abstain=data.get("abstain"),
         )
+
+
+@dataclass(frozen=True)
+class Said:
+    """Who wrote a command, as which event, when (its server timestamp, in seconds): the
+    provenance of everything the minutes record — and what makes a replayed command harmless."""
+
+    by: str
+    by_name: str
+    event_id: str
+    at: float
 
 
 @dataclass(frozen=True)
@@ -215,7 +230,7 @@ class ActionRegister:
 
     def open_in(self, room_id: str) -> list[Tag]:
         return self._tags(
-            "SELECT * FROM tags WHERE room_id = ? AND kind = 'action' AND done_at IS NULL"
+            "SELECT * FROM tags WHERE room_id = ? AND kind = 'action' AND done_at IS NULL AND removed_at IS NULL"
             " ORDER BY due_ts IS NULL, due_ts, id",
             [room_id],
         )
@@ -226,7 +241,7 @@ class ActionRegister:
         row = self._db.execute("SELECT started_at FROM minutes WHERE meeting_id = ?", [meeting.id]).fetchone()
         ts = min(meeting.start.timestamp(), row[0]) if row else meeting.start.timestamp()
         return self._tags(
-            "SELECT * FROM tags WHERE room_id = ? AND kind = 'action' AND created_at < ?"
+            "SELECT * FROM tags WHERE room_id = ? AND kind = 'action' AND created_at < ? AND removed_at IS NULL"
             " AND (done_at IS NULL OR done_at >= ?) ORDER BY due_ts IS NULL, due_ts, id",
             [meeting.room_id, ts, ts],
         )
@@ -268,29 +283,44 @@ class MinutesService(ActionRegister):
 
     # ---- running a meeting ---------------------------------------------------------------------
 
-    def begin(self, room_id: str, meeting_id: int | None, chair: str, chair_name: str) -> Session:
+    def begin(self, room_id: str, meeting_id: int | None, said: Said) -> Session:
         if room_id in self._running:
             raise UserError("minutes.already_running", id=self._running[room_id])
         meeting = self._meeting_to_begin(room_id, meeting_id)
         existing = self._row(meeting.id)
         if existing is not None and existing["state"] == State.APPROVED:
             raise UserError("minutes.already_approved", id=meeting.id)
-        tops = self._tops(meeting)
-        first = tops[0].number if tops else None
         with self._db.conn:
             if existing is None:
+                # The agenda as it stands now is the meeting's: what changes on it later (an item
+                # withdrawn or deferred) does not move what was recorded under a TOP.
+                tops = self._live_tops(meeting)
+                first = tops[0].number if tops else None
+                snapshot = [
+                    {"number": t.number, "title": t.title, "item_id": t.item.id if t.item else None}
+                    for t in tops
+                ]
                 self._db.execute(
-                    "INSERT INTO minutes (meeting_id, room_id, state, chair, chair_name, started_at, current_top)"
-                    " VALUES (?, ?, 'running', ?, ?, ?, ?)",
-                    [meeting.id, room_id, chair, chair_name, time.time(), first],
+                    "INSERT INTO minutes (meeting_id, room_id, state, chair, chair_name, started_at, current_top,"
+                    " tops, switches) VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?)",
+                    [
+                        meeting.id,
+                        room_id,
+                        said.by,
+                        said.by_name,
+                        said.at,
+                        first,
+                        json.dumps(snapshot),
+                        json.dumps([[said.at, first]]),
+                    ],
                 )
             else:  # ended by mistake: it runs on where it stood
                 self._db.execute(
                     "UPDATE minutes SET state = 'running', ended_at = NULL WHERE meeting_id = ?", [meeting.id]
                 )
         self._running[room_id] = meeting.id
-        self._attend(meeting.id, chair, chair_name, present=True, source="said")
-        self._audit.record(room_id, chair, Action.MEETING_STARTED, id=meeting.id)
+        self._attend(meeting.id, said.by, said.by_name, present=True, source="said", at=said.at)
+        self._audit.record(room_id, said.by, Action.MEETING_STARTED, id=meeting.id)
         session = self.session(room_id)
         assert session is not None
         return Session(session.meeting, session.top, session.tops, resumed=existing is not None)
@@ -306,63 +336,73 @@ class MinutesService(ActionRegister):
         current = next((top for top in tops if top.number == row["current_top"]), None)
         return Session(meeting, current, len(tops))
 
-    def next_top(self, room_id: str, by: str) -> Session:
+    def next_top(self, room_id: str, said: Said) -> Session:
         session = self._session(room_id)
+        if self._replayed_switch(session, said):
+            return session
         tops = self._tops(session.meeting)
         if not tops:
             raise UserError("minutes.no_agenda", id=session.meeting.id)
         later = [top for top in tops if session.top is None or top.number > session.top.number]
         if not later:
             raise UserError("minutes.last_top", number=tops[-1].number)
-        return self._switch(room_id, later[0].number)
+        return self._switch(session, later[0].number, said)
 
-    def go_to(self, room_id: str, number: int, by: str) -> Session:
+    def go_to(self, room_id: str, number: int, said: Said) -> Session:
         session = self._session(room_id)
+        if self._replayed_switch(session, said):
+            return session
         tops = self._tops(session.meeting)
         if not any(top.number == number for top in tops):
             if not tops:
                 raise UserError("minutes.no_agenda", id=session.meeting.id)
             raise UserError("minutes.no_such_top", number=number, high=tops[-1].number)
-        return self._switch(room_id, number)
+        return self._switch(session, number, said)
 
-    def end(self, room_id: str, by: str) -> Minutes:
+    def end(self, room_id: str, said: Said) -> Minutes:
         session = self._session(room_id)
         with self._db.conn:
             self._db.execute(
                 "UPDATE minutes SET state = 'draft', ended_at = ? WHERE meeting_id = ?",
-                [time.time(), session.meeting.id],
+                [said.at, session.meeting.id],
             )
         del self._running[room_id]
-        self._audit.record(room_id, by, Action.MEETING_ENDED, id=session.meeting.id)
+        self._audit.record(room_id, said.by, Action.MEETING_ENDED, id=session.meeting.id)
         return self.minutes(room_id, session.meeting.id)
 
     # ---- attendance ----------------------------------------------------------------------------
 
-    def saw(self, room_id: str, user_id: str, name: Callable[[], str]) -> None:
-        """Someone wrote in the room: present, when a meeting runs (unless they said they are not).
-        ``name`` is asked only then."""
-        meeting_id = self._running.get(room_id)
-        if meeting_id is None:
+    def saw(self, room_id: str, user_id: str, name: Callable[[], str], at: float) -> None:
+        """Someone wrote in the room at ``at`` (the message's server time): present in the meeting
+        that ran then, unless they said they are not. ``name`` is asked only then. A message whose
+        keys came late still counts for the meeting it was written in."""
+        if room_id not in self._running and time.time() - at < LATE_AFTER_S:
+            return  # nothing runs, and the message is fresh: the usual case costs no query
+        where = self._where(room_id, at)
+        if where is None:
             return
+        meeting_id = where[0]
         exists = self._db.execute(
             "SELECT 1 FROM attendance WHERE meeting_id = ? AND user_id = ?", [meeting_id, user_id]
         ).fetchone()
         if exists is None:
-            self._attend(meeting_id, user_id, name(), present=True, source="spoke")
+            self._attend(meeting_id, user_id, name(), present=True, source="spoke", at=at)
 
-    def mark(self, room_id: str, user_id: str, name: str, *, present: bool) -> Session:
+    def mark(self, room_id: str, said: Said, *, present: bool) -> Session:
         """``!anwesend`` / ``!abwesend`` during a meeting."""
         session = self._session(room_id)
-        self._attend(session.meeting.id, user_id, name, present=present, source="said")
+        self._attend(session.meeting.id, said.by, said.by_name, present=present, source="said", at=said.at)
         return session
 
-    def _attend(self, meeting_id: int, user_id: str, name: str, *, present: bool, source: str) -> None:
+    def _attend(
+        self, meeting_id: int, user_id: str, name: str, *, present: bool, source: str, at: float
+    ) -> None:
         with self._db.conn:
             self._db.execute(
                 "INSERT INTO attendance (meeting_id, user_id, name, organisation, present, source, at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (meeting_id, user_id) DO UPDATE SET"
                 " name = excluded.name, present = excluded.present, source = excluded.source, at = excluded.at",
-                [meeting_id, user_id, name, self.organisation_of(user_id), int(present), source, time.time()],
+                [meeting_id, user_id, name, self.organisation_of(user_id), int(present), source, at],
             )
 
     def organisation_of(self, user_id: str) -> str | None:
@@ -371,39 +411,28 @@ class MinutesService(ActionRegister):
 
     # ---- tags ----------------------------------------------------------------------------------
 
-    def decide(
-        self, room_id: str, *, by: str, by_name: str, event_id: str, text: str, vote: Vote | None
-    ) -> Tag:
+    def decide(self, room_id: str, said: Said, text: str, vote: Vote | None) -> Tag:
         def numbered(fields: dict[str, Any]) -> None:
-            year = self.now().year
+            year = datetime.fromtimestamp(said.at, self.tz).year
             row = self._db.execute(
                 "SELECT coalesce(max(seq), 0) FROM tags WHERE room_id = ? AND kind = 'decision' AND year = ?",
                 [room_id, year],
             ).fetchone()
             fields.update(year=year, seq=int(row[0]) + 1, vote=vote.to_json() if vote else None)
 
-        return self._record(
-            room_id, Kind.DECISION, by=by, by_name=by_name, event_id=event_id, text=text, extra=numbered
-        )
+        return self._record(room_id, Kind.DECISION, said, text, numbered)
 
-    def note(self, room_id: str, *, by: str, by_name: str, event_id: str, text: str) -> Tag:
-        return self._record(room_id, Kind.INFO, by=by, by_name=by_name, event_id=event_id, text=text)
+    def note(self, room_id: str, said: Said, text: str) -> Tag:
+        return self._record(room_id, Kind.INFO, said, text)
 
     def assign(
-        self,
-        room_id: str,
-        *,
-        by: str,
-        by_name: str,
-        event_id: str,
-        owner: str,
-        owner_name: str,
-        text: str,
-        due: datetime | None,
+        self, room_id: str, said: Said, *, owner: str, owner_name: str, text: str, due: datetime | None
     ) -> Tag:
         """An action item; an owner with a Matrix account is reminded a day before and when due."""
         if not owner.strip():
             raise UserError("minutes.need_owner")
+        if owner.startswith("@") and not MATRIX_ID.fullmatch(owner):
+            raise UserError("minutes.bad_owner", owner=owner)
         if due is not None and due <= self.now():
             raise UserError("minutes.due_in_past")
 
@@ -415,9 +444,7 @@ class MinutesService(ActionRegister):
                 due_ts=due.timestamp() if due else None,
             )
 
-        tag = self._record(
-            room_id, Kind.ACTION, by=by, by_name=by_name, event_id=event_id, text=text, extra=owned
-        )
+        tag = self._record(room_id, Kind.ACTION, said, text, owned)
         if tag.owner_is_member and tag.due is not None and not self._reminder_ids(tag.id):
             self._plan_action_reminders(tag)
         return tag
@@ -426,10 +453,7 @@ class MinutesService(ActionRegister):
         self,
         room_id: str,
         kind: Kind,
-        *,
-        by: str,
-        by_name: str,
-        event_id: str,
+        said: Said,
         text: str,
         extra: Callable[[dict[str, Any]], None] | None = None,
     ) -> Tag:
@@ -438,21 +462,23 @@ class MinutesService(ActionRegister):
             raise UserError("minutes.need_text")
         if len(text) > MAX_TEXT:
             raise UserError("minutes.too_long", limit=MAX_TEXT)
-        replayed = self._tags("SELECT * FROM tags WHERE event_id = ?", [event_id])
+        replayed = self._tags("SELECT * FROM tags WHERE event_id = ?", [said.event_id])
         if replayed:
             return replayed[0]
-        session = self.session(room_id)
+        # Under the meeting and TOP current when it was written (a command whose keys came late
+        # is not filed under a later TOP).
+        meeting_id, top = self._where(room_id, said.at) or (None, None)
         fields: dict[str, Any] = {
             "room_id": room_id,
             "kind": str(kind),
             "text": text,
-            "author": by,
-            "author_name": by_name,
-            "event_id": event_id,
-            "created_at": time.time(),
-            "meeting_id": session.meeting.id if session else None,
-            "top_number": session.top.number if session and session.top else None,
-            "top_title": session.top.title if session and session.top else None,
+            "author": said.by,
+            "author_name": said.by_name,
+            "event_id": said.event_id,
+            "created_at": said.at,
+            "meeting_id": meeting_id,
+            "top_number": top.number if top else None,
+            "top_title": top.title if top else None,
         }
         with self._db.conn:  # the number is taken in the same transaction as the row
             if extra is not None:
@@ -465,13 +491,17 @@ class MinutesService(ActionRegister):
             )
         return self.tag(room_id, int(cursor.lastrowid or 0))
 
-    def undo(self, room_id: str, by: str, *, is_chair: bool) -> Undone:
-        """The last own tag; the chair may take back anyone's last one. Released minutes stay."""
-        sql = "SELECT * FROM tags WHERE room_id = ?"
+    def undo(self, room_id: str, said: Said, *, is_chair: bool) -> Undone:
+        """The last own tag; the chair may take back anyone's last one. Released minutes stay. The
+        row stays without its text, so that its number is never given out again."""
+        again = self._tags("SELECT * FROM tags WHERE removed_event = ?", [said.event_id])
+        if again:  # the same command after a restart: already done
+            return Undone(again[0], by_chair_for_other=again[0].author != said.by)
+        sql = "SELECT * FROM tags WHERE room_id = ? AND removed_at IS NULL"
         params: list[Any] = [room_id]
         if not is_chair:
             sql += " AND author = ?"
-            params.append(by)
+            params.append(said.by)
         found = self._tags(sql + " ORDER BY id DESC LIMIT 1", params)
         if not found:
             raise UserError("minutes.nothing_to_undo")
@@ -479,10 +509,13 @@ class MinutesService(ActionRegister):
         self._editable(tag)
         self._cancel_action_reminders(tag.id)
         with self._db.conn:
-            self._db.execute("DELETE FROM tags WHERE id = ?", [tag.id])
-        if tag.author != by:
-            self._audit.record(room_id, by, Action.TAG_REMOVED, id=tag.id, kind=str(tag.kind))
-        return Undone(tag, by_chair_for_other=tag.author != by)
+            self._db.execute(
+                "UPDATE tags SET text = '', vote = NULL, removed_at = ?, removed_event = ? WHERE id = ?",
+                [said.at, said.event_id, tag.id],
+            )
+        if tag.author != said.by:
+            self._audit.record(room_id, said.by, Action.TAG_REMOVED, id=tag.id, kind=str(tag.kind))
+        return Undone(tag, by_chair_for_other=tag.author != said.by)
 
     def correct(self, room_id: str, tag_id: int, text: str, by: str) -> Tag:
         """``!protokoll ändern``: the chair corrects an entry until the minutes are released."""
@@ -502,7 +535,10 @@ class MinutesService(ActionRegister):
         return self.tag(room_id, tag_id)
 
     def tag(self, room_id: str, tag_id: int) -> Tag:
-        found = self._tags("SELECT * FROM tags WHERE id = ? AND room_id = ?", [tag_id, room_id])
+        found = self._tags(
+            "SELECT * FROM tags WHERE id = ? AND room_id = ? AND removed_at IS NULL",
+            [tag_id, room_id],
+        )
         if not found:
             raise UserError("minutes.no_such_entry", id=tag_id)
         return found[0]
@@ -529,7 +565,10 @@ class MinutesService(ActionRegister):
         found = self._row(meeting.id)
         if found is None:
             raise UserError("minutes.not_held", id=meeting.id)
-        tags = self._tags("SELECT * FROM tags WHERE meeting_id = ? ORDER BY id", [meeting.id])
+        tags = self._tags(
+            "SELECT * FROM tags WHERE meeting_id = ? AND removed_at IS NULL ORDER BY id",
+            [meeting.id],
+        )
         tops = self._tops(meeting)
         known = {top.number for top in tops}
         # A TOP dropped from the agenda after tags were written under it keeps them, with the title
@@ -558,11 +597,21 @@ class MinutesService(ActionRegister):
             attendees=attendees,
             general=[t for t in tags if t.top_number is None],
             tops=[TopRecord(top, [t for t in tags if t.top_number == top.number]) for top in tops],
-            open_actions=self.open_in(room_id),
+            open_actions=self._open_at_end(room_id, found["ended_at"]),
             approved_by=found["approved_by"],
             approved_at=datetime.fromtimestamp(found["approved_at"], self.tz)
             if found["approved_at"]
             else None,
+        )
+
+    def _open_at_end(self, room_id: str, ended_at: float | None) -> list[Tag]:
+        """The action items open when the meeting ended (now, while it runs): what its minutes list."""
+        if ended_at is None:
+            return self.open_in(room_id)
+        return self._tags(
+            "SELECT * FROM tags WHERE room_id = ? AND kind = 'action' AND removed_at IS NULL AND created_at <= ?"
+            " AND (done_at IS NULL OR done_at > ?) ORDER BY due_ts IS NULL, due_ts, id",
+            [room_id, ended_at, ended_at],
         )
 
     def approve(self, room_id: str, meeting_id: int | None, by: str) -> Minutes:
@@ -594,7 +643,8 @@ class MinutesService(ActionRegister):
         first; with ``word`` only those whose text or TOP contains it (any case, umlauts too)."""
         found = self._tags(
             "SELECT t.* FROM tags t LEFT JOIN minutes m ON m.meeting_id = t.meeting_id"
-            " WHERE t.room_id = ? AND t.kind = 'decision' AND (t.meeting_id IS NULL OR m.state = 'approved')"
+            " WHERE t.room_id = ? AND t.kind = 'decision' AND t.removed_at IS NULL"
+            " AND (t.meeting_id IS NULL OR m.state = 'approved')"
             " ORDER BY t.year DESC, t.seq DESC",
             [room_id],
         )
@@ -621,7 +671,7 @@ class MinutesService(ActionRegister):
             raise UserError("minutes.not_an_action", id=action_id)
         if tag.done_at is not None:
             raise UserError("minutes.already_done", id=action_id)
-        if not is_chair and by not in (tag.owner, tag.author):
+        if not is_chair and by != tag.owner:
             raise UserError("minutes.not_your_action", id=action_id)
         with self._db.conn:
             self._db.execute(
@@ -678,7 +728,12 @@ class MinutesService(ActionRegister):
             if meeting.cancelled:
                 raise UserError("meeting.already_cancelled", id=meeting_id)
             return meeting
-        upcoming = self._meetings.upcoming(room_id)  # the one running by the clock, else the next
+        # The one running by the clock, else the next — but not one already held (resuming a
+        # meeting ended by mistake takes its number).
+        held = {
+            int(r[0]) for r in self._db.execute("SELECT meeting_id FROM minutes WHERE room_id = ?", [room_id])
+        }
+        upcoming = [m for m in self._meetings.upcoming(room_id) if m.id not in held]
         if not upcoming:
             raise UserError("minutes.no_meeting")
         return upcoming[0]
@@ -689,15 +744,59 @@ class MinutesService(ActionRegister):
             raise UserError("minutes.not_running")
         return session
 
-    def _switch(self, room_id: str, number: int) -> Session:
-        meeting_id = self._running[room_id]
+    def _replayed_switch(self, session: Session, said: Said) -> bool:
+        row = self._row(session.meeting.id)
+        return row is not None and row["switch_event"] == said.event_id
+
+    def _switch(self, session: Session, number: int, said: Said) -> Session:
+        meeting_id = session.meeting.id
+        row = self._row(meeting_id)
+        assert row is not None
+        switches = [*json.loads(row["switches"] or "[]"), [said.at, number]]
         with self._db.conn:
-            self._db.execute("UPDATE minutes SET current_top = ? WHERE meeting_id = ?", [number, meeting_id])
-        session = self.session(room_id)
-        assert session is not None
-        return session
+            self._db.execute(
+                "UPDATE minutes SET current_top = ?, switches = ?, switch_event = ? WHERE meeting_id = ?",
+                [number, json.dumps(switches), said.event_id, meeting_id],
+            )
+        switched = self.session(session.meeting.room_id)
+        assert switched is not None
+        return switched
+
+    def _where(self, room_id: str, at: float) -> tuple[int, Top | None] | None:
+        """The meeting that ran in the room at ``at``, and its TOP then; None outside meetings."""
+        rows = list(
+            self._db.query(
+                "SELECT * FROM minutes WHERE room_id = ? AND started_at <= ? AND (ended_at IS NULL OR ended_at >= ?)"
+                " ORDER BY started_at DESC LIMIT 1",
+                [room_id, at, at],
+            )
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        switches = json.loads(row["switches"] or "[]")
+        number = next((n for t, n in reversed(switches) if t <= at), switches[0][1] if switches else None)
+        meeting = self._meetings.get(room_id, row["meeting_id"])
+        top = next((top for top in self._tops(meeting) if top.number == number), None)
+        return meeting.id, top
 
     def _tops(self, meeting: Meeting) -> list[Top]:
+        """The meeting's TOPs: as they stood when it began, else as the agenda reads now."""
+        row = self._row(meeting.id)
+        if row is None or not row["tops"]:
+            return self._live_tops(meeting)
+        tops = []
+        for entry in json.loads(row["tops"]):
+            item = None
+            if entry["item_id"] is not None:
+                try:
+                    item = self._agenda.get(meeting.room_id, entry["item_id"])
+                except UserError:
+                    item = None  # gone since (retention): the title stays
+            tops.append(Top(entry["number"], entry["title"], item))
+        return tops
+
+    def _live_tops(self, meeting: Meeting) -> list[Top]:
         agenda = self._agenda.agenda(meeting.room_id, meeting.id)
         return [Top(number, title, item) for number, title, item in agenda.numbered()]
 

@@ -88,11 +88,21 @@ class PrivacyService:
             ),
             "minutes_entries": rows(
                 "SELECT id, room_id, meeting_id, top_number, kind, text, created_at, year, seq, owner_name, due_at,"
-                " done_at FROM tags WHERE author = ?",
+                " done_at FROM tags WHERE author = ? AND removed_at IS NULL",
                 [user_id],
             ),
+            "minutes_chaired_or_approved": rows(
+                "SELECT meeting_id, room_id, state, chair_name, started_at, ended_at, approved_at FROM minutes"
+                " WHERE chair = ? OR approved_by = ?",
+                [user_id, user_id],
+            ),
+            "minutes_entries_closed_or_corrected": rows(
+                "SELECT id, room_id, kind, done_at, edited_at FROM tags WHERE done_by = ? OR edited_by = ?",
+                [user_id, user_id],
+            ),
             "action_items_owned": rows(
-                "SELECT id, room_id, meeting_id, text, due_at, done_at FROM tags WHERE kind = 'action' AND owner = ?",
+                "SELECT id, room_id, meeting_id, text, due_at, done_at FROM tags WHERE kind = 'action' AND owner = ?"
+                " AND removed_at IS NULL",
                 [user_id],
             ),
             "attendance": rows(

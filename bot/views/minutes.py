@@ -4,11 +4,13 @@ decisions, and an action item's reminder."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from bot.i18n import t, template
 from bot.render import Markdown, code, escape, join, mention
-from bot.services.agenda import OPEN_ACTIONS, Agenda, Outcome, Outcomes
+from bot.services.agenda import OPEN_ACTIONS, Agenda, Item, Outcome, Outcomes
+from bot.services.meetings import Meeting
 from bot.services.minutes import (
     ActionDue,
     Attendee,
@@ -160,14 +162,19 @@ def _attendance(minutes: Minutes, lang: str) -> list[str]:
     return lines
 
 
-def _facts(minutes: Minutes, lang: str) -> list[tuple[str, str]]:
-    meeting = minutes.meeting
+def _meeting_facts(meeting: Meeting, lang: str) -> list[tuple[str, str]]:
+    """What heads the minutes and the invitation: the meeting, its date and place."""
     rows = [
         (_raw(lang, "minutes.fact.meeting"), f"{meeting.title} (#{meeting.id})"),
         (_raw(lang, "minutes.fact.date"), format_datetime(meeting.start, lang)),
     ]
     if meeting.location:
         rows.append((_raw(lang, "minutes.fact.place"), meeting.location))
+    return rows
+
+
+def _facts(minutes: Minutes, lang: str) -> list[tuple[str, str]]:
+    rows = _meeting_facts(minutes.meeting, lang)
     rows.append((_raw(lang, "minutes.fact.chair"), person(minutes.chair_name, lang)))
     state = _raw(lang, f"minutes.state.{minutes.state}")
     if minutes.state == State.APPROVED and minutes.approved_at is not None:
@@ -185,15 +192,15 @@ def minutes_message(minutes: Minutes, lang: str, spell: Spell) -> Markdown:
     lines.append(Markdown(""))
     lines.append(t(lang, "minutes.present"))
     attendance = _attendance(minutes, lang)
-    lines += [Markdown(f"- {escape(line)}") for line in attendance] or [t(lang, "minutes.nobody")]
+    lines += [Markdown(f"- {_line(line)}") for line in attendance] or [t(lang, "minutes.nobody")]
     for title, tags in _sections(minutes, lang):
-        lines += [Markdown(""), Markdown(f"**{escape(title)}**")]
-        lines += [Markdown(f"- {escape(entry(tag, lang))}") for tag in tags] or [
+        lines += [Markdown(""), Markdown(f"**{_line(title)}**")]
+        lines += [Markdown(f"- {_line(entry(tag, lang), lang, short=True)}") for tag in tags] or [
             t(lang, "minutes.nothing_recorded")
         ]
     if minutes.open_actions:
-        lines += [Markdown(""), Markdown(f"**{escape(_raw(lang, OPEN_ACTIONS))}**")]
-        lines += [Markdown(f"- {escape(entry(tag, lang))}") for tag in minutes.open_actions]
+        lines += [Markdown(""), Markdown(f"**{_line(_raw(lang, OPEN_ACTIONS))}**")]
+        lines += [Markdown(f"- {_line(entry(tag, lang), lang, short=True)}") for tag in minutes.open_actions]
     if minutes.state == State.DRAFT:
         lines += [
             Markdown(""),
@@ -215,26 +222,29 @@ def _sections(minutes: Minutes, lang: str) -> list[tuple[str, list[Tag]]]:
         top = record.top
         title = _raw(lang, "minutes.top_plain", number=top.number, title=item_title(top.title, lang))
         if top.item is not None:
-            presenter = person(top.item.submitter_name, lang)
-            title += " – " + _raw(lang, "minutes.presenter_plain", name=presenter, org=top.item.organisation)
+            title += " – " + _presenter(top.item, lang)
         sections.append((title, record.tags))
     return sections
 
 
 def minutes_file(minutes: Minutes, lang: str) -> bytes:
     """The minutes as a Markdown file (the same text as the PDF)."""
-    lines = [f"# {_minutes_title(minutes, lang)}", ""]
-    lines += [f"- **{label}:** {value}" for label, value in _facts(minutes, lang)]
-    lines += ["", f"## {_raw(lang, 'minutes.present_plain')}", ""]
-    lines += [f"- {line}" for line in _attendance(minutes, lang)] or [_raw(lang, "minutes.nobody")]
+    # Every text members wrote is one line with its markup escaped: a "## TOP 9" in a note stays
+    # the note's text, and a filed document stays readable as plain text.
+    lines = [f"# {_file_line(_minutes_title(minutes, lang))}", ""]
+    lines += [f"- **{_file_line(label)}:** {_file_line(value)}" for label, value in _facts(minutes, lang)]
+    lines += ["", f"## {_file_line(_raw(lang, 'minutes.present_plain'))}", ""]
+    lines += [f"- {_file_line(line)}" for line in _attendance(minutes, lang)] or [
+        _raw(lang, "minutes.nobody")
+    ]
     for title, tags in _sections(minutes, lang):
-        lines += ["", f"## {title}", ""]
-        lines += [f"- {entry(tag, lang, ids=False)}" for tag in tags] or [
+        lines += ["", f"## {_file_line(title)}", ""]
+        lines += [f"- {_file_line(entry(tag, lang, ids=False))}" for tag in tags] or [
             _raw(lang, "minutes.nothing_recorded")
         ]
     if minutes.open_actions:
-        lines += ["", f"## {_raw(lang, OPEN_ACTIONS)}", ""]
-        lines += [f"- {entry(tag, lang)}" for tag in minutes.open_actions]
+        lines += ["", f"## {_file_line(_raw(lang, OPEN_ACTIONS))}", ""]
+        lines += [f"- {_file_line(entry(tag, lang))}" for tag in minutes.open_actions]
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -280,19 +290,12 @@ def minutes_stem(minutes: Minutes, lang: str) -> str:
 def invitation_pdf(shown: Agenda, lang: str) -> bytes:
     """ "Einladung mit Tagesordnung": the meeting's facts and its TOPs."""
     meeting = shown.meeting
-    facts = [
-        (_raw(lang, "minutes.fact.meeting"), f"{meeting.title} (#{meeting.id})"),
-        (_raw(lang, "minutes.fact.date"), format_datetime(meeting.start, lang)),
-    ]
-    if meeting.location:
-        facts.append((_raw(lang, "minutes.fact.place"), meeting.location))
+    facts = _meeting_facts(meeting, lang)
     rows = []
     for number, title, item in shown.numbered():
         row = _raw(lang, "minutes.top_plain", number=number, title=item_title(title, lang))
         if item is not None:
-            row += " – " + _raw(
-                lang, "minutes.presenter_plain", name=person(item.submitter_name, lang), org=item.organisation
-            )
+            row += " – " + _presenter(item, lang)
             if item.description:
                 row += "\n" + item.description
         elif title == OPEN_ACTIONS:
@@ -329,7 +332,7 @@ def oparl_outcomes(minutes: Minutes, lang: str) -> Outcomes:
 
 def open_actions_lines(tags: Sequence[Tag], lang: str) -> list[Markdown]:
     """Under the agenda's fixed item "Offene Aufgaben"."""
-    return [Markdown(f"  - {escape(entry(tag, lang))}") for tag in tags]
+    return [Markdown(f"  - {_line(entry(tag, lang))}") for tag in tags]
 
 
 # ---- lists --------------------------------------------------------------------------------------
@@ -339,7 +342,7 @@ def actions(tags: Sequence[Tag], lang: str, *, everyone: bool, spell: Spell) -> 
     if not tags:
         return t(lang, "minutes.actions_none_all" if everyone else "minutes.actions_none_own")
     lines = [t(lang, "minutes.actions_all" if everyone else "minutes.actions_own", count=len(tags))]
-    lines += [Markdown(f"- {escape(entry(tag, lang))}") for tag in tags]
+    lines += [Markdown(f"- {_line(entry(tag, lang))}") for tag in tags]
     lines.append(t(lang, "minutes.actions_hint", command=code(spell("action done", lang, "<id>"))))
     return join(lines)
 
@@ -368,7 +371,7 @@ def decisions(found: Sequence[Decision], lang: str, word: str | None) -> Markdow
                 )
         else:
             where = _raw(lang, "minutes.outside_meeting", date=format_date(tag.created_at.date(), lang))
-        lines.append(Markdown(f"- {escape(entry(tag, lang, ids=False))} · {escape(where)}"))
+        lines.append(Markdown(f"- {_line(entry(tag, lang, ids=False))} · {_line(where)}"))
     return join(lines)
 
 
@@ -384,8 +387,35 @@ def action_reminder(due: DueReminder, lang: str) -> Markdown:
     return t(lang, key, who=who, id=action.id, text=action.text, due=when)
 
 
+def _presenter(item: Item, lang: str) -> str:
+    return _raw(
+        lang, "minutes.presenter_plain", name=person(item.submitter_name, lang), org=item.organisation
+    )
+
+
 def _owner(tag: Tag, lang: str) -> str:
     return person(tag.owner_name or tag.owner or "", lang)
+
+
+SHORT_ENTRY = 300
+"""Longer entries are shortened in the room (the minutes must fit one event); files keep them whole."""
+
+
+def _line(text: str, lang: str = "de", *, short: bool = False) -> Markdown:
+    """Plain text as one escaped Markdown line: line breaks in what members wrote cannot start a
+    heading or a list item of their own."""
+    flat = " ".join(text.split())
+    if short and len(flat) > SHORT_ENTRY:
+        flat = f"{flat[:SHORT_ENTRY].rstrip()}… {_raw(lang, 'minutes.shortened')}"
+    return escape(flat)
+
+
+_FILE_MARKUP = re.compile(r"([\\`*_\[\]<>|])")
+
+
+def _file_line(text: str) -> str:
+    """Plain text as one line of the Markdown file: only what would be markup is escaped."""
+    return _FILE_MARKUP.sub(r"\\\1", " ".join(text.split()))
 
 
 def _raw(lang: str, key: str, **params: object) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -83,11 +84,14 @@ def offline_app(data_dir: Path, members: Sequence[str] = (CHAIR, MEMBER)) -> tup
 _event_ids = itertools.count(1)
 
 
-async def hear(app: App, body: str, sender: str, *, mentions: Sequence[str] = ()) -> None:
+async def hear(
+    app: App, body: str, sender: str, *, mentions: Sequence[str] = (), at: float | None = None
+) -> None:
     """A message in the room, through the inbox as the sync would hand it over (answers go to the
-    recorder)."""
+    recorder); ``at``: when it was written (server time), if not now — a message whose keys came late."""
     content: dict[str, Any] = {"msgtype": "m.text", "body": body, "m.mentions": {"user_ids": list(mentions)}}
-    event = IncomingEvent(ROOM, f"$heard{next(_event_ids)}", sender, "m.room.message", content, 0)
+    written = int(time.time() * 1000) if at is None else int(at * 1000)
+    event = IncomingEvent(ROOM, f"$heard{next(_event_ids)}", sender, "m.room.message", content, written)
     await app.inbox.on_event(event)
 
 
@@ -100,10 +104,12 @@ async def dispatch(
     files: list[tuple[str, bytes, str]] | None = None,
     mentioned: Sequence[str] = (),
     event_id: str | None = None,
+    sent_at: float | None = None,
 ) -> list[Markdown]:
     """Run one command line as ``sender`` (the chair if it is ``CHAIR``); the replies in the room.
     Files the command sends are appended to ``files``; each command is its own event unless
-    ``event_id`` repeats one (a command handled again after a restart)."""
+    ``event_id`` repeats one (a command handled again after a restart); ``sent_at``: when it was
+    written (server time), if not now."""
     replies: list[Markdown] = []
 
     async def reply(markdown: Markdown, *, mentions: Sequence[str] = ()) -> str:
@@ -119,6 +125,7 @@ async def dispatch(
         room_id=ROOM,
         sender=sender,
         event_id=event_id or f"$cmd{next(_event_ids)}",
+        sent_at_ms=int((time.time() if sent_at is None else sent_at) * 1000),
         mentioned=tuple(mentioned),
         body=body,
         lang=lang,
