@@ -38,6 +38,7 @@ async def create(ctx: Context, when_title_place: Rest) -> None:
 @meeting.command("verschieben", alias="move", chair=True)
 async def move(ctx: Context, id: int, when: Rest) -> None:
     service = ctx.services.meetings
+    ctx.services.minutes.ensure_not_running(ctx.room_id, id)
     parsed = parse_when(when, now=service.now(), tz=service.tz, lang=ctx.lang)
     found = service.reschedule(ctx.room_id, id, parsed, by=ctx.sender)
     await ctx.reply(_announce(ctx, "meeting.moved", found))
@@ -46,6 +47,7 @@ async def move(ctx: Context, id: int, when: Rest) -> None:
 
 @meeting.command("absagen", alias="cancel", chair=True)
 async def cancel(ctx: Context, id: int) -> None:
+    ctx.services.minutes.ensure_not_running(ctx.room_id, id)
     cancellation = ctx.services.meetings.cancel_and_hand_over(ctx.room_id, id, by=ctx.sender)
     found, target = cancellation.meeting, cancellation.handed_to
     await ctx.say(

@@ -8,13 +8,18 @@ withheld from the bot). Now both directions work, also after a bot restart.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 
 import pytest
 
 from bot.homeserver import EmbeddedHomeserver
+from bot.matrix.content import download_file
 from tests.conftest import PASSWORD, World, build_world, close_world, fresh_start
 from tests.element_user import ElementSeen, ElementUser, ensure_installed
+from tests.test_e2e_reminders import BERLIN, in_days
+from tests.test_minutes import pdf_text
 
 POLL_START = "org.matrix.msc3381.poll.start"
 POLL_RESPONSE = "org.matrix.msc3381.poll.response"
@@ -153,4 +158,39 @@ async def test_what_the_bot_sends_privately_is_readable_in_element(
     )
 
     assert file_event.encrypted and "file" in file_event.content
+    assert [f for f in element.decryption_failures if f.sender == world.bot_id] == []
+
+
+async def test_released_minutes_reach_an_element_member_as_a_pdf_they_can_open(
+    element_world: tuple[World, ElementUser],
+) -> None:
+    """An Element member attends, takes an action item, and receives the released minutes: the
+    key Element decrypted with the event opens the PDF."""
+    world, element = element_world
+    created = await world.ask(world.chair, f"!sitzung {in_days(45, 10)}; Element-Sitzung", 30)
+    found = re.search(r"Sitzung #(\d+) angelegt", created)
+    assert found, created
+    meeting_id = found.group(1)
+    assert "hat begonnen" in await world.ask(world.chair, f"!sitzung beginnen {meeting_id}", 30)
+
+    assert "anwesend" in (await _ask(world, element, "!anwesend")).body
+    ack = await _ask(world, element, f"!aufgabe {element.user_id} Folien vorbereiten")
+    assert ack.body.startswith("✅ Aufgabe #"), ack.body
+    await world.ask(world.chair, "!beschluss Element liest mit; einstimmig", 30)
+    draft = await world.ask(world.chair, "!sitzung beenden", 30)
+    assert element.user_id[1:].split(":")[0] in draft, draft  # attended
+    await world.ask(world.chair, f"!protokoll freigeben {meeting_id}", 30)
+
+    pdf = await element.wait_for(
+        lambda e: (
+            e.sender == world.bot_id
+            and e.content.get("msgtype") == "m.file"
+            and e.body
+            == f"niederschrift-{meeting_id}-{(datetime.now(BERLIN) + timedelta(days=45)):%Y-%m-%d}.pdf"
+        ),
+        timeout=30,
+    )
+    assert pdf.encrypted and "file" in pdf.content
+    text = " ".join(pdf_text(await download_file(world.member.client, pdf.content)).split())
+    assert "„Element liest mit“ (einstimmig)" in text and "Folien vorbereiten" in text, text
     assert [f for f in element.decryption_failures if f.sender == world.bot_id] == []

@@ -278,6 +278,8 @@ async def test_wrong_arguments_and_missing_rights_get_a_friendly_answer(world: t
     assert "Aufruf: !beschluss <Text>" in answer
     assert "Vorsitz" in await say(app, "!beschluss Etwas", MEMBER)
     assert "läuft bereits" in await say(app, "!sitzung beginnen 1")
+    assert "läuft noch" in await say(app, "!sitzung absagen 1")
+    assert "läuft noch" in await say(app, "!sitzung verschieben 1 13.06.2026 10 Uhr")
     assert "noch" in await say(app, "!protokoll freigeben")  # still running
     assert "liegt in der Vergangenheit" in await say(
         app, "!aufgabe @mitglied:lwl.org Alt bis 01.05.2026 10 Uhr"

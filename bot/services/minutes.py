@@ -325,6 +325,11 @@ class MinutesService(ActionRegister):
         assert session is not None
         return Session(session.meeting, session.top, session.tops, resumed=existing is not None)
 
+    def ensure_not_running(self, room_id: str, meeting_id: int) -> None:
+        """A meeting that runs is neither moved nor cancelled under its minutes: end it first."""
+        if self._running.get(room_id) == meeting_id:
+            raise UserError("minutes.still_running", id=meeting_id)
+
     def session(self, room_id: str) -> Session | None:
         meeting_id = self._running.get(room_id)
         if meeting_id is None:
