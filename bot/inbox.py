@@ -94,7 +94,7 @@ class Inbox:
 
     async def on_event(self, event: IncomingEvent) -> None:
         room_id, sender = event.room_id, event.sender
-        if not self.adapter.is_served(room_id) or not self.adapter.is_member(room_id, sender):
+        if not self.adapter.is_served(room_id) or not await self.adapter.confirm_member(room_id, sender):
             return
         response = poll_response(event)
         if response is not None:

@@ -215,6 +215,13 @@ class MatrixAdapter:
     def is_member(self, room_id: str, user_id: str) -> bool:
         return self.rooms.is_member(room_id, user_id)
 
+    async def confirm_member(self, room_id: str, user_id: str) -> bool:
+        """A member by what the bot knows, or — when it does not know them — by asking the server
+        (a join the sync did not bring, see ``Rooms.refresh_members``)."""
+        if self.is_member(room_id, user_id):
+            return True
+        return await self.rooms.refresh_members(room_id) and self.is_member(room_id, user_id)
+
     def is_encrypted(self, room_id: str) -> bool:
         return self.rooms.is_encrypted(room_id)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -38,6 +39,12 @@ JOIN_ATTEMPTS = 5
 JOIN_RETRY_S = 1.0
 # How long a private message waits for the member to accept the direct room.
 DIRECT_JOIN_WAIT_S = 600.0
+
+
+MEMBERS_ASK_INTERVAL_S = 30.0
+"""An event from someone the bot does not know as a member makes it ask the server, at most this often."""
+NEW_ROOM_S = 300.0
+NEW_ROOM_ASK_INTERVAL_S = 10.0
 
 
 def creators_privileged(room_version: str) -> bool:
@@ -68,6 +75,7 @@ class Rooms:
         self.configured_ids: set[str] = set()
         self.served_since: dict[str, float] = {}
         self._creators: dict[str, tuple[str, set[str]]] = {}
+        self._members_asked: dict[str, float] = {}
 
     @property
     def _client(self) -> Any:
@@ -269,6 +277,55 @@ class Rooms:
         finally:
             response.release()
         return body if isinstance(body, dict) else None
+
+    # ---- membership, asked again ----------------------------------------------------------------
+
+    async def refresh_members(self, room_id: str, *, at_most_every: float = MEMBERS_ASK_INTERVAL_S) -> bool:
+        """Ask the homeserver who has joined and correct what the sync told us; True when that
+        changed anything. The sync can miss a join: Synapse, while it completes a remote room's
+        state after joining it (a "faster join"), does not send a member's join that happened
+        meanwhile — the bot would take a member for merely invited and ignore them."""
+        now = time.monotonic()
+        if now - self._members_asked.get(room_id, float("-inf")) < at_most_every:
+            return False
+        self._members_asked[room_id] = now
+        room = self._client.rooms.get(room_id)
+        try:
+            found = await self._get(f"/_matrix/client/v3/rooms/{quote(room_id, safe='')}/joined_members")
+        except (aiohttp.ClientError, TimeoutError, OSError) as error:
+            log.warning("members of %s could not be asked: %s", room_id, error)
+            return False
+        if room is None or found is None or not isinstance(found.get("joined"), dict):
+            return False
+        changed = False
+        for user_id, profile in found["joined"].items():
+            if not isinstance(user_id, str):
+                continue
+            if user_id not in room.users:
+                details = profile if isinstance(profile, dict) else {}
+                room.add_member(user_id, details.get("display_name"), details.get("avatar_url"))
+                changed = True
+            elif user_id in room.invited_users:
+                # nio's own member refresh leaves an invited flag as it is: lift it here.
+                room.users[user_id].invited = False
+                del room.invited_users[user_id]
+                changed = True
+        for user_id in list(room.users):
+            if user_id not in found["joined"] and user_id not in room.invited_users:
+                room.remove_member(user_id)
+                changed = True
+        if changed:
+            log.info("membership of %s corrected from the homeserver", room_id)
+            if room.encrypted and self._client.olm is not None:
+                self._client.olm.update_tracked_users(room)
+        return changed
+
+    async def refresh_new_rooms(self) -> None:
+        """In the first minutes of serving a room, its members are asked again now and then."""
+        recent = time.time() - NEW_ROOM_S
+        for room_id, since in list(self.served_since.items()):
+            if since >= recent and room_id in self._client.rooms:
+                await self.refresh_members(room_id, at_most_every=NEW_ROOM_ASK_INTERVAL_S)
 
     # ---- state as the homeserver sent it ------------------------------------------------------
 

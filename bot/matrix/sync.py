@@ -205,6 +205,7 @@ class SyncLoop:
             self.own_keys_changed.set()
         await self._keep_keys()
         await self._guarded("invitations", self._rooms.handle_invites(response))
+        await self._guarded("membership", self._rooms.refresh_new_rooms())
         if dispatch:
             # Rooms are independent: a slow command in one must not hold up the others. Within a
             # room, events are handled in order.

@@ -78,6 +78,11 @@ def offline_app(data_dir: Path, members: Sequence[str] = (CHAIR, MEMBER)) -> tup
     app.notifier.display_name = adapter.display_name
     adapter.is_served = lambda room_id: room_id == ROOM  # type: ignore[method-assign]
     adapter.is_member = lambda room_id, user_id: user_id in members  # type: ignore[method-assign]
+
+    async def nothing_to_correct(room_id: str, **options: float) -> bool:
+        return False
+
+    adapter.rooms.refresh_members = nothing_to_correct  # type: ignore[method-assign]
     return app, recorder
 
 
