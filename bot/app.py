@@ -150,7 +150,14 @@ class App:
             pseudonyms=pseudonyms,
             also_forgetting=[self.llm],  # the model's memory of recent threads
         )
-        self.runtime = BotRuntime(self.adapter, self.scheduler, roster, self.direct, settings.llm.base_url)
+        self.runtime = BotRuntime(
+            self.adapter,
+            self.scheduler,
+            roster,
+            self.direct,
+            model_url=settings.llm.base_url,
+            model_reachable=self.llm.reachable,
+        )
         self.services = Services(
             rooms=self.rooms,
             runtime=self.runtime,
@@ -181,7 +188,10 @@ class App:
         llm = self.settings.llm
         if llm.base_url is not None:
             # Before anything else: a bot that would send prompts off the premises must not start.
-            await asyncio.to_thread(check_on_premises, llm.base_url, llm.allowed_hosts, llm.allow_external)
+            pinned = await asyncio.to_thread(
+                check_on_premises, llm.base_url, llm.allowed_hosts, llm.allow_external
+            )
+            await self.llm.pin(pinned)  # the addresses checked are the only ones used
         if self.settings.matrix.encryption and self.settings.matrix.pickle_key is None:
             log.warning("matrix.pickle_key is not set: the E2EE store is protected by a fixed default only")
         self._purge_old_data()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -26,7 +26,7 @@ from bot.matrix import (
 )
 from bot.render import Markdown, render, render_untrusted
 from bot.scheduler import Scheduler
-from bot.services.llm import LlmService, model_endpoint_reachable
+from bot.services.llm import LlmService
 from bot.services.meetings import ICS_MIMETYPE, Meeting, to_ics
 from bot.services.polls import Outcome, Poll, Tally
 from bot.services.reminders import DueReminder, Reminder
@@ -298,8 +298,11 @@ class BotRuntime:
         scheduler: Scheduler,
         roster: RoomRoster,
         direct: DirectMessages,
+        *,
         model_url: str | None,
+        model_reachable: Callable[[], Awaitable[bool]],
     ) -> None:
+        """``model_reachable``: asks the endpoint through the addresses pinned at start."""
         self.version = __version__
         self.encryption = adapter.encryption
         self._adapter = adapter
@@ -307,6 +310,7 @@ class BotRuntime:
         self._roster = roster
         self._direct = direct
         self._model_url = model_url
+        self._model_reachable = model_reachable
         self._started = time.monotonic()
 
     def uptime_seconds(self) -> float:
@@ -324,7 +328,7 @@ class BotRuntime:
 
     async def model_endpoint(self) -> tuple[str | None, bool]:
         url = self._model_url
-        return (url, await model_endpoint_reachable(url)) if url else (None, False)
+        return (url, await self._model_reachable()) if url else (None, False)
 
     def display_name(self, room_id: str, user_id: str) -> str:
         return self._roster.display_name(room_id, user_id)

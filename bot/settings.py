@@ -308,6 +308,9 @@ class LlmSettings(Section):
     context_turns: int = Field(default=6, ge=0, le=50)
     edit_interval: float = Field(default=1.0, ge=0.1, le=60)
     allowed_hosts: list[str] = Field(default_factory=list)
+    """Hosts or addresses that count as on the premises beyond loopback and private networks."""
+    allowed_models: list[str] | None = None
+    """When set, the only models ``!modell`` may choose."""
     allow_external: bool = False
     log_prompts: bool = False
     frequency_penalty: float | None = Field(default=None, ge=-2.0, le=2.0)
@@ -328,6 +331,14 @@ class LlmSettings(Section):
     @classmethod
     def _rate_is_count_per_duration(cls, value: str) -> str:
         return _valid_rate(value)
+
+    @field_validator("model")
+    @classmethod
+    def _model_stays_on_the_premises(cls, value: str | None) -> str | None:
+        # Ollama forwards "…:cloud" and "…-cloud" models to its cloud service: not on the premises.
+        if value is not None and re.search(r"[:-]cloud$", value.strip(), re.IGNORECASE):
+            raise ValueError(f"{value!r} is a cloud model (Ollama forwards it off the premises)")
+        return value
 
     @model_validator(mode="after")
     def _api_key_from_file(self) -> LlmSettings:

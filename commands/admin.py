@@ -21,7 +21,7 @@ async def ping(ctx: Context) -> None:
 
 @router.command("status", alias="status")
 async def status(ctx: Context) -> None:
-    await ctx.reply(views.status(await status_report(ctx.services), ctx.lang))
+    await ctx.reply(views.status(await status_report(ctx.services), ctx.lang, chair=ctx.is_chair))
 
 
 @router.command("sprache", alias="language", chair=False)

@@ -292,3 +292,14 @@ def test_every_missing_argument_text_belongs_to_a_parameter_of_its_command() -> 
     params = {f"{c.key}.missing.{p.name}" for c in dispatcher.all_commands() for p in c.params}
 
     assert {key for key in DE if ".missing." in key} <= params
+
+
+def test_status_names_the_model_host_to_the_chair_only() -> None:
+    from bot.render import render
+    from bot.services import StatusReport
+    from bot.views.admin import status
+
+    report = StatusReport("1.0", 60.0, True, True, 1, 3, "http://10.0.0.5:11434/v1", True, (2, 40))
+    assert "10.0.0.5" in render(status(report, "de", chair=True))[0]
+    member = render(status(report, "de", chair=False))[0]
+    assert "10.0.0.5" not in member and "erreichbar" in member

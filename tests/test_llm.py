@@ -34,7 +34,10 @@ from bot.services.llm import (
     LlmClient,
     LlmError,
     LlmService,
+    Pinned,
+    PinnedTransport,
     check_on_premises,
+    is_cloud_model,
 )
 from bot.settings import LlmSettings
 from bot.storage import open_memory_db
@@ -833,13 +836,26 @@ def never_resolve(host: str) -> list[str]:
         "172.20.0.5",
         "192.168.1.10",
         "fd00::1",
-        "169.254.1.1",
-        "fe80::1",
-        "fe80::1%eth0",
     ],
 )
-def test_an_endpoint_on_the_premises_passes(address: str) -> None:
-    check_on_premises("http://modell.intern:8080/v1", [], False, resolve=resolving_to(address))
+def test_an_endpoint_on_the_premises_passes_and_its_address_is_pinned(address: str) -> None:
+    pinned = check_on_premises("http://modell.intern:8080/v1", [], False, resolve=resolving_to(address))
+
+    assert pinned == Pinned("modell.intern", (address,))
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["169.254.1.1", "fe80::1", "fe80::1%eth0", "169.254.169.254", "fd00:ec2::254", "100.100.100.200"],
+)
+def test_link_local_and_cloud_metadata_addresses_are_off_the_premises_unless_listed(address: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        check_on_premises("http://modell.intern:8080/v1", [], False, resolve=resolving_to(address))
+    assert address in str(refused.value)
+
+    listed = address.split("%", 1)[0]
+    pinned = check_on_premises("http://modell.intern:8080/v1", [listed], False, resolve=resolving_to(address))
+    assert pinned == Pinned("modell.intern", (address,))
 
 
 @pytest.mark.parametrize(
@@ -856,8 +872,11 @@ def test_an_endpoint_off_the_premises_is_refused(addresses: tuple[str, ...]) -> 
     assert all(address in str(refused.value) for address in public)
 
 
-def test_an_allowed_host_passes_without_being_resolved_whatever_its_case() -> None:
-    check_on_premises("https://KI.Partner.example/v1", ["ki.PARTNER.example"], False, resolve=never_resolve)
+def test_an_allowed_host_passes_whatever_its_case_and_is_pinned_to_what_it_resolved_to() -> None:
+    pinned = check_on_premises(
+        "https://KI.Partner.example/v1", ["ki.PARTNER.example"], False, resolve=resolving_to("203.0.113.7")
+    )
+    assert pinned == Pinned("ki.partner.example", ("203.0.113.7",))
 
 
 def test_allow_external_passes_without_resolving() -> None:
@@ -1056,3 +1075,102 @@ def test_questions_about_the_time_are_for_the_bots_clock() -> None:
         assert service.clock_answer(question) is not None, question
     for question in ("Was ist ein Beschluss?", "Wann tagt der Ausschuss?", "Spätestens wann?"):
         assert service.clock_answer(question) is None, question
+
+
+# ---- (i) the guard, tightened: pinned addresses, cloud models, allowed models, !status ---------------
+
+
+@contextlib.asynccontextmanager
+async def models_server() -> AsyncIterator[tuple[int, list[str]]]:
+    """A real HTTP server on 127.0.0.1 answering /v1/models; the Host headers it saw."""
+    hosts: list[str] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = (await reader.readuntil(b"\r\n\r\n")).decode()
+        hosts.extend(
+            line.split(":", 1)[1].strip() for line in head.split("\r\n") if line.lower().startswith("host:")
+        )
+        body = json.dumps({"data": [{"id": "gemma3:270m"}, {"id": "gpt-oss:120b-cloud"}]}).encode()
+        writer.write(
+            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n" % len(body)
+        )
+        writer.write(body)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield port, hosts
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_the_client_connects_only_to_the_pinned_address_keeping_the_host_name() -> None:
+    async with models_server() as (port, hosts):
+        # A name no resolver knows: only the pinned address can reach the server.
+        settings = llm_settings(base_url=f"http://modell.intern.invalid:{port}/v1")
+        client = LlmClient(settings)
+        await client.pin(Pinned("modell.intern.invalid", ("127.0.0.1",)))
+        try:
+            assert await client.models() == ["gemma3:270m", "gpt-oss:120b-cloud"]
+            assert await client.reachable()
+        finally:
+            await client.close()
+    assert hosts == [f"modell.intern.invalid:{port}", f"modell.intern.invalid:{port}"]
+
+
+async def test_the_pinned_transport_keeps_the_tls_name_and_refuses_other_hosts() -> None:
+    seen: list[httpx.Request] = []
+
+    async def record(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"data": []})
+
+    transport = PinnedTransport(Pinned("ki.lvr.de", ("10.0.0.5", "10.0.0.6")), httpx.MockTransport(record))
+    async with httpx.AsyncClient(transport=transport) as http:
+        await http.get("https://ki.lvr.de/v1/models")
+        with pytest.raises(httpx.ConnectError):
+            await http.get("https://elsewhere.example/v1/models")
+    assert [(r.url.host, r.headers["host"], r.extensions.get("sni_hostname")) for r in seen] == [
+        ("10.0.0.5", "ki.lvr.de", "ki.lvr.de")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "cloud"),
+    [
+        ("gpt-oss:120b-cloud", True),
+        ("qwen3-coder:480b-cloud", True),
+        ("kimi:cloud", True),
+        ("gemma3:270m", False),
+        ("cloudy-llama:7b", False),
+    ],
+)
+def test_cloud_model_names_are_recognised(name: str, cloud: bool) -> None:
+    assert is_cloud_model(name) is cloud
+
+
+def test_a_cloud_model_cannot_be_configured() -> None:
+    with pytest.raises(ValueError, match="cloud model"):
+        llm_settings(model="deepseek-v3.1:671b-cloud")
+
+
+async def test_model_choice_refuses_cloud_models_and_keeps_to_allowed_models() -> None:
+    async def served(request: httpx.Request) -> httpx.Response:
+        models = ["gemma3:270m", "llama3.1:8b", "gpt-oss:120b-cloud"]
+        return httpx.Response(200, json={"data": [{"id": m} for m in models]})
+
+    service, _ = make_service(served, allowed_models=["gemma3:270m"])
+    service._db.table("rooms").insert({"room_id": ROOM, "model": "gpt-oss:120b-cloud"})
+    assert service.model_for(ROOM) == "test"  # a stored choice no longer permitted: the default
+    assert await service.available_models() == ["gemma3:270m"]
+    with pytest.raises(UserError) as cloud:
+        await service.choose_model(ROOM, "gpt-oss:120b-cloud", by=ALICE)
+    assert cloud.value.key == "llm.cloud_model"
+    with pytest.raises(UserError) as listed:
+        await service.choose_model(ROOM, "llama3.1:8b", by=ALICE)
+    assert listed.value.key == "llm.model_not_allowed"
+    await service.choose_model(ROOM, "gemma3:270m", by=ALICE)
+    assert service.model_for(ROOM) == "gemma3:270m"

@@ -1,8 +1,10 @@
 """Quick questions to the on-premises language model (OpenAI-compatible: Ollama, vLLM, llama.cpp).
 
-The endpoint must be on the premises: its host has to resolve to loopback, private or link-local
-addresses only, or be listed by the operator — else the bot does not start. Requests go without
-proxies and without redirects. Prompts and answers are not stored: only counters (who, when,
+The endpoint must be on the premises: its host has to resolve to loopback or private addresses only
+(link-local and cloud metadata addresses only when listed), or be listed by the operator — else the
+bot does not start. The addresses checked are pinned: the bot connects to nothing else, whatever
+DNS says later. Requests go without proxies and without redirects. Model names an Ollama server
+would forward to its cloud are refused, and ``[llm] allowed_models`` limits the choice. Prompts and answers are not stored: only counters (who, when,
 how many tokens) for the rate limit and ``!status``; a thread's earlier turns live in memory.
 """
 
@@ -38,9 +40,18 @@ the new text: one message holds at most this much answer text."""
 MAX_QUESTION_CHARS = 4_000
 REMEMBERED_THREADS = 500
 ON_PREMISES = [
-    ipaddress.ip_network(net)
-    for net in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7", "169.254.0.0/16", "fe80::/10")
+    ipaddress.ip_network(net) for net in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
 ]
+"""Private networks. Link-local (169.254.0.0/16, fe80::/10) is not among them: in a cloud it is where
+the instance metadata service answers, so it counts only when the operator lists it."""
+CLOUD_METADATA = frozenset(
+    ipaddress.ip_address(address)
+    for address in ("169.254.169.254", "169.254.170.2", "fd00:ec2::254", "100.100.100.200")
+)
+"""Metadata services of cloud providers (AWS, ECS, GCP/Azure, Alibaba): never a model endpoint by
+default, also where the address lies in a private range (fd00:ec2::254)."""
+CLOUD_MODEL = re.compile(r"(?:[:-])cloud$", re.IGNORECASE)
+"""Model names an Ollama server forwards to Ollama's cloud ("gpt-oss:120b-cloud", "…:cloud")."""
 
 
 class LlmError(Exception):
@@ -53,7 +64,55 @@ class LlmError(Exception):
 
 def on_premises(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if ip in CLOUD_METADATA:
+        return False
     return ip.is_loopback or any(ip in network for network in ON_PREMISES)
+
+
+def is_cloud_model(name: str) -> bool:
+    return bool(CLOUD_MODEL.search(name.strip()))
+
+
+@dataclass(frozen=True)
+class Pinned:
+    """The addresses the endpoint's host had when it was checked: the only ones the bot connects
+    to, so that a changed DNS record cannot send prompts elsewhere."""
+
+    host: str
+    addresses: tuple[str, ...]
+
+
+class PinnedTransport(httpx.AsyncBaseTransport):
+    """Connects to the pinned addresses of one host; the Host header and the TLS server name (and
+    so the certificate check) stay the host's."""
+
+    def __init__(self, pinned: Pinned, inner: httpx.AsyncBaseTransport | None = None) -> None:
+        self.pinned = pinned
+        self._inner = inner or httpx.AsyncHTTPTransport(trust_env=False)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.host.lower() != self.pinned.host.lower():
+            raise httpx.ConnectError(f"{request.url.host} is not the checked model host", request=request)
+        last: Exception | None = None
+        for address in self.pinned.addresses:
+            extensions = dict(request.extensions)
+            if request.url.scheme == "https":
+                extensions["sni_hostname"] = self.pinned.host
+            direct = httpx.Request(
+                request.method,
+                request.url.copy_with(host=address.split("%", 1)[0]),
+                headers=request.headers,  # with the original Host
+                stream=request.stream,
+                extensions=extensions,
+            )
+            try:
+                return await self._inner.handle_async_request(direct)
+            except httpx.ConnectError as error:
+                last = error
+        raise httpx.ConnectError(f"no pinned address of {self.pinned.host} answers: {last}", request=request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
 
 
 MODEL_CHECK_TIMEOUT_S = 3.0
@@ -74,22 +133,32 @@ def check_on_premises(
     allowed_hosts: list[str],
     allow_external: bool,
     resolve: Callable[[str], list[str]] | None = None,
-) -> None:
-    """Refuse a model endpoint that is not on the premises (raises ConfigError with one line)."""
+) -> Pinned | None:
+    """Refuse a model endpoint that is not on the premises (raises ConfigError with one line);
+    return the addresses checked, to be pinned (None with ``allow_external``: nothing is checked).
+
+    On the premises: loopback and private addresses, not link-local or a cloud's metadata service —
+    unless the host or the address is listed in ``allowed_hosts``."""
     host = urlsplit(base_url).hostname or ""
-    if allow_external or host.lower() in (h.lower() for h in allowed_hosts):
-        return
+    if allow_external:
+        return None
+    allowed = {h.lower() for h in allowed_hosts}
     try:
         addresses = (resolve or _resolve)(host)
     except OSError as error:
         raise ConfigError(f"llm.base_url: host {host!r} cannot be resolved ({error})") from None
-    outside = sorted({address for address in addresses if not on_premises(address)})
+    if host.lower() in allowed and addresses:
+        return Pinned(host, tuple(dict.fromkeys(addresses)))
+    outside = sorted(
+        {a for a in addresses if not on_premises(a) and a.split("%", 1)[0].lower() not in allowed}
+    )
     if outside or not addresses:
         raise ConfigError(
             f"llm.base_url: {host!r} resolves to {', '.join(outside) or 'nothing'}, which is not on the premises "
-            "(loopback, RFC 1918, fc00::/7, link-local); list it in llm.allowed_hosts or set "
-            "llm.allow_external = true if that is intended"
+            "(loopback, RFC 1918, fc00::/7; link-local and cloud metadata addresses only when listed); list it "
+            "in llm.allowed_hosts or set llm.allow_external = true if that is intended"
         )
+    return Pinned(host, tuple(dict.fromkeys(addresses)))
 
 
 def _resolve(host: str) -> list[str]:
@@ -107,11 +176,18 @@ class LlmClient:
 
     def __init__(self, settings: LlmSettings, transport: httpx.AsyncBaseTransport | None = None) -> None:
         assert settings.base_url is not None
+        self.settings = settings
+        self._transport = transport
+        self.pinned: Pinned | None = None
+        self._http = self._client(transport)
+
+    def _client(self, transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncClient:
+        settings = self.settings
+        assert settings.base_url is not None
         headers = (
             {"Authorization": f"Bearer {settings.api_key.get_secret_value()}"} if settings.api_key else {}
         )
-        self.settings = settings
-        self._http = httpx.AsyncClient(
+        return httpx.AsyncClient(
             base_url=settings.base_url,
             headers=headers,
             timeout=httpx.Timeout(settings.timeout_s, connect=min(10.0, settings.timeout_s)),
@@ -119,6 +195,20 @@ class LlmClient:
             follow_redirects=False,
             transport=transport,
         )
+
+    async def pin(self, pinned: Pinned) -> None:
+        """From now on connect only to the addresses checked at start (``check_on_premises``)."""
+        old, self.pinned = self._http, pinned
+        self._http = self._client(PinnedTransport(pinned, self._transport))
+        await old.aclose()
+
+    async def reachable(self) -> bool:
+        """Does the endpoint answer ``/models`` (for ``!status``), through the pinned addresses?"""
+        try:
+            await asyncio.wait_for(self.models(), MODEL_CHECK_TIMEOUT_S)
+        except (LlmError, TimeoutError, httpx.HTTPError):
+            return False
+        return True
 
     async def models(self) -> list[str]:
         try:
@@ -345,20 +435,43 @@ class LlmService:
     # ---- models --------------------------------------------------------------------------------
 
     def model_for(self, room_id: str) -> str | None:
+        """The room's model; one no longer permitted (the operator changed the list) falls back to
+        the configured default."""
         row = self._db.execute("SELECT model FROM rooms WHERE room_id = ?", [room_id]).fetchone()
-        return str(row[0]) if row and row[0] else self.settings.model
+        chosen = str(row[0]) if row and row[0] else None
+        return chosen if chosen is not None and self.permitted(chosen) else self.settings.model
+
+    async def reachable(self) -> bool:
+        return self.client is not None and await self.client.reachable()
+
+    async def pin(self, pinned: Pinned | None) -> None:
+        if self.client is not None and pinned is not None:
+            await self.client.pin(pinned)
+
+    def permitted(self, model: str) -> bool:
+        """Not one an Ollama server forwards to its cloud, and listed in ``allowed_models`` if
+        that is set."""
+        allowed = self.settings.allowed_models
+        return not is_cloud_model(model) and (allowed is None or model in allowed)
 
     async def available_models(self) -> list[str]:
-        """``!modelle``: the models the endpoint serves."""
+        """``!modelle``: the models the endpoint serves that the room may use."""
         if self.client is None:
             raise UserError("llm.not_configured")
         try:
-            return await self.client.models()
+            served = await self.client.models()
         except LlmError as error:
             raise UserError(f"llm.error_{error.kind}") from error
+        return [model for model in served if self.permitted(model)]
 
     async def choose_model(self, room_id: str, model: str, *, by: str) -> None:
-        """``!modell``: the room's model from now on, if the endpoint serves it."""
+        """``!modell``: the room's model from now on, if the endpoint serves it and it is permitted."""
+        if is_cloud_model(model):
+            raise UserError("llm.cloud_model", name=model)
+        if not self.permitted(model):
+            raise UserError(
+                "llm.model_not_allowed", name=model, allowed=", ".join(self.settings.allowed_models or [])
+            )
         available = await self.available_models()
         if model not in available:
             raise UserError("llm.unknown_model", name=model, available=", ".join(available))

@@ -7,13 +7,15 @@ from bot.render import Markdown, code, join
 from bot.services import StatusReport
 
 
-def status(report: StatusReport, lang: str) -> Markdown:
+def status(report: StatusReport, lang: str, *, chair: bool) -> Markdown:
+    """Where the model runs is for the chair: members see only whether it answers."""
+    state = "status.model_ok" if report.model_reachable else "status.model_down"
     if report.model_url is None:
         model = t(lang, "status.model_off")
+    elif chair:
+        model = t(lang, state, url=report.model_url)
     else:
-        model = t(
-            lang, "status.model_ok" if report.model_reachable else "status.model_down", url=report.model_url
-        )
+        model = t(lang, f"{state}_plain")
     rows = [
         (t(lang, "status.version"), code(report.version)),
         (t(lang, "status.uptime"), format_duration(lang, report.uptime_seconds)),
