@@ -180,7 +180,7 @@ def seed_stored(db: Database, count: int, now: datetime, seed: int = 1) -> dict[
                  int(offset.total_seconds()), made)
             )  # fmt: skip
             n_meeting -= 1
-    with db.conn:
+    with db.atomic():
         db.conn.executemany(_INSERT_MEETING, meetings)
         db.conn.executemany(_INSERT_REMINDER, reminders)
     return {"one_off": n_once, "recurring": n_recurring, "meeting": count // 10, "meetings": len(meetings)}
@@ -194,7 +194,7 @@ def seed_room_reminders(db: Database, room_id: str, creator: str, series: str, d
          due, 0, None, None, created)
         for i, due in enumerate(dues)
     ]  # fmt: skip
-    with db.conn:
+    with db.atomic():
         db.conn.executemany(_INSERT_REMINDER, rows)
 
 

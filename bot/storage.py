@@ -363,6 +363,88 @@ def m012_minutes(db: Database) -> None:
     db.table("action_reminders").create_index(["reminder_id"])
 
 
+RECORD_TOKENIZER = "unicode61 remove_diacritics 2"
+"""Measured against trigram with bench/retrieval.py (the German evaluation set): see the README."""
+
+# The search index of a room's record (bot/services/knowledge.py). Triggers keep it in step with
+# the record, in the same transaction as each change. rowid = source id * 8 + kind code.
+_RECORD_SOURCES = {
+    "meetings": (
+        1,
+        "'meeting'",
+        "NEW.title",
+        "coalesce(NEW.location, '')",
+        "substr(NEW.start_at, 1, 10)",
+        "NEW.status != 'cancelled'",
+        ("title", "location", "start_at", "status"),
+    ),
+    "agenda_items": (
+        2,
+        "'item'",
+        "NEW.title",
+        "coalesce(NEW.description, '') || ' ' || coalesce(NEW.submitter_name, '') || ' ' || coalesce(NEW.organisation, '')",
+        "(SELECT substr(start_at, 1, 10) FROM meetings WHERE id = NEW.meeting_id)",
+        "NEW.status IN ('submitted', 'late', 'accepted', 'deferred')",
+        ("title", "description", "submitter_name", "status", "meeting_id"),
+    ),
+    "tags": (
+        3,
+        "NEW.kind",
+        "coalesce(NEW.top_title, '')",
+        "NEW.text || ' ' || coalesce(NEW.owner_name, '')",
+        "date(NEW.created_at, 'unixepoch')",
+        "NEW.removed_at IS NULL",
+        ("text", "top_title", "owner_name", "removed_at"),
+    ),
+    "minutes": (
+        4,
+        "'minutes'",
+        "(SELECT title FROM meetings WHERE id = NEW.meeting_id)",
+        "(SELECT coalesce(group_concat(text, ' '), '') FROM tags WHERE meeting_id = NEW.meeting_id"
+        " AND removed_at IS NULL)",
+        "(SELECT substr(start_at, 1, 10) FROM meetings WHERE id = NEW.meeting_id)",
+        "NEW.state = 'approved'",
+        ("state",),
+    ),
+}
+
+
+def create_record_index(db: Database, tokenizer: str = RECORD_TOKENIZER) -> None:
+    """The index table, its triggers, and the index of what is already stored."""
+    db.execute(
+        "CREATE VIRTUAL TABLE record_index USING fts5(title, body, room_id UNINDEXED, kind UNINDEXED,"
+        f" ref UNINDEXED, day UNINDEXED, tokenize = '{tokenizer}')"
+    )
+    for table, (code, kind, title, body, day, when, columns) in _RECORD_SOURCES.items():
+        key = "meeting_id" if table == "minutes" else "id"
+        parts = (kind, title, body, day, when)
+        insert = _record_insert(table, key, code, parts, "NEW")
+        delete = f"DELETE FROM record_index WHERE rowid = OLD.{key} * 8 + {code};"  # noqa: S608 — our names
+        db.execute(f"CREATE TRIGGER record_{table}_insert AFTER INSERT ON {table} BEGIN {insert}; END")
+        db.execute(
+            f"CREATE TRIGGER record_{table}_update AFTER UPDATE OF {', '.join(columns)} ON {table}"
+            f" BEGIN {delete} {insert}; END"
+        )
+        db.execute(f"CREATE TRIGGER record_{table}_delete AFTER DELETE ON {table} BEGIN {delete} END")
+        db.execute(_record_insert(table, key, code, parts, "source"))  # what is stored already
+
+
+def _record_insert(table: str, key: str, code: int, parts: tuple[str, ...], row: str) -> str:
+    """The index row of ``row`` (``NEW`` in a trigger, else every row of ``table``)."""
+    kind, title, body, day, when = (part.replace("NEW.", f"{row}.") for part in parts)
+    source = "" if row == "NEW" else f" FROM {table} AS {row}"
+    return (
+        "INSERT INTO record_index (rowid, title, body, room_id, kind, ref, day) SELECT"
+        f" {row}.{key} * 8 + {code}, {title}, {body}, {row}.room_id, {kind}, {row}.{key}, {day}"
+        f"{source} WHERE {when}"
+    )
+
+
+@migrations()
+def m013_record_index(db: Database) -> None:
+    create_record_index(db)
+
+
 def open_db(data_dir: Path) -> Database:
     """Open (and create or upgrade) the bot's database in ``data_dir``.
 
@@ -402,7 +484,7 @@ class KeyValue:
         return None if row is None else str(row[0])
 
     def set(self, key: str, value: str) -> None:
-        with self._db.conn:
+        with self._db.atomic():
             self._db.execute(
                 "INSERT INTO kv (key, value) VALUES (?, ?) "
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -410,7 +492,7 @@ class KeyValue:
             )
 
     def setdefault(self, key: str, value: str) -> str:
-        with self._db.conn:
+        with self._db.atomic():
             self._db.execute("INSERT OR IGNORE INTO kv (key, value) VALUES (?, ?)", [key, value])
         stored = self.get(key)
         assert stored is not None
@@ -430,7 +512,7 @@ class EventLedger:
         return row is not None
 
     def record(self, event_id: str, room_id: str) -> None:
-        with self._db.conn:
+        with self._db.atomic():
             self._db.execute(
                 "INSERT OR IGNORE INTO handled_events (event_id, room_id, handled_at) VALUES (?, ?, ?)",
                 [event_id, room_id, time.time()],
@@ -439,6 +521,6 @@ class EventLedger:
     def prune(self, now: float | None = None) -> int:
         """Forget ids older than two weeks; sync never hands us events that old again."""
         cutoff = (time.time() if now is None else now) - self.KEEP_SECONDS
-        with self._db.conn:
+        with self._db.atomic():
             cursor = self._db.execute("DELETE FROM handled_events WHERE handled_at < ?", [cutoff])
         return cursor.rowcount

@@ -176,7 +176,7 @@ async def fresh_start(world: World) -> World:
     the flood limit.
     """
     app = world.bot.app or await world.bot.start()
-    with app.db.conn:
+    with app.db.atomic():
         app.db.execute("UPDATE rooms SET language = NULL, model = NULL WHERE room_id = ?", [world.room_id])
     guard = app.inbox.flood
     app.inbox.flood = type(guard)(guard.limit, guard.window_s)

@@ -181,7 +181,7 @@ class AgendaService:
         meeting = self._target(room_id, meeting_id)
         self._check_texts(title, description, duration_min)
         late = self._meetings.now() > self.deadline_of(meeting)
-        with self._db.conn:
+        with self._db.atomic():
             cursor = self._db.execute(
                 "INSERT INTO agenda_items (room_id, meeting_id, title, description, duration_min, submitter,"
                 " submitter_name, organisation, submitted_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -269,7 +269,7 @@ class AgendaService:
             low = 1 + self._opening_offset
             raise UserError("agenda.bad_position", position=top_number, low=low, high=low + len(order))
         order.insert(position - 1, item_id)
-        with self._db.conn:
+        with self._db.atomic():
             for place, moved in enumerate(order, start=1):
                 self._db.execute("UPDATE agenda_items SET position = ? WHERE id = ?", [place, moved])
         self._audit.record(room_id, by, Action.ITEM_MOVED, id=item_id, position=top_number)
@@ -449,13 +449,13 @@ class AgendaService:
         return int(row[0]) + 1
 
     def _renumber(self, meeting_id: int) -> None:
-        with self._db.conn:
+        with self._db.atomic():
             for place, item in enumerate(self._items(meeting_id, ON_AGENDA), start=1):
                 self._db.execute("UPDATE agenda_items SET position = ? WHERE id = ?", [place, item.id])
 
     def _update(self, item_id: int, **fields: Any) -> None:
         assignments = ", ".join(f"{name} = ?" for name in fields)
-        with self._db.conn:
+        with self._db.atomic():
             self._db.execute(
                 f"UPDATE agenda_items SET {assignments} WHERE id = ?",  # noqa: S608 — names are ours
                 [*fields.values(), item_id],

@@ -54,7 +54,7 @@ class AuditLog:
         self.tz = tz
 
     def record(self, room_id: str | None, actor: str, action: Action, **params: Param) -> None:
-        with self._db.conn:
+        with self._db.atomic():
             self._db.execute(
                 "INSERT INTO audit (ts, room_id, actor, action, params) VALUES (?, ?, ?, ?, ?)",
                 [time.time(), room_id, actor, str(action), json.dumps(params)],

@@ -410,7 +410,7 @@ class LlmService:
             raise UserError("llm.rate_limited", count=count, minutes=max(1, round(wait_s / 60)))
 
     def _count(self, room_id: str, user_id: str) -> int:
-        with self._db.conn:
+        with self._db.atomic():
             cursor = self._db.execute(
                 "INSERT INTO llm_usage (room_id, user_id, ts, prompt_tokens, completion_tokens) VALUES (?, ?, ?, 0, 0)",
                 [room_id, user_id, time.time()],
@@ -418,7 +418,7 @@ class LlmService:
         return int(cursor.lastrowid or 0)
 
     def _tokens(self, usage_id: int, usage: Usage) -> None:
-        with self._db.conn:
+        with self._db.atomic():
             self._db.execute(
                 "UPDATE llm_usage SET prompt_tokens = ?, completion_tokens = ? WHERE id = ?",
                 [usage.prompt_tokens, usage.completion_tokens, usage_id],
@@ -475,7 +475,7 @@ class LlmService:
         available = await self.available_models()
         if model not in available:
             raise UserError("llm.unknown_model", name=model, available=", ".join(available))
-        with self._db.conn:
+        with self._db.atomic():
             self._db.execute("UPDATE rooms SET model = ? WHERE room_id = ?", [model, room_id])
         self._audit.record(room_id, by, Action.MODEL_CHANGED, name=model)
 

@@ -180,7 +180,7 @@ class MeetingService(MeetingCalendar):
     def create(self, room_id: str, by: str, when: When, title: str, location: str | None) -> Meeting:
         start = self._one_off(when)
         now = time.time()
-        with self._db.conn:
+        with self._db.atomic():
             cursor = self._db.execute(
                 "INSERT INTO meetings (room_id, title, location, start_at, start_ts, duration_min, uid, sequence,"
                 " status, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, 'planned', ?, ?, ?)",
@@ -205,7 +205,7 @@ class MeetingService(MeetingCalendar):
     def reschedule(self, room_id: str, meeting_id: int, when: When, *, by: str) -> Meeting:
         meeting = self._open(room_id, meeting_id)
         start = self._one_off(when)
-        with self._db.conn:
+        with self._db.atomic():
             self._db.execute(
                 "UPDATE meetings SET start_at = ?, start_ts = ?, sequence = sequence + 1, updated_at = ? WHERE id = ?",
                 [start.isoformat(), start.timestamp(), time.time(), meeting.id],
@@ -218,7 +218,7 @@ class MeetingService(MeetingCalendar):
     def cancel(self, room_id: str, meeting_id: int) -> Meeting:
         """The meeting and its reminders; what the follower still has open stays where it is."""
         meeting = self._open(room_id, meeting_id)
-        with self._db.conn:
+        with self._db.atomic():
             self._db.execute(
                 "UPDATE meetings SET status = 'cancelled', sequence = sequence + 1, updated_at = ? WHERE id = ?",
                 [time.time(), meeting.id],

@@ -290,7 +290,7 @@ class MinutesService(ActionRegister):
         existing = self._row(meeting.id)
         if existing is not None and existing["state"] == State.APPROVED:
             raise UserError("minutes.already_approved", id=meeting.id)
-        with self._db.conn:
+        with self._db.atomic():
             if existing is None:
                 # The agenda as it stands now is the meeting's: what changes on it later (an item
                 # withdrawn or deferred) does not move what was recorded under a TOP.
@@ -366,7 +366,7 @@ class MinutesService(ActionRegister):
 
     def end(self, room_id: str, said: Said) -> Minutes:
         session = self._session(room_id)
-        with self._db.conn:
+        with self._db.atomic():
             self._db.execute(
                 "UPDATE minutes SET state = 'draft', ended_at = ? WHERE meeting_id = ?",
                 [said.at, session.meeting.id],
@@ -402,7 +402,7 @@ class MinutesService(ActionRegister):
     def _attend(
         self, meeting_id: int, user_id: str, name: str, *, present: bool, source: str, at: float
     ) -> None:
-        with self._db.conn:
+        with self._db.atomic():
             self._db.execute(
                 "INSERT INTO attendance (meeting_id, user_id, name, organisation, present, source, at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (meeting_id, user_id) DO UPDATE SET"
@@ -485,7 +485,7 @@ class MinutesService(ActionRegister):
             "top_number": top.number if top else None,
             "top_title": top.title if top else None,
         }
-        with self._db.conn:  # the number is taken in the same transaction as the row
+        with self._db.atomic():  # the number is taken in the same transaction as the row
             if extra is not None:
                 extra(fields)
             columns = ", ".join(fields)
@@ -513,7 +513,7 @@ class MinutesService(ActionRegister):
         tag = found[0]
         self._editable(tag)
         self._cancel_action_reminders(tag.id)
-        with self._db.conn:
+        with self._db.atomic():
             self._db.execute(
                 "UPDATE tags SET text = '', vote = NULL, removed_at = ?, removed_event = ? WHERE id = ?",
                 [said.at, said.event_id, tag.id],
@@ -531,7 +531,7 @@ class MinutesService(ActionRegister):
             raise UserError("minutes.need_text")
         if len(text) > MAX_TEXT:
             raise UserError("minutes.too_long", limit=MAX_TEXT)
-        with self._db.conn:
+        with self._db.atomic():
             self._db.execute(
                 "UPDATE tags SET text = ?, edited_by = ?, edited_at = ? WHERE id = ?",
                 [text, by, time.time(), tag_id],
@@ -626,7 +626,7 @@ class MinutesService(ActionRegister):
             raise UserError("minutes.still_running", id=minutes.meeting.id)
         if minutes.state == State.APPROVED:
             raise UserError("minutes.already_approved", id=minutes.meeting.id)
-        with self._db.conn:
+        with self._db.atomic():
             self._db.execute(
                 "UPDATE minutes SET state = 'approved', approved_by = ?, approved_at = ? WHERE meeting_id = ?",
                 [by, time.time(), minutes.meeting.id],
@@ -678,7 +678,7 @@ class MinutesService(ActionRegister):
             raise UserError("minutes.already_done", id=action_id)
         if not is_chair and by != tag.owner:
             raise UserError("minutes.not_your_action", id=action_id)
-        with self._db.conn:
+        with self._db.atomic():
             self._db.execute(
                 "UPDATE tags SET done_at = ?, done_by = ? WHERE id = ?", [time.time(), by, action_id]
             )
@@ -695,7 +695,7 @@ class MinutesService(ActionRegister):
                 ids.append(
                     self._reminders.create(tag.room_id, tag.owner, when, tag.text, kind=ACTION_REMINDER).id
                 )
-        with self._db.conn:
+        with self._db.atomic():
             for reminder_id in ids:
                 self._db.execute(
                     "INSERT OR IGNORE INTO action_reminders (action_id, reminder_id) VALUES (?, ?)",
@@ -712,7 +712,7 @@ class MinutesService(ActionRegister):
 
     def _cancel_action_reminders(self, action_id: int) -> None:
         self._reminders.cancel(self._reminder_ids(action_id))
-        with self._db.conn:
+        with self._db.atomic():
             self._db.execute("DELETE FROM action_reminders WHERE action_id = ?", [action_id])
 
     def _action_due(self, reminder: Reminder) -> ActionDue:
@@ -758,7 +758,7 @@ class MinutesService(ActionRegister):
         row = self._row(meeting_id)
         assert row is not None
         switches = [*json.loads(row["switches"] or "[]"), [said.at, number]]
-        with self._db.conn:
+        with self._db.atomic():
             self._db.execute(
                 "UPDATE minutes SET current_top = ?, switches = ?, switch_event = ? WHERE meeting_id = ?",
                 [number, json.dumps(switches), said.event_id, meeting_id],

@@ -325,7 +325,7 @@ class PollService:
     async def create(self, room_id: str, by: str, text: str, lang: str) -> Poll:
         """``!umfrage``: the poll stored, its native poll and live summary posted, its deadline planned."""
         question, options, deadline, anonymous = self.parse_create(text, lang)
-        with self._db.conn:
+        with self._db.atomic():
             cursor = self._db.execute(
                 "INSERT INTO polls (room_id, question, anonymous, deadline_ts, state, created_by, created_at, nudged)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
@@ -348,7 +348,7 @@ class PollService:
         poll = self.get(room_id, poll_id)
         start_id = await self._outbox.start_poll(poll)
         summary_id = await self._outbox.post_summary(self.tally(poll))
-        with self._db.conn:
+        with self._db.atomic():
             self._db.execute(
                 "UPDATE polls SET start_event_id = ?, summary_event_id = ? WHERE id = ?",
                 [start_id, summary_id, poll_id],
@@ -496,7 +496,7 @@ class PollService:
         cast_ts: float,
         event_id: str | None,
     ) -> None:
-        with self._db.conn:
+        with self._db.atomic():
             # A member who was forgotten and votes again replaces their earlier, pseudonymous vote:
             # one member, one vote.
             self._db.execute(
@@ -596,7 +596,7 @@ class PollService:
         if poll.state != OPEN:
             return []
         tally = self.tally(poll)
-        with self._db.conn:
+        with self._db.atomic():
             self._db.execute("UPDATE polls SET nudged = 1 WHERE id = ?", [poll_id])
         if not tally.non_voters:
             return []
@@ -639,7 +639,7 @@ class PollService:
             numbers = ", ".join(str(option.position) for option in tied)
             raise UserError("poll.tie", id=poll.id, options=numbers)
         winner = poll.option(pick) if pick is not None else (tally.top.option if tally.top else None)
-        with self._db.conn:
+        with self._db.atomic():
             self._db.execute(
                 "UPDATE polls SET state = ?, closed_at = ?, winner = ? WHERE id = ?",
                 [CLOSED, time.time(), winner.position if winner else None, poll.id],
@@ -652,7 +652,7 @@ class PollService:
         if winner is not None and winner.at is not None and winner.at > self.now():
             when = When(at=winner.at, rrule=None, text=winner.label)
             meeting = self._meetings.create(room_id, by, when, closed.question, None)
-            with self._db.conn:
+            with self._db.atomic():
                 self._db.execute("UPDATE polls SET meeting_id = ? WHERE id = ?", [meeting.id, poll.id])
             await self._outbox.meeting_chosen(meeting, self._meetings.reminders_of(meeting))
         return self.get(room_id, poll_id), meeting
@@ -662,7 +662,7 @@ class PollService:
         poll = self.get(room_id, poll_id)
         if poll.state != OPEN:
             raise UserError("poll.closed", id=poll.id)
-        with self._db.conn:
+        with self._db.atomic():
             self._db.execute(
                 "UPDATE polls SET state = ?, closed_at = ? WHERE id = ?", [WITHDRAWN, time.time(), poll.id]
             )

@@ -138,7 +138,7 @@ class PrivacyService:
         """Delete and anonymise; returns how many records of each kind were touched. The request is
         logged without the name; what the member did as chair stays theirs in the log."""
         counts: dict[str, int] = {}
-        with self._db.conn:
+        with self._db.atomic():
             execute = self._db.execute
             execute(
                 "DELETE FROM deliveries WHERE reminder_id IN"
@@ -215,7 +215,7 @@ class PrivacyService:
         """Remove what is older than the retention period; returns counts per kind."""
         cutoff = (time.time() if now is None else now) - self.retention.total_seconds()
         counts: dict[str, int] = {}
-        with self._db.conn:
+        with self._db.atomic():
             execute = self._db.execute
             ended = "SELECT id FROM polls WHERE state != 'open' AND closed_at < ?"
             execute(f"DELETE FROM votes WHERE poll_id IN ({ended})", [cutoff])  # noqa: S608

@@ -128,7 +128,7 @@ class ReminderService:
     ) -> Reminder:
         if kind != "meeting" and self._active_count(creator) >= MAX_ACTIVE_PER_USER:
             raise UserError("reminder.too_many", limit=MAX_ACTIVE_PER_USER)
-        with self._db.conn:
+        with self._db.atomic():
             cursor = self._db.execute(
                 "INSERT INTO reminders (room_id, creator, kind, text, first_at, rrule, next_ts, mention_room,"
                 " meeting_id, offset_s, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?)",
@@ -195,7 +195,7 @@ class ReminderService:
         return int(row[0])
 
     def _finish(self, reminder_id: int, state: str) -> None:
-        with self._db.conn:
+        with self._db.atomic():
             self._db.execute(
                 "UPDATE reminders SET state = ?, next_ts = NULL WHERE id = ?", [state, reminder_id]
             )
@@ -323,7 +323,7 @@ class ReminderService:
         assert reminder.next_at is not None
         due_ts = reminder.next_at.timestamp()
         transaction_id = f"akbot-reminder-{reminder.id}-{int(due_ts * 1000)}"
-        with self._db.conn:
+        with self._db.atomic():
             self._db.execute(
                 "INSERT OR IGNORE INTO deliveries (reminder_id, due_ts, transaction_id, late, outcome)"
                 " VALUES (?, ?, ?, ?, 'pending')",
@@ -350,7 +350,7 @@ class ReminderService:
             return
         for reminder in reminders:
             assert reminder.next_at is not None
-            with self._db.conn:
+            with self._db.atomic():
                 self._db.execute(
                     "INSERT OR IGNORE INTO deliveries (reminder_id, due_ts, transaction_id, late, outcome)"
                     " VALUES (?, ?, ?, 1, 'pending')",
@@ -366,7 +366,7 @@ class ReminderService:
             # A recurring reminder fires once for a missed period, then continues from now.
             after = max(self.now(), reminder.next_at)
             following = next_occurrence(reminder.rrule, reminder.first_at, after)
-        with self._db.conn:
+        with self._db.atomic():
             self._db.execute(
                 "UPDATE deliveries SET outcome = ?, event_id = ?, sent_ts = ? WHERE reminder_id = ? AND due_ts = ?",
                 [outcome, event_id, time.time(), reminder.id, reminder.next_at.timestamp()],

@@ -20,12 +20,12 @@ class RoomSettings:
 
     def set_language(self, room_id: str, language: Language) -> None:
         self.remember(room_id, "config")
-        with self._db.conn:
+        with self._db.atomic():
             self._db.execute("UPDATE rooms SET language = ? WHERE room_id = ?", [language, room_id])
 
     def remember(self, room_id: str, joined_via: str, *, inviter: str | None = None) -> float:
         """Record a served room once; returns since when the bot serves it (epoch seconds)."""
-        with self._db.conn:
+        with self._db.atomic():
             self._db.execute(
                 "INSERT OR IGNORE INTO rooms (room_id, language, joined_via, joined_at, inviter)"
                 " VALUES (?, NULL, ?, ?, ?)",
@@ -55,5 +55,5 @@ class RoomSettings:
 
     def forget_room(self, room_id: str) -> None:
         """The bot left: it no longer serves the room (its records stay for their retention)."""
-        with self._db.conn:
+        with self._db.atomic():
             self._db.execute("UPDATE rooms SET joined_via = 'left' WHERE room_id = ?", [room_id])
