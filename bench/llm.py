@@ -290,7 +290,7 @@ async def visible_round(user: RawClient, room_id: str, bot_id: str, question: st
     timeline = user.timeline
     start = timeline.mark()
     t0 = time.perf_counter()
-    question_id = await user.send(room_id, f"!frage {question}")
+    question_id = await user.send(room_id, f"!frage allgemein {question}")
     sent = time.perf_counter()
     try:
         placeholder = await timeline.wait_for(
@@ -400,7 +400,7 @@ class Load:
                 question = LONG_QUESTIONS[self._asked % len(LONG_QUESTIONS)]
                 self._asked += 1
                 asked = time.perf_counter()
-                question_id = await self.client.send(self.room_id, f"!frage {question}")
+                question_id = await self.client.send(self.room_id, f"!frage allgemein {question}")
                 self.answers[question_id] = Answer(asked)
                 self.active.add(question_id)
             self._changed.clear()

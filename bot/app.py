@@ -27,6 +27,7 @@ from bot.scheduler import Scheduler
 from bot.services import Services
 from bot.services.agenda import AgendaService
 from bot.services.audit import AuditLog
+from bot.services.knowledge import RecordIndex
 from bot.services.llm import LlmClient, LlmService, check_on_premises
 from bot.services.meetings import MeetingCalendar, MeetingService
 from bot.services.minutes import ActionRegister, MinutesService
@@ -141,6 +142,7 @@ class App:
             LlmClient(settings.llm) if settings.llm.base_url else None,
             audit=self.audit,
             now=self.reminders.now,
+            record=RecordIndex(self.db),  # what !frage answers from
         )
         self.privacy = PrivacyService(
             self.db,

@@ -26,11 +26,13 @@ from bot.matrix import (
 )
 from bot.render import Markdown, render, render_untrusted
 from bot.scheduler import Scheduler
+from bot.services.knowledge import Passage
 from bot.services.llm import LlmService
 from bot.services.meetings import ICS_MIMETYPE, Meeting, to_ics
 from bot.services.polls import Outcome, Poll, Tally
 from bot.services.reminders import DueReminder, Reminder
 from bot.views import Spell
+from bot.views import ask as ask_views
 from bot.views import meetings as meeting_views
 from bot.views import polls as poll_views
 from bot.views import reminders as reminder_views
@@ -365,12 +367,15 @@ class ThreadAnswer:
         model = self.llm.model_for(self.room_id) or "?"
         return render(Markdown(f"*{t(self.lang, 'llm.label', model=model)}*"))
 
-    def _compose(self, answer: str, *, final: bool) -> tuple[str, str]:
+    def _compose(self, answer: str, *, final: bool, sources: Sequence[Passage] = ()) -> tuple[str, str]:
         # The model's text is untrusted: rendered, then sanitised; it never mentions anyone.
         body, html = render_untrusted(answer or "…")
         if not final:
             return body + " …", html + "<p>…</p>"
         label_body, label_html = self._label()
+        if sources:  # named by the bot, from what it gave the model: not the model's to invent
+            named_body, named_html = render(ask_views.sources(sources, self.room_id, self.lang))
+            label_body, label_html = f"{named_body}\n{label_body}", f"{named_html}\n{label_html}"
         return f"{body}\n\n{label_body}", f"{html}\n{label_html}"
 
     async def start(self, position: int) -> str:
@@ -379,8 +384,10 @@ class ThreadAnswer:
         content = html_content(body, html, thread_root=self.thread_root, reply_to=self.question_id)
         return await self.adapter.send_event(self.room_id, "m.room.message", content)
 
-    async def update(self, event_id: str, answer: str, *, final: bool) -> None:
-        body, html = self._compose(answer, final=final)
+    async def update(
+        self, event_id: str, answer: str, *, final: bool, sources: Sequence[Passage] = ()
+    ) -> None:
+        body, html = self._compose(answer, final=final, sources=sources)
         await self.adapter.send_event(self.room_id, "m.room.message", edit_html_content(event_id, body, html))
 
     async def follow_up(self, answer: str) -> str:

@@ -274,6 +274,11 @@ DEFAULT_SYSTEM_PROMPT = (
     "personenbezogenen Daten und fordern Sie keine an. Sagen Sie offen, wenn Sie etwas nicht wissen."
 )
 
+DEFAULT_GROUNDING_PROMPT = (
+    "Beantworten Sie die Frage nur aus den folgenden Unterlagen des Arbeitskreises. Jede Unterlage "
+    "beginnt mit ihrer Nummer in eckigen Klammern. Steht die Antwort nicht darin, sagen Sie das."
+)
+
 
 class PrivacySettings(Section):
     retention: str = "365d"
@@ -299,6 +304,8 @@ class LlmSettings(Section):
     api_key: SecretStr | None = None
     api_key_file: Path | None = None
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
+    grounding_prompt: str = DEFAULT_GROUNDING_PROMPT
+    """Put before the passages of the group's record that answer a ``!frage``."""
     max_tokens: int = Field(default=512, ge=1, le=32768)
     temperature: float = Field(default=0.3, ge=0.0, le=2.0)
     timeout_s: float = Field(default=120.0, gt=0, le=3600)  # the whole answer, not one read

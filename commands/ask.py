@@ -10,21 +10,34 @@ from bot.views import ask as views
 router = Router("ask")
 
 
-@router.command("frage", alias="ask")
-async def ask(ctx: Context, question: Rest) -> None:
+frage = router.group("frage", alias="ask")
+
+
+async def _ask(ctx: Context, question: str, *, general: bool) -> None:
     if (now := ctx.services.llm.clock_answer(question)) is not None:
         await ctx.reply(views.clock(now, ctx.lang))
         return
     if ctx.answer_sink is None:
         raise UserError("llm.not_configured")
     ctx.services.llm.start(
-        ctx.room_id, ctx.sender, question, ctx.thread_root or ctx.event_id, ctx.answer_sink
+        ctx.room_id, ctx.sender, question, ctx.thread_root or ctx.event_id, ctx.answer_sink, general=general
     )
+
+
+@frage.default
+async def ask(ctx: Context, question: Rest) -> None:
+    """From the group's own record; when it holds nothing on the question, the bot says so."""
+    await _ask(ctx, question, general=False)
+
+
+@frage.command("allgemein", alias="general")
+async def general(ctx: Context, question: Rest) -> None:
+    await _ask(ctx, question, general=True)
 
 
 @router.command("ki", alias="ai")
 async def ki(ctx: Context, question: Rest) -> None:
-    await ask(ctx, question)
+    await _ask(ctx, question, general=False)
 
 
 @router.command("modelle", alias="models")

@@ -52,7 +52,9 @@ async def final_answer(world: World, first: Seen) -> Seen:
 
 
 async def test_question_is_answered_in_a_thread_streamed_and_labelled(world: World) -> None:
-    question = await world.member.send(world.room_id, "!frage Was ist Matrix? Antworte in einem Satz.")
+    question = await world.member.send(
+        world.room_id, "!frage allgemein Was ist Matrix? Antworte in einem Satz."
+    )
 
     first = await world.member.wait_for(
         lambda e: e.sender == world.bot_id and in_thread(e, question), timeout=60
@@ -82,7 +84,7 @@ async def test_follow_up_in_the_thread_carries_the_earlier_turn(world: World) ->
 
     app.llm.client.stream = recording  # type: ignore[method-assign]
     try:
-        root = await world.member.send(world.room_id, "!frage Nenne eine Farbe.")
+        root = await world.member.send(world.room_id, "!frage allgemein Nenne eine Farbe.")
         first = await world.member.wait_for(
             lambda e: e.sender == world.bot_id and in_thread(e, root), timeout=60
         )
@@ -95,7 +97,7 @@ async def test_follow_up_in_the_thread_carries_the_earlier_turn(world: World) ->
             "m.room.message",
             {
                 "msgtype": "m.text",
-                "body": "!frage Und noch eine?",
+                "body": "!frage allgemein Und noch eine?",
                 "m.relates_to": {
                     "rel_type": "m.thread",
                     "event_id": root,
@@ -140,7 +142,7 @@ async def test_other_commands_stay_fast_while_an_answer_streams(world: World) ->
     app.llm.client.stream = held  # type: ignore[method-assign]
     try:
         question = await world.member.send(
-            world.room_id, "!frage Erkläre ausführlich, was ein Protokoll ist."
+            world.room_id, "!frage allgemein Erkläre ausführlich, was ein Protokoll ist."
         )
         first = await world.member.wait_for(
             lambda e: e.sender == world.bot_id and in_thread(e, question), timeout=60
@@ -159,3 +161,45 @@ async def test_models_are_listed(world: World) -> None:
     listing = await world.ask(world.member, "!modelle")
     assert listing.startswith("Modelle des lokalen Endpunkts")
     assert f"{MODEL_NAME} ✓" in listing
+
+
+async def test_a_question_about_a_decision_is_answered_from_the_record_with_its_sources(world: World) -> None:
+    """Against the real model: the decision of a released meeting is retrieved, given to the model,
+    and the bot - not the model - names it under the answer; another room's record is not found."""
+    app = world.bot.app
+    assert app is not None
+    with app.db.atomic():  # a meeting of the room, released, with its decision (as the minutes write it)
+        meeting = app.db.execute(
+            "INSERT INTO meetings (room_id, title, start_at, start_ts, duration_min, uid, sequence, status,"
+            " created_by, created_at, updated_at) VALUES (?, 'Sitzung März', '2026-03-12T10:00:00+01:00',"
+            " 0, 120, 'u-e2e', 0, 'planned', 'x', 0, 0)",
+            [world.room_id],
+        ).lastrowid
+        for room, text, event in (
+            (world.room_id, "Die KI-Leitlinie wird beiden Landschaftsversammlungen vorgelegt.", "$leitlinie"),
+            ("!anderer:raum", "Geheime Haushaltsplanung für das Projekt Nordlicht.", "$nordlicht"),
+        ):
+            app.db.execute(
+                "INSERT INTO tags (room_id, meeting_id, top_number, top_title, kind, text, author, event_id,"
+                " created_at, year, seq) VALUES (?, ?, 4, 'KI-Leitlinie', 'decision', ?, 'x', ?, ?, 2026, 7)",
+                [room, meeting if room == world.room_id else None, text, event, 1773306000.0],
+            )
+        app.db.execute(
+            "INSERT INTO minutes (meeting_id, room_id, state, chair, started_at) VALUES (?, ?, 'approved', 'x', 0)",
+            [meeting, world.room_id],
+        )
+
+    question = await world.member.send(world.room_id, "!frage Was haben wir zur KI-Leitlinie beschlossen?")
+    first = await world.member.wait_for(
+        lambda e: e.sender == world.bot_id and in_thread(e, question), timeout=60
+    )
+    final = (await final_answer(world, first)).content["m.new_content"]
+    assert "Quellen: Beschluss 2026/07 (Sitzung 12.03.2026, TOP 4)" in final["body"], final["body"]
+    assert (
+        f"https://matrix.to/#/{world.room_id.replace('!', '%21').replace(':', '%3A')}/%24leitlinie"
+        in final["formatted_body"]
+    )
+    assert final["body"].rstrip().endswith(LABEL)
+
+    nothing = await world.ask(world.member, "!frage Was ist mit dem Projekt Nordlicht?", 60)
+    assert nothing.startswith("Dazu finde ich nichts in den Unterlagen des Arbeitskreises"), nothing

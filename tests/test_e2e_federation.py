@@ -566,7 +566,9 @@ async def test_a_remote_member_who_joins_late_can_read_the_bot(world: FederatedW
 
 
 async def test_question_from_the_remote_member_is_answered_in_a_thread(world: FederatedWorld) -> None:
-    question = await world.colleague.send(world.room_id, "!frage Was ist Matrix? Antworte in einem Satz.")
+    question = await world.colleague.send(
+        world.room_id, "!frage allgemein Was ist Matrix? Antworte in einem Satz."
+    )
     first = await world.colleague.wait_for(
         lambda e: e.sender == world.bot_id and in_thread(e, question), timeout=60
     )

@@ -14,7 +14,7 @@ from bot.app import App
 from bot.services.knowledge import RecordIndex, query_terms
 from bot.storage import create_record_index, open_memory_db
 from tests.kit import record_year
-from tests.kit.offline import CHAIR, ROOM, Recorder, dispatch, offline_app
+from tests.kit.offline import CHAIR, MEMBER, ROOM, Recorder, dispatch, offline_app
 
 
 def test_the_evaluation_set_is_answered_among_the_first_three() -> None:
@@ -112,3 +112,18 @@ async def test_the_index_follows_the_record_and_counts_only_what_is_released(
     assert "zwei" in index.search(ROOM, "Lernassistenz")[0].body  # the corrected text
     await dispatch(app, "!aufgabe erledigt 2", CHAIR)
     assert "action" in kinds("Förderschulen Erprobung")  # done, still part of the record
+
+
+async def test_forgetting_a_member_takes_their_name_out_of_the_index(world: tuple[App, Recorder]) -> None:
+    app, _ = world
+    await dispatch(app, "!sitzung in 30 Tagen 10 Uhr; Sitzung", CHAIR)
+    await dispatch(app, "!top Spracherkennung in der Klinik", MEMBER)
+    await dispatch(app, "!aufgabe @mitglied:lwl.org Bericht zur Spracherkennung schreiben", CHAIR)
+    index = RecordIndex(app.db)
+    assert {p.kind for p in index.search(ROOM, "mitglied Spracherkennung", limit=5)} == {"item", "action"}
+    assert any("@mitglied:lwl.org" in p.body for p in index.search(ROOM, "Spracherkennung", limit=5))
+
+    app.privacy.forget(MEMBER, ROOM)
+
+    assert not any("mitglied" in p.body for p in index.search(ROOM, "Spracherkennung", limit=5))
+    assert len(index.search(ROOM, "Spracherkennung", limit=5)) == 2  # the record itself stays

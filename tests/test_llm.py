@@ -15,9 +15,9 @@ import logging
 import re
 import socket
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, NamedTuple
 
 import httpx
@@ -28,6 +28,7 @@ from bot.matrix import edit_html_content, html_content
 from bot.outbox import ThreadAnswer
 from bot.render import render_untrusted
 from bot.services.audit import AuditLog
+from bot.services.knowledge import Passage
 from bot.services.llm import (
     MAX_MESSAGE_CHARS,
     MAX_QUESTION_CHARS,
@@ -118,9 +119,43 @@ def llm_settings(**overrides: Any) -> LlmSettings:
     return LlmSettings(**(values | overrides))
 
 
-def llm_service(settings: LlmSettings, client: LlmClient | None) -> LlmService:
+class FoundRecord:
+    """The room's record as the service searches it: one decision, or (``found=False``) nothing."""
+
+    def __init__(self, *, found: bool = True) -> None:
+        self.found = found
+        self.asked: list[tuple[str, str]] = []
+
+    def search(self, room_id: str, question: str, *, limit: int = 3) -> list[Passage]:
+        self.asked.append((room_id, question))
+        return [DECISION] if self.found else []
+
+
+DECISION = Passage(
+    "decision",
+    7,
+    "Finanzausschuss",
+    "Der Finanzausschuss tagt im März.",
+    date(2026, 3, 12),
+    1.0,
+    "2026/07",
+    4,
+    "$b",
+)
+
+
+def llm_service(
+    settings: LlmSettings, client: LlmClient | None, record: FoundRecord | None = None
+) -> LlmService:
     db = open_memory_db()
-    return LlmService(db, settings, client, audit=AuditLog(db, BERLIN), now=lambda: datetime.now(BERLIN))
+    return LlmService(
+        db,
+        settings,
+        client,
+        audit=AuditLog(db, BERLIN),
+        now=lambda: datetime.now(BERLIN),
+        record=record or FoundRecord(),
+    )
 
 
 def make_service(reply: Reply = echo, **overrides: Any) -> tuple[LlmService, FakeModel]:
@@ -158,8 +193,12 @@ class RecordingSink:
             await self.accepted.wait()
         return PLACEHOLDER
 
-    async def update(self, event_id: str, answer: str, *, final: bool) -> None:
+    async def update(
+        self, event_id: str, answer: str, *, final: bool, sources: Sequence[Passage] = ()
+    ) -> None:
         self.updates.append(Update(event_id, answer, final, self.clock()))
+        if final:
+            self.sources = list(sources)
 
     async def follow_up(self, answer: str) -> str:
         self.follow_ups.append(answer)
@@ -605,7 +644,8 @@ HOSTILE = (
 def assert_harmless(html: str) -> None:
     assert "<script" not in html and "script&gt;" not in html  # the element is dropped, not shown
     assert re.search(r"<a\b[^>]*javascript", html) is None
-    assert html.count("href=") == 1  # only the https link is a link
+    answer_html = html.split("Quellen:", maxsplit=1)[0]  # the sources line is the bot's own, with its link
+    assert answer_html.count("href=") == 1  # only the https link is a link
     assert '<a href="https://example.org"' in html
     assert "<img" not in html
     assert "<strong>fett</strong>" in html
@@ -774,7 +814,11 @@ async def test_a_follow_up_question_carries_the_threads_earlier_turns() -> None:
     await ask(service, second, thread="$faden1")
     await ask(service, elsewhere, thread="$faden2")
 
-    system = {"role": "system", "content": service.settings.system_prompt}
+    system = {
+        "role": "system",
+        "content": f"{service.settings.system_prompt}\n\n{service.settings.grounding_prompt}\n\n"
+        "[1] (decision 2026/07, 2026-03-12, TOP 4 Finanzausschuss) Der Finanzausschuss tagt im März.",
+    }
     assert [body["messages"] for body in model.bodies] == [
         [system, {"role": "user", "content": first}],
         [
@@ -1174,3 +1218,61 @@ async def test_model_choice_refuses_cloud_models_and_keeps_to_allowed_models() -
     assert listed.value.key == "llm.model_not_allowed"
     await service.choose_model(ROOM, "gemma3:270m", by=ALICE)
     assert service.model_for(ROOM) == "gemma3:270m"
+
+
+# ---- (j) answers from the room's own record -----------------------------------------------------
+
+
+async def test_the_answer_comes_with_the_passages_it_was_given_as_sources() -> None:
+    record = FoundRecord()
+    settings = llm_settings()
+    model = FakeModel(echo)
+    service = llm_service(settings, LlmClient(settings, transport=model.transport()), record)
+
+    sink = await ask(service, "Wann tagt der Finanzausschuss?")
+
+    assert record.asked == [(ROOM, "Wann tagt der Finanzausschuss?")]
+    system = model.bodies[0]["messages"][0]["content"]
+    assert system.endswith(
+        "[1] (decision 2026/07, 2026-03-12, TOP 4 Finanzausschuss) Der Finanzausschuss tagt im März."
+    )
+    assert sink.sources == [DECISION]
+
+
+async def test_nothing_in_the_record_is_said_at_once_and_a_general_question_skips_the_record() -> None:
+    record = FoundRecord(found=False)
+    settings = llm_settings()
+    model = FakeModel(echo)
+    service = llm_service(settings, LlmClient(settings, transport=model.transport()), record)
+
+    with pytest.raises(UserError) as nothing:
+        service.start(ROOM, ALICE, "Was ist Matrix?", "$f", RecordingSink())
+    assert nothing.value.key == "llm.nothing_in_record"
+    assert model.requests == []  # the model was not asked
+    assert service.stats() == (0, 0)  # nor was it counted against the member's rate
+
+    sink = RecordingSink()
+    service.start(ROOM, ALICE, "Was ist Matrix?", "$g", sink, general=True)
+    await service.wait_idle()
+    assert record.asked == [(ROOM, "Was ist Matrix?")]  # only the first time
+    assert model.bodies[0]["messages"][0]["content"] == settings.system_prompt
+    assert sink.sources == []
+
+
+async def test_thread_answer_names_the_sources_under_the_answer_with_a_link() -> None:
+    sent: list[dict[str, Any]] = []
+
+    class Adapter:
+        async def send_event(self, room_id: str, event_type: str, content: dict[str, Any]) -> str:
+            sent.append(content)
+            return "$e"
+
+    service, _ = make_service()
+    answer = ThreadAnswer(Adapter(), service, ROOM, "$frage", thread_root="$frage", lang="de")  # type: ignore[arg-type]
+    await answer.update("$e0", "Im März.", final=True, sources=[DECISION])
+
+    body = sent[0]["m.new_content"]["body"]
+    html = sent[0]["m.new_content"]["formatted_body"]
+    assert "Quellen: Beschluss 2026/07 (Sitzung 12.03.2026, TOP 4)" in body
+    assert 'href="https://matrix.to/#/%21raum%3Alvr.de/%24b"' in html
+    assert body.index("Quellen:") < body.index("KI-generiert")

@@ -13,11 +13,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlite_utils import Database
 
 from bot.storage import RECORD_TOKENIZER
 
+TAG_KINDS = ("decision", "action", "info")
 CANDIDATES = 30
 """How many hits BM25 hands over before the record's rules filter them."""
 
@@ -50,6 +52,12 @@ class Passage:
     body: str
     day: date | None
     score: float
+    number: str | None = None
+    """A decision's number, "2026/07"."""
+    top: int | None = None
+    """The TOP it was recorded under."""
+    event_id: str | None = None
+    """The command that recorded it (a tag), for a link to it in the room."""
 
 
 def query_terms(question: str) -> list[str]:
@@ -87,11 +95,20 @@ class RecordIndex:
         unreleased = self._unreleased_meetings(room_id)
         found = []
         for kind, ref, title, body, day, score in rows:
-            if kind in ("decision", "info") and self._meeting_of_tag(ref) in unreleased:
+            tag = self._tag(int(ref)) if kind in TAG_KINDS else None
+            if tag is not None and kind != "action" and tag["meeting_id"] in unreleased:
                 continue
             found.append(
                 Passage(
-                    kind, int(ref), title or "", body or "", date.fromisoformat(day) if day else None, -score
+                    kind,
+                    int(ref),
+                    title or "",
+                    body or "",
+                    date.fromisoformat(day) if day else None,
+                    -score,
+                    number=f"{tag['year']}/{tag['seq']:02d}" if tag and tag["seq"] is not None else None,
+                    top=tag["top_number"] if tag else None,
+                    event_id=tag["event_id"] if tag else None,
                 )
             )
             if len(found) == limit:
@@ -113,6 +130,10 @@ class RecordIndex:
             ).fetchall()
         }
 
-    def _meeting_of_tag(self, tag_id: int) -> int | None:
-        row = self._db.execute("SELECT meeting_id FROM tags WHERE id = ?", [tag_id]).fetchone()
-        return int(row[0]) if row and row[0] is not None else None
+    def _tag(self, tag_id: int) -> dict[str, Any] | None:
+        rows = list(
+            self._db.query(
+                "SELECT meeting_id, year, seq, top_number, event_id FROM tags WHERE id = ?", [tag_id]
+            )
+        )
+        return rows[0] if rows else None

@@ -19,7 +19,7 @@ import re
 import socket
 import time
 from collections import OrderedDict, deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -30,6 +30,7 @@ from sqlite_utils import Database
 
 from bot.errors import ConfigError, UserError
 from bot.services.audit import Action, AuditLog
+from bot.services.knowledge import Passage
 from bot.settings import LlmSettings
 
 log = logging.getLogger(__name__)
@@ -297,7 +298,12 @@ class AnswerSink(Protocol):
         """Post the first message in the thread: "…", or the place in the queue."""
         ...
 
-    async def update(self, event_id: str, answer: str, *, final: bool) -> None: ...
+    async def update(
+        self, event_id: str, answer: str, *, final: bool, sources: Sequence[Passage] = ()
+    ) -> None:
+        """The answer so far; the final one with the record's passages it was given (the bot names
+        them as its sources, not the model)."""
+        ...
 
     async def follow_up(self, answer: str) -> str: ...
 
@@ -316,6 +322,14 @@ class Question:
     thread_root: str
     sink: AnswerSink
     usage_id: int
+    sources: tuple[Passage, ...] = ()
+    """The passages of the room's record the answer is to come from (none: a general answer)."""
+
+
+class RecordSearch(Protocol):
+    """The room's own record (``bot/services/knowledge.py``)."""
+
+    def search(self, room_id: str, question: str, *, limit: int = 3) -> list[Passage]: ...
 
 
 class QueueFull(UserError):
@@ -381,9 +395,12 @@ class LlmService:
         *,
         audit: AuditLog,
         now: Callable[[], datetime],
+        record: RecordSearch,
     ) -> None:
-        """``now``: the bot's clock (aware, in the bot's zone) for questions about the time."""
+        """``now``: the bot's clock (aware, in the bot's zone) for questions about the time;
+        ``record``: where the group's own record is searched for what answers a question."""
         self._db = db
+        self._record = record
         self._now = now
         self._audit = audit
         self.settings = settings
@@ -486,8 +503,18 @@ class LlmService:
         (a model knows no time, and a small one invents one). None for every other question."""
         return self._now() if _ASKS_THE_CLOCK.search(question) else None
 
-    def start(self, room_id: str, user_id: str, question: str, thread_root: str, sink: AnswerSink) -> int:
-        """Check the limits now (errors go straight back), then answer in the background.
+    def start(
+        self,
+        room_id: str,
+        user_id: str,
+        question: str,
+        thread_root: str,
+        sink: AnswerSink,
+        *,
+        general: bool = False,
+    ) -> int:
+        """Check the limits now (errors go straight back), then answer in the background — from the
+        room's own record, or (``general``) from what the model knows.
 
         Returns the queue position (0: starts at once). The answer never runs on the sync path.
         """
@@ -495,9 +522,16 @@ class LlmService:
             raise UserError("llm.not_configured")
         if len(question) > MAX_QUESTION_CHARS:
             raise UserError("too_long", length=len(question), limit=MAX_QUESTION_CHARS)
+        sources: tuple[Passage, ...] = ()
+        if not general:
+            sources = tuple(self._record.search(room_id, question))
+            if not sources:
+                raise UserError("llm.nothing_in_record")
         self.check_rate(user_id)
         position = self.gate.admit()
-        asked = Question(room_id, user_id, question, thread_root, sink, self._count(room_id, user_id))
+        asked = Question(
+            room_id, user_id, question, thread_root, sink, self._count(room_id, user_id), sources
+        )
         task = asyncio.get_running_loop().create_task(self._answer(asked, position))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -525,7 +559,7 @@ class LlmService:
         client = self.client
         assert client is not None
         sink = asked.sink
-        messages = self._messages(asked.text, (asked.room_id, asked.thread_root))
+        messages = self._messages(asked.text, (asked.room_id, asked.thread_root), asked.sources)
         if self.settings.log_prompts:
             log.info("prompt in %s: %s", asked.room_id, asked.text)
         answer = ""
@@ -558,7 +592,7 @@ class LlmService:
                 # Not every server reports usage; a rough count (4 characters a token) keeps !status useful.
                 prompt = sum(len(m["content"]) for m in messages)
                 self._tokens(asked.usage_id, Usage(prompt // 4, len(answer) // 4))
-            await sink.update(event_id, answer[written:], final=True)
+            await sink.update(event_id, answer[written:], final=True, sources=asked.sources)
             self._remember(asked, answer)
         except LlmError as error:
             log.warning("model error in %s: %s", asked.room_id, error)
@@ -566,8 +600,14 @@ class LlmService:
         finally:
             await sink.typing(False)
 
-    def _messages(self, question: str, thread: tuple[str, str]) -> list[dict[str, str]]:
-        messages = [{"role": "system", "content": self.settings.system_prompt}]
+    def _messages(
+        self, question: str, thread: tuple[str, str], sources: Sequence[Passage] = ()
+    ) -> list[dict[str, str]]:
+        system = self.settings.system_prompt
+        if sources:
+            passages = "\n".join(f"[{number}] {prompt_line(p)}" for number, p in enumerate(sources, start=1))
+            system = f"{system}\n\n{self.settings.grounding_prompt}\n\n{passages}"
+        messages = [{"role": "system", "content": system}]
         turns = (
             list(self._threads.get(thread, ()))[-self.settings.context_turns :]
             if self.settings.context_turns
@@ -614,6 +654,18 @@ class LlmService:
         await self.wait_idle()
         if self.client is not None:
             await self.client.close()
+
+
+def prompt_line(passage: Passage) -> str:
+    """A passage as the model reads it: what it is, when, under which TOP, and its text."""
+    parts = [passage.kind + (f" {passage.number}" if passage.number else "")]
+    if passage.day is not None:
+        parts.append(passage.day.isoformat())
+    if passage.top is not None:
+        parts.append(f"TOP {passage.top}" + (f" {passage.title}" if passage.title else ""))
+    elif passage.title:
+        parts.append(passage.title)
+    return f"({', '.join(parts)}) {' '.join(passage.body.split())}"
 
 
 def _cut(text: str) -> int:
