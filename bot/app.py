@@ -27,7 +27,7 @@ from bot.scheduler import Scheduler
 from bot.services import Services
 from bot.services.agenda import AgendaService
 from bot.services.audit import AuditLog
-from bot.services.knowledge import RecordIndex
+from bot.services.knowledge import KnowledgeService
 from bot.services.llm import LlmClient, LlmService, check_on_premises
 from bot.services.meetings import MeetingCalendar, MeetingService
 from bot.services.minutes import ActionRegister, MinutesService
@@ -40,7 +40,7 @@ from bot.settings import Settings
 from bot.storage import EventLedger, open_db
 from bot.views import meetings as meeting_views
 from bot.views import minutes as minutes_views
-from commands import admin, agenda, ask, help, meetings, minutes, polls, privacy, reminders
+from commands import admin, agenda, ask, help, knowledge, meetings, minutes, polls, privacy, reminders
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,7 @@ ROUTERS: tuple[Router, ...] = (
     minutes.router,
     reminders.router,
     ask.router,
+    knowledge.router,
     privacy.router,
     admin.router,
 )
@@ -136,13 +137,14 @@ class App:
             pseudonyms=pseudonyms,
             nudge_before=settings.polls.nudge,
         )
+        self.knowledge = KnowledgeService(self.db, tz, audit=self.audit)
         self.llm = LlmService(
             self.db,
             settings.llm,
             LlmClient(settings.llm) if settings.llm.base_url else None,
             audit=self.audit,
             now=self.reminders.now,
-            record=RecordIndex(self.db),  # what !frage answers from
+            record=self.knowledge,  # what !frage answers from
         )
         self.privacy = PrivacyService(
             self.db,
@@ -168,6 +170,7 @@ class App:
             polls=self.polls,
             agenda=self.agenda,
             minutes=self.minutes,
+            knowledge=self.knowledge,
             llm=self.llm,
             audit=self.audit,
             privacy=self.privacy,

@@ -6,17 +6,21 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections import deque
-from collections.abc import Sequence
+from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from bot.i18n import t
 from bot.matrix import IncomingEvent, MatrixAdapter, PrivateHint, poll_response, transaction_for
 from bot.metrics import Metrics
 from bot.outbox import DirectMessages, ThreadAnswer
 from bot.render import Markdown, code
-from bot.router import Context, Dispatcher
+from bot.router import Context, Dispatcher, FileData
 from bot.services import Services
 from bot.settings import BotSettings
+
+RECENT_FILES = 50
+"""Files per room the bot remembers, to be added to the record by a reply."""
 
 
 class FloodGuard:
@@ -74,6 +78,7 @@ class Inbox:
         self.settings = settings
         limit, window = settings.rate
         self.flood = FloodGuard(limit, window.total_seconds())
+        self._files: dict[str, OrderedDict[str, dict[str, Any]]] = {}
 
     def is_chair(self, room_id: str, user_id: str) -> bool:
         """Listed in bot.chairs, or holding the chair power level in that room right now."""
@@ -92,6 +97,34 @@ class Inbox:
         self.direct.send_note(hint.user_id, text)
         return True
 
+    def _remember_file(self, room_id: str, event: IncomingEvent) -> None:
+        """The room's recent files (their message content, not their bytes): a chair may add one to
+        the record by replying to it (``!wissen hinzufügen``)."""
+        files = self._files.setdefault(room_id, OrderedDict())
+        files[event.event_id] = event.content
+        while len(files) > RECENT_FILES:
+            files.popitem(last=False)
+
+    def _replied_file(
+        self, room_id: str, relation: dict[str, Any]
+    ) -> Callable[[], Awaitable[FileData | None]] | None:
+        reply = relation.get("m.in_reply_to")
+        replied = reply.get("event_id") if isinstance(reply, dict) else None
+        files = self._files.get(room_id)
+        content = files.get(replied) if files is not None and isinstance(replied, str) else None
+        if content is None:
+            return None
+        found: dict[str, Any] = content
+
+        async def fetch() -> FileData:
+            content = found
+            info = content["info"] if isinstance(content.get("info"), dict) else {}
+            name = str(content.get("filename") or content.get("body") or "datei")
+            data = await self.adapter.download_file(content)
+            return FileData(name, str(info.get("mimetype") or ""), data, str(replied))
+
+        return fetch
+
     async def on_event(self, event: IncomingEvent) -> None:
         room_id, sender = event.room_id, event.sender
         if not self.adapter.is_served(room_id) or not await self.adapter.confirm_member(room_id, sender):
@@ -109,6 +142,9 @@ class Inbox:
         self.services.minutes.saw(
             room_id, sender, lambda: self.adapter.display_name(room_id, sender), event.timestamp_ms / 1000
         )
+        if event.msgtype == "m.file" and not event.is_edit:
+            self._remember_file(room_id, event)
+            return
         if event.msgtype != "m.text" or event.is_edit:
             return
         body = strip_reply_fallback(event.body)
@@ -153,6 +189,7 @@ class Inbox:
             sent_at_ms=event.timestamp_ms,
             thread_root=thread_root,
             mentioned=event.mentioned_users,
+            replied_file=self._replied_file(room_id, relation),
             answer_sink=ThreadAnswer(
                 self.adapter, llm, room_id, event_id, thread_root=thread_root or event_id, lang=lang
             )

@@ -36,6 +36,16 @@ MAX_COMMAND_LENGTH = 4000
 """Longer commands are refused before parsing: no command needs more, and parsing is bounded."""
 
 
+@dataclass(frozen=True)
+class FileData:
+    """A file from the room: its name, its type and its bytes (decrypted)."""
+
+    name: str
+    mimetype: str
+    data: bytes
+    event_id: str
+
+
 class Reply(Protocol):
     async def __call__(self, markdown: Markdown, *, mentions: Sequence[str] = ()) -> str: ...
 
@@ -73,6 +83,9 @@ class Context:
     dispatcher: Dispatcher | None = None
     mentioned: tuple[str, ...] = ()
     """The users the message mentions (its ``m.mentions``), e.g. an action item's owner."""
+    replied_file: Callable[[], Awaitable[FileData | None]] | None = None
+    """The file the command replies to, fetched (and decrypted) on request; None: it replies to no
+    file the bot has seen."""
 
     def t(self, key: str, **params: Any) -> Markdown:
         return t(self.lang, key, **params)

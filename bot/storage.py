@@ -445,6 +445,47 @@ def m013_record_index(db: Database) -> None:
     create_record_index(db)
 
 
+@migrations()
+def m014_documents(db: Database) -> None:
+    # Documents the chair adds to the record (!wissen hinzufügen): their text in passages of a few
+    # hundred words, each indexed like the rest of the record (kind code 5, ref = passage id).
+    db.table("documents").create(
+        {
+            "id": int,
+            "room_id": str,
+            "name": str,
+            "mimetype": str,
+            "size": int,
+            "added_by": str,
+            "added_by_name": str,
+            "added_at": float,
+            "event_id": str,  # the file's message in the room
+        },
+        pk="id",
+        not_null={"room_id", "name", "added_by", "added_at"},
+    )
+    db.table("documents").create_index(["room_id"])
+    db.table("document_passages").create(
+        {"id": int, "document_id": int, "room_id": str, "position": int, "text": str},
+        pk="id",
+        not_null={"document_id", "room_id", "position", "text"},
+    )
+    db.table("document_passages").create_index(["document_id"])
+    title = "(SELECT name FROM documents WHERE id = NEW.document_id)"
+    day = "(SELECT date(added_at, 'unixepoch') FROM documents WHERE id = NEW.document_id)"
+    insert = (
+        "INSERT INTO record_index (rowid, title, body, room_id, kind, ref, day) VALUES"  # noqa: S608 — ours
+        f" (NEW.id * 8 + 5, {title}, NEW.text, NEW.room_id, 'document', NEW.id, {day});"
+    )
+    delete = "DELETE FROM record_index WHERE rowid = OLD.id * 8 + 5;"
+    db.execute(
+        f"CREATE TRIGGER record_document_passages_insert AFTER INSERT ON document_passages BEGIN {insert} END"
+    )
+    db.execute(
+        f"CREATE TRIGGER record_document_passages_delete AFTER DELETE ON document_passages BEGIN {delete} END"
+    )
+
+
 def open_db(data_dir: Path) -> Database:
     """Open (and create or upgrade) the bot's database in ``data_dir``.
 

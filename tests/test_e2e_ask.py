@@ -203,3 +203,37 @@ async def test_a_question_about_a_decision_is_answered_from_the_record_with_its_
 
     nothing = await world.ask(world.member, "!frage Was ist mit dem Projekt Nordlicht?", 60)
     assert nothing.startswith("Dazu finde ich nichts in den Unterlagen des Arbeitskreises"), nothing
+
+
+async def test_a_document_the_chair_adds_answers_questions_with_its_name_as_source(world: World) -> None:
+    """The chair posts a PDF in the encrypted room and adds it by replying; the bot downloads and
+    decrypts it, extracts its text, and the real model answers from it with the document named."""
+    from bot.views import pdf
+
+    document = pdf.render(
+        pdf.Document(
+            "KI-Leitlinie Entwurf v2",
+            (
+                pdf.Heading("Transparenz"),
+                pdf.Paragraph(
+                    "Jede KI-Anwendung wird im öffentlichen Transparenzregister mit Zweck, Daten und "
+                    "verantwortlicher Stelle veröffentlicht."
+                ),
+            ),
+            "Seite {page} von {pages}",
+        )
+    )
+    file_id = await world.chair.send_file(
+        world.room_id, "ki-leitlinie-entwurf-v2.pdf", document, "application/pdf"
+    )
+    added = await world.chair.ask_reply(world.room_id, file_id, "!wissen hinzufügen", world.bot_id)
+    assert added.body.startswith("📄 Dokument #"), added.body
+    assert "„ki-leitlinie-entwurf-v2.pdf“" in added.body
+
+    # The chair asks: the member has used up the module's questions (5 in 10 minutes).
+    question = await world.chair.send(world.room_id, "!frage Was sagt die Leitlinie zum Transparenzregister?")
+    first = await world.chair.wait_for(
+        lambda e: e.sender == world.bot_id and in_thread(e, question), timeout=60
+    )
+    final = (await final_answer(world, first)).content["m.new_content"]["body"]
+    assert "Quellen: Dokument „ki-leitlinie-entwurf-v2.pdf“" in final, final

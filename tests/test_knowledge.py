@@ -4,15 +4,32 @@ what is released, and is built for what was stored before it existed."""
 
 from __future__ import annotations
 
+import io
 import sqlite3
+import time
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.app import App
-from bot.services.knowledge import RecordIndex, query_terms
+from bot.errors import UserError
+from bot.render import render
+from bot.router import FileData
+from bot.services.audit import AuditLog
+from bot.services.knowledge import (
+    MAX_DOCUMENT_BYTES,
+    DocumentFile,
+    KnowledgeService,
+    RecordIndex,
+    query_terms,
+)
+from bot.services.privacy import PrivacyService
+from bot.services.pseudonyms import Pseudonyms
 from bot.storage import create_record_index, open_memory_db
+from tests.clock import BERLIN
 from tests.kit import record_year
 from tests.kit.offline import CHAIR, MEMBER, ROOM, Recorder, dispatch, offline_app
 
@@ -127,3 +144,118 @@ async def test_forgetting_a_member_takes_their_name_out_of_the_index(world: tupl
 
     assert not any("mitglied" in p.body for p in index.search(ROOM, "Spracherkennung", limit=5))
     assert len(index.search(ROOM, "Spracherkennung", limit=5)) == 2  # the record itself stays
+
+
+# ---- documents ------------------------------------------------------------------------------------
+
+
+def _pdf(*paragraphs: str) -> bytes:
+    from bot.views import pdf
+
+    blocks = tuple(pdf.Paragraph(text) for text in paragraphs)
+    return pdf.render(pdf.Document("KI-Leitlinie Entwurf v2", blocks, "Seite {page} von {pages}"))
+
+
+def _docx(*paragraphs: str) -> bytes:
+    import docx
+
+    document = docx.Document()
+    for text in paragraphs:
+        document.add_paragraph(text)
+    table = document.add_table(rows=1, cols=1)
+    table.rows[0].cells[0].text = "Tabellenzelle zur Barrierefreiheit"
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def _service() -> KnowledgeService:
+    db = open_memory_db()
+    return KnowledgeService(db, BERLIN, audit=AuditLog(db, BERLIN))
+
+
+@pytest.mark.parametrize(
+    ("name", "mimetype", "make"),
+    [
+        ("leitlinie.pdf", "application/pdf", lambda text: _pdf("Einleitung.", text)),
+        ("leitlinie.docx", "application/octet-stream", lambda text: _docx("Einleitung.", text)),
+        ("leitlinie.md", "text/markdown", lambda text: f"# Leitlinie\n\n{text}\n".encode()),
+        ("leitlinie.txt", "text/plain", lambda text: text.encode("cp1252")),  # as Windows editors save
+    ],
+)
+def test_a_document_is_read_indexed_and_found_by_its_words(name: str, mimetype: str, make: Any) -> None:
+    service = _service()
+    text = "Jede KI-Anwendung wird im Transparenzregister veröffentlicht, mit Zweck und Verantwortlichen."
+
+    document = service.add(ROOM, CHAIR, "Vorsitz", "$datei", DocumentFile(name, mimetype, make(text)))
+
+    assert document.passages >= 1 and document.name == name
+    found = service.search(ROOM, "Was sagt die Leitlinie zum Transparenzregister?")
+    assert found and found[0].kind == "document" and found[0].title == name
+    assert "Transparenzregister veröffentlicht" in found[0].body
+    assert service.search("!anderer:lvr.de", "Transparenzregister") == []
+
+
+def test_what_cannot_be_a_document_is_explained_and_nothing_is_stored() -> None:
+    service = _service()
+    cases = {
+        "knowledge.unsupported": DocumentFile("bild.png", "image/png", b"\x89PNG"),
+        "knowledge.unreadable": DocumentFile("kaputt.pdf", "application/pdf", b"%PDF-1.4 kaputt"),
+        "knowledge.no_text": DocumentFile("leer.txt", "text/plain", b"  \n\n "),
+        "knowledge.too_big": DocumentFile("gross.txt", "text/plain", b"x" * (MAX_DOCUMENT_BYTES + 1)),
+    }
+    for key, file in cases.items():
+        with pytest.raises(UserError) as refused:
+            service.add(ROOM, CHAIR, "Vorsitz", f"${key}", file)
+        assert refused.value.key == key
+    service.add(ROOM, CHAIR, "Vorsitz", "$einmal", DocumentFile("a.md", "text/markdown", b"Inhalt"))
+    with pytest.raises(UserError) as twice:
+        service.add(ROOM, CHAIR, "Vorsitz", "$einmal", DocumentFile("a.md", "text/markdown", b"Inhalt"))
+    assert twice.value.key == "knowledge.already_added"
+    assert [d.name for d in service.documents(ROOM)] == ["a.md"]
+
+
+def test_a_long_document_is_indexed_in_passages_and_removing_it_empties_the_index() -> None:
+    service = _service()
+    words = " ".join(f"wort{n}" for n in range(1000))
+    document = service.add(
+        ROOM, CHAIR, "Vorsitz", "$lang", DocumentFile("lang.txt", "text/plain", words.encode())
+    )
+    assert document.passages == 9  # 120 words each
+    assert [p.ref for p in service.search(ROOM, "wort999")] != []
+
+    service.remove(ROOM, document.id, CHAIR)
+
+    assert service.search(ROOM, "wort999") == [] and service.documents(ROOM) == []
+    assert service._db.execute("SELECT count(*) FROM record_index WHERE kind = 'document'").fetchone()[0] == 0
+
+
+async def test_the_chair_adds_a_file_replied_to_and_forgetting_the_member_removes_their_upload(
+    world: tuple[App, Recorder],
+) -> None:
+    app, _ = world
+    assert "antworten Sie mit" in render((await dispatch(app, "!wissen hinzufügen", CHAIR))[0])[0]
+    file = FileData("dsfa.md", "text/markdown", b"Die DSFA der Spracherkennung ist abgeschlossen.", "$f1")
+    added = render((await dispatch(app, "!wissen hinzufügen", CHAIR, replied_file=file))[0])[0]
+    assert added.startswith("📄 Dokument #1 „dsfa.md“ ist in den Unterlagen (ein Abschnitt)")
+    assert "Vorsitz" in render((await dispatch(app, "!wissen hinzufügen", MEMBER, replied_file=file))[0])[0]
+    assert "#1 „dsfa.md“ – hinzugefügt am" in render((await dispatch(app, "!wissen", MEMBER))[0])[0]
+    assert app.privacy.export(CHAIR)["documents_added"][0]["name"] == "dsfa.md"
+
+    app.privacy.forget(CHAIR, ROOM)
+
+    assert app.knowledge.documents(ROOM) == [] and app.knowledge.search(ROOM, "Spracherkennung DSFA") == []
+
+
+def test_the_retention_purge_takes_old_documents_out_of_the_record() -> None:
+    db = open_memory_db()
+    audit = AuditLog(db, BERLIN)
+    service = KnowledgeService(db, BERLIN, audit=audit)
+    service.add(ROOM, CHAIR, "Vorsitz", "$alt", DocumentFile("alt.md", "text/markdown", b"Altes Konzept"))
+    privacy = PrivacyService(
+        db, BERLIN, timedelta(days=365), audit=audit, pseudonyms=Pseudonyms(db), also_forgetting=[]
+    )
+
+    counts = privacy.purge(now=time.time() + 366 * 86400)
+
+    assert counts["documents"] == 1 and service.search(ROOM, "Konzept") == []

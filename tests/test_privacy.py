@@ -117,6 +117,7 @@ async def test_forgetting_keeps_the_tally_and_the_agenda_right(world: Everything
         "minutes_entries": 0,
         "action_items": 0,
         "attendance": 0,
+        "documents": 0,
         "model_usage": 0,
         "model_context": 0,
     }

@@ -39,6 +39,7 @@ ALL_MIGRATIONS = [
     ("akbot", "m011_vote_pseudonyms"),
     ("akbot", "m012_minutes"),
     ("akbot", "m013_record_index"),
+    ("akbot", "m014_documents"),
 ]
 
 
@@ -79,6 +80,8 @@ def test_open_db_creates_the_folder_and_akbot_db_in_wal_mode(tmp_path: Path) -> 
             "tags",
             "action_reminders",
             "record_index",  # FTS5, with its shadow tables
+            "documents",
+            "document_passages",
             "_sqlite_migrations",
         }
     finally:

@@ -7,6 +7,7 @@ from typing import Protocol
 
 from bot.services.agenda import AgendaService
 from bot.services.audit import AuditLog
+from bot.services.knowledge import KnowledgeService
 from bot.services.llm import LlmService
 from bot.services.meetings import MeetingService
 from bot.services.minutes import MinutesService
@@ -83,6 +84,7 @@ class Services:
     polls: PollService
     agenda: AgendaService
     minutes: MinutesService
+    knowledge: KnowledgeService
     llm: LlmService
     audit: AuditLog
     privacy: PrivacyService

@@ -1,6 +1,9 @@
 """The group's record, searchable: meetings, agenda items, decisions, action items, notes and
 released minutes of one room, in SQLite's full-text index (FTS5, BM25).
 
+Besides the record the bot keeps itself, the chair adds documents (PDF, Word, Markdown, text):
+their text is extracted with pypdf and python-docx and indexed in passages.
+
 The index is kept by triggers in the database (``bot/storage.py``, m013), in the same transaction
 as every change of the record, so it can never lag behind. A search never leaves the asking
 room, and only the record counts: entries of minutes that are not released yet are left out
@@ -9,15 +12,25 @@ room, and only the record counts: entries of minutes that are not released yet a
 
 from __future__ import annotations
 
+import io
+import logging
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import docx
+import pypdf
 from sqlite_utils import Database
 
+from bot.errors import UserError
+from bot.services.audit import Action, AuditLog
 from bot.storage import RECORD_TOKENIZER
+
+log = logging.getLogger(__name__)
 
 TAG_KINDS = ("decision", "action", "info")
 CANDIDATES = 30
@@ -137,3 +150,165 @@ class RecordIndex:
             )
         )
         return rows[0] if rows else None
+
+
+# ---- documents the chair adds to the record ---------------------------------------------------------
+
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
+PASSAGE_WORDS = 120
+"""A document's text is indexed in passages of about this many words: a hit names the part that
+answers, and a long document does not drown the rest of the record."""
+_KINDS_BY_SUFFIX = {".pdf": "pdf", ".docx": "docx", ".md": "text", ".markdown": "text", ".txt": "text"}
+_KINDS_BY_TYPE = {
+    "application/pdf": "pdf",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+    "text/markdown": "text",
+    "text/plain": "text",
+}
+
+
+@dataclass(frozen=True)
+class DocumentFile:
+    """A file as it came from the room: its name, its type, its (decrypted) bytes."""
+
+    name: str
+    mimetype: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Document:
+    id: int
+    room_id: str
+    name: str
+    mimetype: str
+    size: int
+    added_by: str
+    added_by_name: str
+    added_at: datetime
+    passages: int
+
+
+def document_kind(name: str, mimetype: str) -> str | None:
+    """pdf | docx | text, by the file's name and else its type; None when not one of them."""
+    suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    return _KINDS_BY_SUFFIX.get(suffix) or _KINDS_BY_TYPE.get(mimetype.split(";", 1)[0].strip().lower())
+
+
+def extract_text(file: DocumentFile) -> str:
+    """The text of a PDF (pypdf), a Word document (python-docx) or a Markdown/text file."""
+    kind = document_kind(file.name, file.mimetype)
+    if kind is None:
+        raise UserError("knowledge.unsupported", name=file.name)
+    try:
+        if kind == "pdf":
+            reader = pypdf.PdfReader(io.BytesIO(file.data))
+            return "\n\n".join(page.extract_text() or "" for page in reader.pages)
+        if kind == "docx":
+            document = docx.Document(io.BytesIO(file.data))
+            cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+            return "\n\n".join([*(p.text for p in document.paragraphs), *cells])
+        try:
+            return file.data.decode("utf-8")
+        except UnicodeDecodeError:
+            return file.data.decode("cp1252", errors="replace")  # what Windows editors still write
+    except UserError:
+        raise
+    except Exception as error:  # a broken or encrypted file: the member is told, the log has why
+        log.info("text of %s could not be read: %s", file.name, error)
+        raise UserError("knowledge.unreadable", name=file.name) from error
+
+
+def passages_of(text: str, words: int = PASSAGE_WORDS) -> list[str]:
+    """Paragraphs packed into passages of about ``words`` words (a long paragraph is cut)."""
+    passages: list[str] = []
+    current: list[str] = []
+    for paragraph in re.split(r"\n\s*\n", text):
+        tokens = paragraph.split()
+        while tokens:
+            room = words - len(current)
+            current.extend(tokens[:room])
+            tokens = tokens[room:]
+            if len(current) >= words:
+                passages.append(" ".join(current))
+                current = []
+    if current:
+        passages.append(" ".join(current))
+    return passages
+
+
+class KnowledgeService(RecordIndex):
+    """The record's search, and the documents the chair adds to it (``!wissen``)."""
+
+    def __init__(self, db: Database, tz: ZoneInfo, *, audit: AuditLog) -> None:
+        super().__init__(db)
+        self.tz = tz
+        self._audit = audit
+
+    def add(self, room_id: str, by: str, by_name: str, event_id: str, file: DocumentFile) -> Document:
+        if len(file.data) > MAX_DOCUMENT_BYTES:
+            raise UserError("knowledge.too_big", name=file.name, limit=MAX_DOCUMENT_BYTES // (1024 * 1024))
+        known = self._db.execute(
+            "SELECT id FROM documents WHERE room_id = ? AND event_id = ?", [room_id, event_id]
+        ).fetchone()
+        if known is not None:
+            raise UserError("knowledge.already_added", id=int(known[0]), name=file.name)
+        passages = passages_of(extract_text(file))
+        if not passages:
+            raise UserError("knowledge.no_text", name=file.name)
+        with self._db.atomic():  # the document, its passages and their index entries at once
+            cursor = self._db.execute(
+                "INSERT INTO documents (room_id, name, mimetype, size, added_by, added_by_name, added_at, event_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [room_id, file.name, file.mimetype, len(file.data), by, by_name, time.time(), event_id],
+            )
+            document_id = int(cursor.lastrowid or 0)
+            for position, text in enumerate(passages):
+                self._db.execute(
+                    "INSERT INTO document_passages (document_id, room_id, position, text) VALUES (?, ?, ?, ?)",
+                    [document_id, room_id, position, text],
+                )
+        self._audit.record(room_id, by, Action.DOCUMENT_ADDED, id=document_id)
+        return self.document(room_id, document_id)
+
+    def documents(self, room_id: str) -> list[Document]:
+        return [
+            self._document(row)
+            for row in self._db.query(
+                _DOCUMENTS + " WHERE d.room_id = ? GROUP BY d.id ORDER BY d.id", [room_id]
+            )
+        ]
+
+    def document(self, room_id: str, document_id: int) -> Document:
+        rows = list(
+            self._db.query(
+                _DOCUMENTS + " WHERE d.room_id = ? AND d.id = ? GROUP BY d.id", [room_id, document_id]
+            )
+        )
+        if not rows:
+            raise UserError("knowledge.not_found", id=document_id)
+        return self._document(rows[0])
+
+    def remove(self, room_id: str, document_id: int, by: str) -> Document:
+        document = self.document(room_id, document_id)
+        with self._db.atomic():
+            self._db.execute("DELETE FROM document_passages WHERE document_id = ?", [document_id])
+            self._db.execute("DELETE FROM documents WHERE id = ?", [document_id])
+        self._audit.record(room_id, by, Action.DOCUMENT_REMOVED, id=document_id)
+        return document
+
+    def _document(self, row: dict[str, Any]) -> Document:
+        return Document(
+            id=row["id"],
+            room_id=row["room_id"],
+            name=row["name"],
+            mimetype=row["mimetype"] or "",
+            size=row["size"] or 0,
+            added_by=row["added_by"],
+            added_by_name=row["added_by_name"] or row["added_by"],
+            added_at=datetime.fromtimestamp(row["added_at"], self.tz),
+            passages=row["passages"],
+        )
+
+
+_DOCUMENTS = "SELECT d.*, count(p.id) AS passages FROM documents d LEFT JOIN document_passages p ON p.document_id = d.id"

@@ -109,6 +109,10 @@ class PrivacyService:
                 "SELECT meeting_id, name, organisation, present, source, at FROM attendance WHERE user_id = ?",
                 [user_id],
             ),
+            "documents_added": rows(
+                "SELECT id, room_id, name, mimetype, size, added_at FROM documents WHERE added_by = ?",
+                [user_id],
+            ),
             "model_usage": rows(
                 "SELECT room_id, ts, prompt_tokens, completion_tokens FROM llm_usage WHERE user_id = ?",
                 [user_id],
@@ -181,6 +185,10 @@ class PrivacyService:
                 [FORMER_MEMBER, FORMER_MEMBER, user_id],
             ).rowcount
             counts["attendance"] = execute("DELETE FROM attendance WHERE user_id = ?", [user_id]).rowcount
+            # Their own uploads leave the record and its index (the triggers take the passages out).
+            own = "SELECT id FROM documents WHERE added_by = ?"
+            execute(f"DELETE FROM document_passages WHERE document_id IN ({own})", [user_id])  # noqa: S608
+            counts["documents"] = execute("DELETE FROM documents WHERE added_by = ?", [user_id]).rowcount
             execute("DELETE FROM action_reminders WHERE reminder_id NOT IN (SELECT id FROM reminders)")
             execute("UPDATE minutes SET chair_name = ? WHERE chair = ?", [FORMER_MEMBER, user_id])
             for table, column in (
@@ -246,5 +254,8 @@ class PrivacyService:
                 "DELETE FROM deliveries WHERE due_ts < ? AND outcome != 'pending'", [cutoff]
             ).rowcount
             counts["model_usage"] = execute("DELETE FROM llm_usage WHERE ts < ?", [cutoff]).rowcount
+            old_documents = "SELECT id FROM documents WHERE added_at < ?"
+            execute(f"DELETE FROM document_passages WHERE document_id IN ({old_documents})", [cutoff])  # noqa: S608
+            counts["documents"] = execute("DELETE FROM documents WHERE added_at < ?", [cutoff]).rowcount
             counts["audit"] = execute("DELETE FROM audit WHERE ts < ?", [cutoff]).rowcount
         return counts

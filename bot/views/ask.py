@@ -40,4 +40,6 @@ def _source(passage: Passage, room_id: str, lang: str) -> Markdown:
         return t(lang, "llm.source.item", title=title, day=day)
     if passage.kind == "meeting":
         return t(lang, "llm.source.meeting", title=title, day=day)
+    if passage.kind == "document":
+        return t(lang, "llm.source.document", title=title)
     return t(lang, "llm.source.minutes", day=day)

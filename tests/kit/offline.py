@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ from pydantic import SecretStr
 from bot.app import App
 from bot.matrix import IncomingEvent, message_content
 from bot.render import Markdown
-from bot.router import Context
+from bot.router import Context, FileData
 from bot.settings import BotSettings, MatrixSettings, Settings
 
 ROOM = "!raum:lvr.de"
@@ -89,6 +89,13 @@ def offline_app(data_dir: Path, members: Sequence[str] = (CHAIR, MEMBER)) -> tup
 _event_ids = itertools.count(1)
 
 
+def _fetched(file: FileData) -> Callable[[], Awaitable[FileData | None]]:
+    async def fetch() -> FileData:
+        return file
+
+    return fetch
+
+
 async def hear(
     app: App, body: str, sender: str, *, mentions: Sequence[str] = (), at: float | None = None
 ) -> None:
@@ -110,6 +117,7 @@ async def dispatch(
     mentioned: Sequence[str] = (),
     event_id: str | None = None,
     sent_at: float | None = None,
+    replied_file: FileData | None = None,
 ) -> list[Markdown]:
     """Run one command line as ``sender`` (the chair if it is ``CHAIR``); the replies in the room.
     Files the command sends are appended to ``files``; each command is its own event unless
@@ -131,6 +139,7 @@ async def dispatch(
         sender=sender,
         event_id=event_id or f"$cmd{next(_event_ids)}",
         sent_at_ms=int((time.time() if sent_at is None else sent_at) * 1000),
+        replied_file=None if replied_file is None else _fetched(replied_file),
         mentioned=tuple(mentioned),
         body=body,
         lang=lang,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
 import re
 import time
@@ -371,6 +372,37 @@ class ChatClient:
         response = await self.client._send(RoomSendResponse, method, path, data, (room_id,))
         assert isinstance(response, RoomSendResponse), response
         return str(response.event_id)
+
+    async def send_file(
+        self, room_id: str, name: str, data: bytes, mimetype: str, *, reply_to: str | None = None
+    ) -> str:
+        """An m.file, encrypted (the room is), as Element sends one; optionally as a reply."""
+        response, keys = await self.client.upload(
+            io.BytesIO(data), content_type=mimetype, filename=name, encrypt=True, filesize=len(data)
+        )
+        assert keys is not None, response
+        content: dict[str, Any] = {
+            "msgtype": "m.file",
+            "body": name,
+            "filename": name,
+            "info": {"mimetype": mimetype, "size": len(data)},
+            "file": {"url": response.content_uri, **keys},
+        }
+        if reply_to is not None:
+            content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
+        return await self.send_event(room_id, "m.room.message", content)
+
+    async def ask_reply(
+        self, room_id: str, event_id: str, text: str, bot: str, timeout: float = 20.0
+    ) -> Seen:
+        """Send ``text`` as a reply to ``event_id`` (no fallback, as modern clients); the bot's answer."""
+        content = {
+            "msgtype": "m.text",
+            "body": text,
+            "m.relates_to": {"m.in_reply_to": {"event_id": event_id}},
+        }
+        sent = await self.send_event(room_id, "m.room.message", content)
+        return await self.reply_to(sent, bot, timeout)
 
     async def send(self, room_id: str, text: str) -> str:
         return await self.send_event(room_id, "m.room.message", {"msgtype": "m.text", "body": text})

@@ -1,0 +1,53 @@
+"""The group's record as a source of answers: documents the chair adds (!wissen)."""
+
+from __future__ import annotations
+
+DE: dict[str, str] = {
+    "knowledge.added": "📄 Dokument #{id} „{name}“ ist in den Unterlagen ({passages} Abschnitte); `!frage` antwortet jetzt auch daraus.",
+    "knowledge.added.one": "📄 Dokument #{id} „{name}“ ist in den Unterlagen (ein Abschnitt); `!frage` antwortet jetzt auch daraus.",
+    "knowledge.removed": "Dokument #{id} „{name}“ ist aus den Unterlagen entfernt.",
+    "knowledge.list_title": "**Dokumente in den Unterlagen des Arbeitskreises**",
+    "knowledge.list_empty": "Es sind keine Dokumente hinzugefügt. Der Vorsitz antwortet auf eine Datei im Raum mit `!wissen hinzufügen`.",
+    "knowledge.list_line": "#{id} „{name}“ – hinzugefügt am {when} von {who}",
+    "knowledge.reply_to_file": "Bitte antworten Sie mit `!wissen hinzufügen` auf die Datei (PDF, Word, Markdown oder Text), die in die Unterlagen soll. Dateien, die vor dem letzten Neustart des Bots geschickt wurden, bitte noch einmal schicken.",
+    "knowledge.unsupported": "„{name}“ kann ich nicht lesen: Unterlagen können PDF-, Word- (.docx), Markdown- oder Textdateien sein.",
+    "knowledge.unreadable": "Den Text von „{name}“ kann ich nicht lesen (beschädigt oder verschlüsselt?).",
+    "knowledge.no_text": "„{name}“ enthält keinen Text, den ich lesen kann (z. B. nur eingescannte Bilder).",
+    "knowledge.too_big": "„{name}“ ist zu groß (höchstens {limit} MB).",
+    "knowledge.already_added": "„{name}“ ist bereits als Dokument #{id} in den Unterlagen.",
+    "knowledge.not_found": "Ein Dokument #{id} gibt es in diesem Raum nicht.",
+    "knowledge.download_failed": "Die Datei konnte nicht geladen werden; bitte versuchen Sie es gleich noch einmal.",
+    "llm.source.document": "Dokument „{title}“",
+    "audit.action.document.added": "Dokument #{id} zu den Unterlagen hinzugefügt",
+    "audit.action.document.removed": "Dokument #{id} aus den Unterlagen entfernt",
+    "cmd.knowledge.help": "Listet die Dokumente, aus denen `!frage` neben Sitzungen, TOPs und Beschlüssen antwortet.",
+    "cmd.knowledge.add.help": "Als Antwort auf eine Datei im Raum: nimmt sie in die Unterlagen auf (Vorsitz).",
+    "cmd.knowledge.remove.help": "Entfernt ein Dokument aus den Unterlagen (Vorsitz).",
+    "cmd.knowledge.remove.usage": "<id>",
+    "cmd.knowledge.remove.missing.id": "die Nummer des Dokuments (siehe `!wissen`)",
+}
+
+EN: dict[str, str] = {
+    "knowledge.added": "📄 Document #{id} “{name}” is in the records ({passages} passages); `!ask` now answers from it too.",
+    "knowledge.added.one": "📄 Document #{id} “{name}” is in the records (one passage); `!ask` now answers from it too.",
+    "knowledge.removed": "Document #{id} “{name}” is removed from the records.",
+    "knowledge.list_title": "**Documents in the working group's records**",
+    "knowledge.list_empty": "No documents have been added. The chair replies to a file in the room with `!knowledge add`.",
+    "knowledge.list_line": "#{id} “{name}” – added on {when} by {who}",
+    "knowledge.reply_to_file": "Please reply with `!knowledge add` to the file (PDF, Word, Markdown or text) that is to go into the records. Files sent before the bot's last restart, please send again.",
+    "knowledge.unsupported": "I cannot read “{name}”: records can be PDF, Word (.docx), Markdown or text files.",
+    "knowledge.unreadable": "I cannot read the text of “{name}” (damaged or encrypted?).",
+    "knowledge.no_text": "“{name}” holds no text I can read (only scanned images, say).",
+    "knowledge.too_big": "“{name}” is too large (at most {limit} MB).",
+    "knowledge.already_added": "“{name}” is already in the records as document #{id}.",
+    "knowledge.not_found": "There is no document #{id} in this room.",
+    "knowledge.download_failed": "The file could not be fetched; please try again in a moment.",
+    "llm.source.document": "document “{title}”",
+    "audit.action.document.added": "Document #{id} added to the records",
+    "audit.action.document.removed": "Document #{id} removed from the records",
+    "cmd.knowledge.help": "Lists the documents `!ask` answers from besides meetings, agenda items and decisions.",
+    "cmd.knowledge.add.help": "As a reply to a file in the room: adds it to the records (chair).",
+    "cmd.knowledge.remove.help": "Removes a document from the records (chair).",
+    "cmd.knowledge.remove.usage": "<id>",
+    "cmd.knowledge.remove.missing.id": "the document's number (see `!knowledge`)",
+}
