@@ -1,9 +1,10 @@
 """Retrieval over the group's record: how often the answer is among the first three, and how fast.
 
 Method. The evaluation set (``tests/kit/record_year.py``) is a year of the working group in one
-room — 10 meetings, 20 TOPs, 18 decisions, 9 action items, 3 notes, released minutes — seeded by
+room — 10 meetings, 20 TOPs, 18 decisions, 9 action items, 3 notes, released minutes, two
+documents in passages — seeded by
 SQL into a migrated in-memory database, so the index triggers (m013) index it as they index the
-bot's own writes; and 44 German questions as members ask them, each with the record ids that
+bot's own writes; and 48 German questions as members ask them, each with the record ids that
 answer it. For each tokenizer variant of the FTS5 index (``unicode61 remove_diacritics 2`` with
 stemmed prefix terms — the bot's — and ``trigram`` with stemmed substrings) the bot's own search
 (``RecordIndex.search``, BM25 with the title weighted 3:1) answers every question:

@@ -1,4 +1,4 @@
-"""A year of the working group's record (2026), and German questions with the record ids that
+"""A year of the working group's record (2026) with two documents, and German questions with the record ids that
 answer them: the evaluation set of the retrieval (bench/retrieval.py, tests/test_knowledge.py).
 
 Seeded by plain SQL into the bot's schema: the index triggers (m013) index it as they would the
@@ -225,7 +225,37 @@ NOTES = [  # tag id, meeting, TOP number, text
     (303, 8, 3, "Die Kämmerei verlangt eine Kostenschätzung bis September."),
 ]
 
+DOCUMENTS = [  # id, name, passages (id, text)
+    (
+        1,
+        "KI-Leitlinie Entwurf v2.pdf",
+        [
+            (
+                1,
+                "Zweck der Leitlinie: Die Leitlinie regelt den verantwortungsvollen Einsatz von KI in beiden Verbänden.",
+            ),
+            (
+                2,
+                "Menschliche Aufsicht: Entscheidungen über Leistungen trifft immer ein Mensch; KI bereitet nur vor.",
+            ),
+            (3, "Datenhaltung: Personenbezogene Daten verlassen nie das eigene Rechenzentrum."),
+        ],
+    ),
+    (
+        2,
+        "Schulungskonzept KI.docx",
+        [
+            (4, "Modul 1 Grundlagen: Was Sprachmodelle können und wo sie halluzinieren, in 90 Minuten."),
+            (5, "Modul 2 Praxis: Prompts für Verwaltungstexte, mit Übungen am lokalen Modell."),
+        ],
+    ),
+]
+
 QUESTIONS: list[tuple[str, set[tuple[str, int]]]] = [
+    ("Wer entscheidet laut Leitlinie über Leistungen?", {("document", 2)}),
+    ("Dürfen personenbezogene Daten das Rechenzentrum verlassen?", {("document", 3), ("decision", 108)}),
+    ("Wie lange dauert das Grundlagenmodul der Schulung?", {("document", 4)}),
+    ("Gibt es Übungen zu Prompts?", {("document", 5)}),
     ("Was haben wir zur KI-Leitlinie beschlossen?", {("decision", 102), ("decision", 110)}),
     ("Wer kümmert sich um den Klinik-Piloten?", {("action", 207), ("item", 4), ("item", 14)}),
     ("Wann startet der Pilot zur Spracherkennung?", {("decision", 103)}),
@@ -343,6 +373,17 @@ def seed(db: Database, room_id: str = ROOM) -> None:
                     owner,
                 ],
             )
+        for document_id, name, passages in DOCUMENTS:
+            db.execute(
+                "INSERT INTO documents (id, room_id, name, mimetype, size, added_by, added_by_name, added_at)"
+                " VALUES (?, ?, ?, '', 0, '@vorsitz:lvr.de', 'Vorsitz', ?)",
+                [document_id, room_id, name, _ts("2026-06-01")],
+            )
+            for position, (passage_id, text) in enumerate(passages):
+                db.execute(
+                    "INSERT INTO document_passages (id, document_id, room_id, position, text) VALUES (?, ?, ?, ?, ?)",
+                    [passage_id, document_id, room_id, position, text],
+                )
         for meeting_id, day, _, _ in MEETINGS:
             db.execute(
                 "INSERT INTO minutes (meeting_id, room_id, state, chair, chair_name, started_at, ended_at)"
