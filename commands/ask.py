@@ -17,6 +17,10 @@ async def _ask(ctx: Context, question: str, *, general: bool) -> None:
     if (now := ctx.services.llm.clock_answer(question)) is not None:
         await ctx.reply(views.clock(now, ctx.lang))
         return
+    if not general and ctx.services.llm.asks_next_meeting(question):
+        # Exact from the database, not worded by a model.
+        await ctx.reply(views.next_meeting(ctx.services.agenda.next_agenda(ctx.room_id), ctx.lang))
+        return
     if ctx.answer_sink is None:
         raise UserError("llm.not_configured")
     ctx.services.llm.start(

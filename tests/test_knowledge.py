@@ -259,3 +259,23 @@ def test_the_retention_purge_takes_old_documents_out_of_the_record() -> None:
     counts = privacy.purge(now=time.time() + 366 * 86400)
 
     assert counts["documents"] == 1 and service.search(ROOM, "Konzept") == []
+
+
+async def test_the_next_meeting_is_answered_from_the_calendar_not_by_a_model(
+    world: tuple[App, Recorder],
+) -> None:
+    app, _ = world  # no model configured: the answer does not need one
+    nothing = render((await dispatch(app, "!frage Wann ist die nächste Sitzung?", MEMBER))[0])[0]
+    assert nothing.startswith("Es ist keine Sitzung geplant")
+    await dispatch(app, "!sitzung in 30 Tagen 10 Uhr; Sitzung des FAK KI; Köln", CHAIR)
+    item = render((await dispatch(app, "!top Klinik-Pilot", MEMBER))[0])[0]
+    await dispatch(app, f"!top annehmen {item.split('#')[1].split()[0]}", CHAIR)
+
+    answer = render(
+        (await dispatch(app, "!frage Wann ist die nächste Sitzung und was steht drauf?", MEMBER))[0]
+    )[0]
+
+    assert "Sitzung des FAK KI" in answer and "Köln" in answer and "TOP 2 Klinik-Pilot" in answer
+    assert answer.endswith("Aus dem Sitzungskalender des Bots, nicht vom Sprachmodell.")
+    english = render((await dispatch(app, "!ask When is the next meeting?", MEMBER, lang="en"))[0])[0]
+    assert "From the bot's meeting calendar" in english

@@ -306,6 +306,12 @@ class AgendaService:
             () if meeting.cancelled else self._actions.open_for(meeting),
         )
 
+    def next_agenda(self, room_id: str) -> Agenda | None:
+        """The next meeting with its agenda, or None when none is planned: what ``!frage`` answers
+        from the database, exactly, when asked for the next meeting."""
+        meeting = self._meetings.next_meeting(room_id)
+        return self.agenda(room_id, meeting.id) if meeting is not None else None
+
     def deadline_of(self, meeting: Meeting) -> datetime:
         return meeting.start - self.submission_deadline
 

@@ -498,6 +498,11 @@ class LlmService:
 
     # ---- asking --------------------------------------------------------------------------------
 
+    @staticmethod
+    def asks_next_meeting(question: str) -> bool:
+        """ "Wann ist die nächste Sitzung und was steht drauf?": the database knows that exactly."""
+        return bool(_ASKS_NEXT_MEETING.search(question))
+
     def clock_answer(self, question: str) -> datetime | None:
         """ "Wie spät ist es?", "Welcher Tag ist heute?": the bot's own clock answers, not the model
         (a model knows no time, and a small one invents one). None for every other question."""
@@ -666,6 +671,13 @@ def prompt_line(passage: Passage) -> str:
     elif passage.title:
         parts.append(passage.title)
     return f"({', '.join(parts)}) {' '.join(passage.body.split())}"
+
+
+_ASKS_NEXT_MEETING = re.compile(
+    r"\b(?:nächste[nmrs]?|kommende[nmrs]?)\s+(?:sitzung|treffen|termin)|\bwann\s+(?:tagen|treffen)\s+wir\b"
+    r"|\bnext\s+meeting\b|\bwhen\s+(?:do|will)\s+we\s+meet\b",
+    re.IGNORECASE,
+)
 
 
 def _cut(text: str) -> int:

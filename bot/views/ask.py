@@ -7,9 +7,11 @@ from datetime import datetime
 from urllib.parse import quote
 
 from bot.i18n import t
-from bot.render import Markdown
+from bot.render import Markdown, join
+from bot.services.agenda import Agenda
 from bot.services.knowledge import Passage
 from bot.timeparse import format_datetime
+from bot.views import agenda as agenda_views
 from bot.views import item_title
 
 
@@ -43,3 +45,10 @@ def _source(passage: Passage, room_id: str, lang: str) -> Markdown:
     if passage.kind == "document":
         return t(lang, "llm.source.document", title=title)
     return t(lang, "llm.source.minutes", day=day)
+
+
+def next_meeting(found: Agenda | None, lang: str) -> Markdown:
+    """The next meeting and its agenda, from the database (the bot's, not the model's answer)."""
+    if found is None:
+        return t(lang, "llm.no_next_meeting")
+    return join([agenda_views.agenda(found, lang), Markdown(""), t(lang, "llm.from_the_database")])
