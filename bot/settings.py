@@ -279,6 +279,11 @@ DEFAULT_GROUNDING_PROMPT = (
     "beginnt mit ihrer Nummer in eckigen Klammern. Steht die Antwort nicht darin, sagen Sie das."
 )
 
+DEFAULT_SUMMARY_PROMPT = (
+    "Fassen Sie die folgende Niederschrift des Arbeitskreises in höchstens fünf Sätzen zusammen: die "
+    "Beschlüsse zuerst, dann die Aufgaben mit ihren Verantwortlichen. Erfinden Sie nichts hinzu."
+)
+
 
 class PrivacySettings(Section):
     retention: str = "365d"
@@ -305,6 +310,8 @@ class LlmSettings(Section):
     api_key_file: Path | None = None
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
     grounding_prompt: str = DEFAULT_GROUNDING_PROMPT
+    summary_prompt: str = DEFAULT_SUMMARY_PROMPT
+    """What ``!zusammenfassung`` asks the model to do with released minutes."""
     """Put before the passages of the group's record that answer a ``!frage``."""
     max_tokens: int = Field(default=512, ge=1, le=32768)
     temperature: float = Field(default=0.3, ge=0.0, le=2.0)

@@ -486,6 +486,26 @@ def m014_documents(db: Database) -> None:
     )
 
 
+@migrations()
+def m015_minutes_summary(db: Database) -> None:
+    # A summary the chair accepted into the record (!zusammenfassung übernehmen): part of the
+    # minutes' passage in the index from then on.
+    for column in ("summary", "summary_by"):
+        db.table("minutes").add_column(column, str)
+    db.table("minutes").add_column("summary_at", float)
+    db.execute("DROP TRIGGER record_minutes_update")
+    db.execute(
+        "CREATE TRIGGER record_minutes_update AFTER UPDATE OF state, summary ON minutes BEGIN"
+        " DELETE FROM record_index WHERE rowid = OLD.meeting_id * 8 + 4;"
+        " INSERT INTO record_index (rowid, title, body, room_id, kind, ref, day) SELECT NEW.meeting_id * 8 + 4,"
+        " (SELECT title FROM meetings WHERE id = NEW.meeting_id),"
+        " (SELECT coalesce(group_concat(text, ' '), '') FROM tags WHERE meeting_id = NEW.meeting_id"
+        " AND removed_at IS NULL) || ' ' || coalesce(NEW.summary, ''), NEW.room_id, 'minutes',"
+        " NEW.meeting_id, (SELECT substr(start_at, 1, 10) FROM meetings WHERE id = NEW.meeting_id)"
+        " WHERE NEW.state = 'approved'; END"
+    )
+
+
 def open_db(data_dir: Path) -> Database:
     """Open (and create or upgrade) the bot's database in ``data_dir``.
 

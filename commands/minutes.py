@@ -230,3 +230,40 @@ async def approve(ctx: Context, meeting_id: int | None = None) -> None:
 async def decisions(ctx: Context, word: Rest | None = None) -> None:
     found = ctx.services.minutes.decisions(ctx.room_id, word)
     await ctx.reply(views.decisions(found, ctx.lang, word))
+
+
+# ---- a summary by the model, for the chair to take or leave ---------------------------------------
+
+summary = router.group("zusammenfassung", alias="summary", chair=True)
+
+
+@summary.default
+async def summarise(ctx: Context, meeting_id: int | None = None) -> None:
+    minutes = ctx.services.minutes.released(ctx.room_id, meeting_id)
+    if ctx.answer_sink is None:
+        raise UserError("llm.not_configured")
+    material = views.minutes_file(minutes, ctx.lang).decode()
+    ctx.services.llm.summarise(
+        ctx.room_id,
+        ctx.sender,
+        minutes.meeting.id,
+        material,
+        thread_root=ctx.thread_root or ctx.event_id,
+        sink=ctx.answer_sink,
+    )
+    await ctx.reply(views.summary_coming(minutes, ctx.lang, ctx.spelling))
+
+
+@summary.command("übernehmen", alias="accept")
+async def accept_summary(ctx: Context, meeting_id: int) -> None:
+    text = ctx.services.llm.draft(ctx.room_id, meeting_id)
+    minutes = ctx.services.minutes.accept_summary(ctx.room_id, meeting_id, text, ctx.sender)
+    ctx.services.llm.drop_draft(ctx.room_id, meeting_id)
+    await ctx.reply(views.summary_accepted(minutes, ctx.lang))
+
+
+@summary.command("verwerfen", alias="discard")
+async def discard_summary(ctx: Context, meeting_id: int) -> None:
+    if ctx.services.llm.drop_draft(ctx.room_id, meeting_id) is None:
+        raise UserError("minutes.no_summary", id=meeting_id)
+    await ctx.say("minutes.summary_discarded", id=meeting_id)

@@ -237,3 +237,30 @@ async def test_a_document_the_chair_adds_answers_questions_with_its_name_as_sour
     )
     final = (await final_answer(world, first)).content["m.new_content"]["body"]
     assert "Quellen: Dokument „ki-leitlinie-entwurf-v2.pdf“" in final, final
+
+
+async def test_the_chair_has_released_minutes_summarised_and_takes_the_summary_into_them(
+    world: World,
+) -> None:
+    """Against the real model: a draft summary streams into a thread, labelled; accepted, it is part
+    of the minutes."""
+    created = await world.ask(world.chair, "!sitzung in 60 Tagen 10 Uhr; Sitzung zur Zusammenfassung", 30)
+    meeting_id = created.split("Sitzung #", 1)[1].split()[0]
+    await world.ask(world.chair, f"!sitzung beginnen {meeting_id}", 30)
+    await world.ask(world.chair, "!beschluss Der Klinik-Pilot wird bis Ende 2027 verlängert; einstimmig", 30)
+    await world.ask(world.chair, "!sitzung beenden", 30)
+    await world.ask(world.chair, f"!protokoll freigeben {meeting_id}", 30)
+
+    command = await world.chair.send(world.room_id, f"!zusammenfassung {meeting_id}")
+    hint = await world.chair.reply_to(command, world.bot_id, 30)
+    assert f"!zusammenfassung übernehmen {meeting_id}" in hint.body, hint.body
+    first = await world.chair.wait_for(
+        lambda e: e.sender == world.bot_id and in_thread(e, command), timeout=60
+    )
+    draft = (await final_answer(world, first)).content["m.new_content"]["body"].removesuffix(LABEL).strip()
+    assert draft and draft != "…"
+
+    accepted = await world.ask(world.chair, f"!zusammenfassung übernehmen {meeting_id}", 30)
+    assert "Teil der Niederschrift" in accepted, accepted
+    shown = await world.ask(world.chair, f"!protokoll {meeting_id}", 30)
+    assert "Zusammenfassung (KI-generiert, vom Vorsitz übernommen)" in shown, shown

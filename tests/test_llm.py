@@ -1276,3 +1276,23 @@ async def test_thread_answer_names_the_sources_under_the_answer_with_a_link() ->
     assert "Quellen: Beschluss 2026/07 (Sitzung 12.03.2026, TOP 4)" in body
     assert 'href="https://matrix.to/#/%21raum%3Alvr.de/%24b"' in html
     assert body.index("Quellen:") < body.index("KI-generiert")
+
+
+async def test_a_summary_is_drafted_from_the_material_and_kept_for_the_chair() -> None:
+    service, model = make_service()
+    sink = RecordingSink()
+
+    service.summarise(
+        ROOM, ALICE, 3, "TOP 2: Beschluss 2026/07: „Pilot verlängert“", thread_root="$z", sink=sink
+    )
+    await service.wait_idle()
+
+    messages = model.bodies[0]["messages"]
+    assert messages[0]["content"] == service.settings.system_prompt  # no record, no thread
+    assert (
+        messages[1]["content"]
+        == f"{service.settings.summary_prompt}\n\nTOP 2: Beschluss 2026/07: „Pilot verlängert“"
+    )
+    assert service.draft(ROOM, 3) == sink.updates[-1].answer.strip()
+    assert service.draft("!anderer:lvr.de", 3) is None
+    assert service.drop_draft(ROOM, 3) is not None and service.draft(ROOM, 3) is None

@@ -470,3 +470,30 @@ async def test_owners_and_dates_that_cannot_be_are_explained(world: tuple[App, R
     answer = await say(app, "!beschluss ; einstimmig")
     assert "Bitte geben Sie einen Text an" in answer and "Aufruf: !beschluss" in answer
     assert app.db.execute("SELECT count(*) FROM tags").fetchone()[0] == 0
+
+
+async def test_a_summary_the_chair_accepts_becomes_part_of_the_minutes_and_the_index(
+    world: tuple[App, Recorder],
+) -> None:
+    app, _ = world
+    await meeting_with_agenda(app)
+    await say(app, "!sitzung beginnen")
+    await say(app, "!beschluss Der Pilot wird verlängert")
+    await say(app, "!sitzung beenden")
+    assert "noch nicht freigegeben" in await say(app, "!zusammenfassung 1")
+    await say(app, "!protokoll freigeben")
+    assert "Vorsitz" in await say(app, "!zusammenfassung übernehmen 1", MEMBER)
+    assert "kein Entwurf" in await say(app, "!zusammenfassung übernehmen 1")
+    assert "kein Sprachmodell eingerichtet" in await say(app, "!zusammenfassung 1")  # none offline
+    app.llm._drafts[(ROOM, 1)] = "Der Arbeitskreis verlängert den Klinik-Piloten."  # as the model wrote it
+
+    assert "Teil der Niederschrift" in await say(app, "!zusammenfassung übernehmen 1")
+
+    shown = await say(app, "!protokoll 1")
+    assert "Zusammenfassung (KI-generiert, vom Vorsitz übernommen)\nDer Arbeitskreis verlängert" in shown
+    files: list[tuple[str, bytes, str]] = []
+    await dispatch(app, "!protokoll 1", CHAIR, files=files)
+    assert "verlängert den Klinik-Piloten" in pdf_text(files[0][1])
+    found = app.knowledge.search(ROOM, "Klinik-Piloten verlängert")
+    assert any(p.kind == "minutes" and "verlängert den Klinik-Piloten" in p.body for p in found)
+    assert "kein Entwurf" in await say(app, "!zusammenfassung verwerfen 1")

@@ -40,6 +40,7 @@ ALL_MIGRATIONS = [
     ("akbot", "m012_minutes"),
     ("akbot", "m013_record_index"),
     ("akbot", "m014_documents"),
+    ("akbot", "m015_minutes_summary"),
 ]
 
 

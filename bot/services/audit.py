@@ -31,6 +31,7 @@ class Action(StrEnum):
     MINUTES_CHANGED = "minutes.changed"  # id (of the entry)
     MINUTES_APPROVED = "minutes.approved"  # id (of the meeting)
     TAG_REMOVED = "tag.removed"  # id, kind: the chair took back someone else's entry
+    SUMMARY_ACCEPTED = "summary.accepted"  # id (of the meeting)
     DOCUMENT_ADDED = "document.added"  # id
     DOCUMENT_REMOVED = "document.removed"  # id
     MODEL_CHANGED = "model.changed"  # name

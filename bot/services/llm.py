@@ -324,6 +324,10 @@ class Question:
     usage_id: int
     sources: tuple[Passage, ...] = ()
     """The passages of the room's record the answer is to come from (none: a general answer)."""
+    material: str | None = None
+    """A text to work on (released minutes to summarise) instead of a question; the answer is then
+    kept as a draft under ``draft``."""
+    draft: tuple[str, int] | None = None
 
 
 class RecordSearch(Protocol):
@@ -409,6 +413,8 @@ class LlmService:
         # The turns of recent threads, by (room, thread root): (who asked, question, answer).
         self._threads: OrderedDict[tuple[str, str], deque[tuple[str, str, str]]] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
+        # Summaries waiting for the chair (``!zusammenfassung``), by (room, meeting); in memory only.
+        self._drafts: dict[tuple[str, int], str] = {}
 
     @property
     def enabled(self) -> bool:
@@ -508,6 +514,35 @@ class LlmService:
         (a model knows no time, and a small one invents one). None for every other question."""
         return self._now() if _ASKS_THE_CLOCK.search(question) else None
 
+    def summarise(
+        self, room_id: str, user_id: str, key: int, material: str, *, thread_root: str, sink: AnswerSink
+    ) -> int:
+        """``!zusammenfassung``: a draft summary of ``material`` (released minutes ``key``), streamed
+        like an answer and kept until the chair takes it into the record or discards it."""
+        if self.client is None:
+            raise UserError("llm.not_configured")
+        self.check_rate(user_id)
+        position = self.gate.admit()
+        asked = Question(
+            room_id,
+            user_id,
+            self.settings.summary_prompt,
+            thread_root,
+            sink,
+            self._count(room_id, user_id),
+            material=material,
+            draft=(room_id, key),
+        )
+        self._launch(asked, position)
+        return position
+
+    def draft(self, room_id: str, key: int) -> str | None:
+        """The summary the model last wrote of ``key`` in the room, if not yet taken or discarded."""
+        return self._drafts.get((room_id, key))
+
+    def drop_draft(self, room_id: str, key: int) -> str | None:
+        return self._drafts.pop((room_id, key), None)
+
     def start(
         self,
         room_id: str,
@@ -537,10 +572,13 @@ class LlmService:
         asked = Question(
             room_id, user_id, question, thread_root, sink, self._count(room_id, user_id), sources
         )
+        self._launch(asked, position)
+        return position
+
+    def _launch(self, asked: Question, position: int) -> None:
         task = asyncio.get_running_loop().create_task(self._answer(asked, position))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        return position
 
     async def _answer(self, asked: Question, position: int) -> None:
         try:
@@ -564,7 +602,13 @@ class LlmService:
         client = self.client
         assert client is not None
         sink = asked.sink
-        messages = self._messages(asked.text, (asked.room_id, asked.thread_root), asked.sources)
+        if asked.material is not None:  # a text to work on: no thread, no record
+            messages = [
+                {"role": "system", "content": self.settings.system_prompt},
+                {"role": "user", "content": f"{asked.text}\n\n{asked.material}"},
+            ]
+        else:
+            messages = self._messages(asked.text, (asked.room_id, asked.thread_root), asked.sources)
         if self.settings.log_prompts:
             log.info("prompt in %s: %s", asked.room_id, asked.text)
         answer = ""
@@ -598,7 +642,10 @@ class LlmService:
                 prompt = sum(len(m["content"]) for m in messages)
                 self._tokens(asked.usage_id, Usage(prompt // 4, len(answer) // 4))
             await sink.update(event_id, answer[written:], final=True, sources=asked.sources)
-            self._remember(asked, answer)
+            if asked.draft is not None:
+                self._drafts[asked.draft] = answer.strip()
+            else:
+                self._remember(asked, answer)
         except LlmError as error:
             log.warning("model error in %s: %s", asked.room_id, error)
             await sink.fail(event_id, f"llm.error_{error.kind}")

@@ -185,6 +185,8 @@ class Minutes:
     """All action items of the room still open when the minutes were read."""
     approved_by: str | None = None
     approved_at: datetime | None = None
+    summary: str | None = None
+    """A summary the chair took into the record (``!zusammenfassung übernehmen``)."""
 
     @property
     def tags(self) -> list[Tag]:
@@ -607,6 +609,7 @@ class MinutesService(ActionRegister):
             approved_at=datetime.fromtimestamp(found["approved_at"], self.tz)
             if found["approved_at"]
             else None,
+            summary=found["summary"],
         )
 
     def _open_at_end(self, room_id: str, ended_at: float | None) -> list[Tag]:
@@ -632,6 +635,35 @@ class MinutesService(ActionRegister):
                 [by, time.time(), minutes.meeting.id],
             )
         self._audit.record(room_id, by, Action.MINUTES_APPROVED, id=minutes.meeting.id)
+        return self.minutes(room_id, minutes.meeting.id)
+
+    def released(self, room_id: str, meeting_id: int | None) -> Minutes:
+        """Released minutes (the latest without a number), e.g. to be summarised."""
+        if meeting_id is None:
+            row = self._db.execute(
+                "SELECT meeting_id FROM minutes WHERE room_id = ? AND state = 'approved'"
+                " ORDER BY started_at DESC LIMIT 1",
+                [room_id],
+            ).fetchone()
+            if row is None:
+                raise UserError("minutes.none_released")
+            meeting_id = int(row[0])
+        minutes = self.minutes(room_id, meeting_id)
+        if minutes.state != State.APPROVED:
+            raise UserError("minutes.not_released", id=meeting_id)
+        return minutes
+
+    def accept_summary(self, room_id: str, meeting_id: int, summary: str | None, by: str) -> Minutes:
+        """The chair takes the model's draft summary into the record of released minutes."""
+        minutes = self.released(room_id, meeting_id)
+        if not summary:
+            raise UserError("minutes.no_summary", id=meeting_id)
+        with self._db.atomic():
+            self._db.execute(
+                "UPDATE minutes SET summary = ?, summary_by = ?, summary_at = ? WHERE meeting_id = ?",
+                [summary, by, time.time(), meeting_id],
+            )
+        self._audit.record(room_id, by, Action.SUMMARY_ACCEPTED, id=meeting_id)
         return self.minutes(room_id, minutes.meeting.id)
 
     def approved(self, room_id: str, meeting_id: int) -> Minutes | None:

@@ -189,6 +189,8 @@ def minutes_message(minutes: Minutes, lang: str, spell: Spell) -> Markdown:
     key = "minutes.title_approved" if minutes.state == State.APPROVED else "minutes.title_draft"
     lines = [t(lang, key, id=meeting.id, title=meeting.title)]
     lines += [Markdown(f"{escape(label)}: {escape(value)}  ") for label, value in _facts(minutes, lang)[1:]]
+    if minutes.summary:
+        lines += [Markdown(""), t(lang, "minutes.summary_title"), Markdown(_line(minutes.summary))]
     lines.append(Markdown(""))
     lines.append(t(lang, "minutes.present"))
     attendance = _attendance(minutes, lang)
@@ -227,12 +229,34 @@ def _sections(minutes: Minutes, lang: str) -> list[tuple[str, list[Tag]]]:
     return sections
 
 
+def summary_coming(minutes: Minutes, lang: str, spell: Spell) -> Markdown:
+    meeting_id = str(minutes.meeting.id)
+    return t(
+        lang,
+        "minutes.summary_coming",
+        id=minutes.meeting.id,
+        accept=code(spell("summary accept", lang, meeting_id)),
+        discard=code(spell("summary discard", lang, meeting_id)),
+    )
+
+
+def summary_accepted(minutes: Minutes, lang: str) -> Markdown:
+    return t(lang, "minutes.summary_accepted", id=minutes.meeting.id)
+
+
 def minutes_file(minutes: Minutes, lang: str) -> bytes:
     """The minutes as a Markdown file (the same text as the PDF)."""
     # Every text members wrote is one line with its markup escaped: a "## TOP 9" in a note stays
     # the note's text, and a filed document stays readable as plain text.
     lines = [f"# {_file_line(_minutes_title(minutes, lang))}", ""]
     lines += [f"- **{_file_line(label)}:** {_file_line(value)}" for label, value in _facts(minutes, lang)]
+    if minutes.summary:
+        lines += [
+            "",
+            f"## {_file_line(_raw(lang, 'minutes.summary_plain'))}",
+            "",
+            _file_line(minutes.summary),
+        ]
     lines += ["", f"## {_file_line(_raw(lang, 'minutes.present_plain'))}", ""]
     lines += [f"- {_file_line(line)}" for line in _attendance(minutes, lang)] or [
         _raw(lang, "minutes.nobody")
@@ -257,6 +281,8 @@ def _minutes_title(minutes: Minutes, lang: str) -> str:
 def minutes_pdf(minutes: Minutes, lang: str) -> bytes:
     """ "Niederschrift über die Sitzung des Facharbeitskreises KI am 12.03.2026", as filed."""
     blocks: list[pdf.Block] = [pdf.Facts(tuple(_facts(minutes, lang)))]
+    if minutes.summary:
+        blocks += [pdf.Heading(_raw(lang, "minutes.summary_plain")), pdf.Paragraph(minutes.summary)]
     blocks.append(pdf.Heading(_raw(lang, "minutes.present_plain")))
     attendance = _attendance(minutes, lang)
     blocks.append(
