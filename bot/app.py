@@ -137,11 +137,18 @@ class App:
             pseudonyms=pseudonyms,
             nudge_before=settings.polls.nudge,
         )
-        self.knowledge = KnowledgeService(self.db, tz, audit=self.audit)
+        model_client = LlmClient(settings.llm) if settings.llm.base_url else None
+        self.knowledge = KnowledgeService(
+            self.db,
+            tz,
+            audit=self.audit,
+            embedder=model_client,  # vectors from the same on-premises endpoint, when configured
+            embedding_model=settings.llm.embedding_model,
+        )
         self.llm = LlmService(
             self.db,
             settings.llm,
-            LlmClient(settings.llm) if settings.llm.base_url else None,
+            model_client,
             audit=self.audit,
             now=self.reminders.now,
             record=self.knowledge,  # what !frage answers from
@@ -201,6 +208,8 @@ class App:
             log.warning("matrix.pickle_key is not set: the E2EE store is protected by a fixed default only")
         self._purge_old_data()
         self.scheduler.every("privacy:purge", 24 * 3600, self._purge_old_data)
+        if self.knowledge.hybrid:
+            self.scheduler.every("knowledge:vectors", 60, self._refresh_vectors)
         if self.settings.metrics.port is not None:
             self.metrics.serve(self.settings.metrics.port, self.settings.metrics.host)
         await self.adapter.connect()
@@ -232,6 +241,15 @@ class App:
 
     def stop(self) -> None:
         self.adapter.stop()
+
+    async def _refresh_vectors(self) -> None:
+        try:
+            made = await self.knowledge.refresh_vectors()
+        except Exception:  # the model server is away: the next round tries again
+            log.warning("passage vectors could not be made", exc_info=True)
+            return
+        if made:
+            log.info("vectors made for %d passages", made)
 
     def _purge_old_data(self) -> None:
         """Retention: at start and daily, what is older than ``[privacy] retention`` goes."""

@@ -78,6 +78,9 @@ class ModelServer:
             "False",
             "--n_ctx",
             "4096",
+            # /v1/embeddings too, for retrieval by meaning ([llm] embedding_model); chat is unaffected.
+            "--embedding",
+            "true",
         ]
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:

@@ -325,6 +325,9 @@ class LlmSettings(Section):
     """Hosts or addresses that count as on the premises beyond loopback and private networks."""
     allowed_models: list[str] | None = None
     """When set, the only models ``!modell`` may choose."""
+    embedding_model: str | None = None
+    """When set, ``!frage`` retrieves by meaning too: vectors from this model at the same endpoint's
+    ``/v1/embeddings``, fused with the full-text ranking."""
     allow_external: bool = False
     log_prompts: bool = False
     frequency_penalty: float | None = Field(default=None, ge=-2.0, le=2.0)
@@ -346,7 +349,7 @@ class LlmSettings(Section):
     def _rate_is_count_per_duration(cls, value: str) -> str:
         return _valid_rate(value)
 
-    @field_validator("model")
+    @field_validator("model", "embedding_model")
     @classmethod
     def _model_stays_on_the_premises(cls, value: str | None) -> str | None:
         # Ollama forwards "…:cloud" and "…-cloud" models to its cloud service: not on the premises.

@@ -506,6 +506,14 @@ def m015_minutes_summary(db: Database) -> None:
     )
 
 
+@migrations()
+def m016_passage_vectors(db: Database) -> None:
+    # Vectors of the index's passages for retrieval by meaning ([llm] embedding_model), keyed by the
+    # passage's rowid in record_index; filled in the background, and those of passages gone are
+    # dropped there too (FTS5 tables take no triggers).
+    db.table("passage_vectors").create({"passage": int, "model": str, "vector": bytes}, pk="passage")
+
+
 def open_db(data_dir: Path) -> Database:
     """Open (and create or upgrade) the bot's database in ``data_dir``.
 

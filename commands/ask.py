@@ -23,7 +23,7 @@ async def _ask(ctx: Context, question: str, *, general: bool) -> None:
         return
     if ctx.answer_sink is None:
         raise UserError("llm.not_configured")
-    ctx.services.llm.start(
+    await ctx.services.llm.start(
         ctx.room_id, ctx.sender, question, ctx.thread_root or ctx.event_id, ctx.answer_sink, general=general
     )
 

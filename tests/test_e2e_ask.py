@@ -29,6 +29,7 @@ async def shared_world(
         max_tokens=96,
         edit_interval=0.2,
         frequency_penalty=1.0,  # as the demo
+        embedding_model=MODEL_NAME,  # hybrid retrieval: vectors from the same server's /v1/embeddings
     )
     built = await build_world(homeserver, tmp_path_factory.mktemp("ask"), llm=llm)
     yield built
@@ -200,6 +201,9 @@ async def test_a_question_about_a_decision_is_answered_from_the_record_with_its_
         in final["formatted_body"]
     )
     assert final["body"].rstrip().endswith(LABEL)
+    # Retrieved by words and by meaning: the passages got vectors from the server's /v1/embeddings.
+    assert app.knowledge.hybrid
+    assert app.db.execute("SELECT count(*) FROM passage_vectors").fetchone()[0] >= 2
 
     nothing = await world.ask(world.member, "!frage Was ist mit dem Projekt Nordlicht?", 60)
     assert nothing.startswith("Dazu finde ich nichts in den Unterlagen des Arbeitskreises"), nothing

@@ -7,7 +7,8 @@ from __future__ import annotations
 import io
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+import zlib
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -279,3 +280,60 @@ async def test_the_next_meeting_is_answered_from_the_calendar_not_by_a_model(
     assert answer.endswith("Aus dem Sitzungskalender des Bots, nicht vom Sprachmodell.")
     english = render((await dispatch(app, "!ask When is the next meeting?", MEMBER, lang="en"))[0])[0]
     assert "From the bot's meeting calendar" in english
+
+
+# ---- retrieval by meaning (hybrid) ------------------------------------------------------------------
+
+
+class TrigramEmbedder:
+    """Vectors of character trigrams hashed into 256 dimensions: similar words, similar vectors —
+    enough to test the fusion; the real endpoint is tested against llama.cpp (test_e2e_ask.py)."""
+
+    def __init__(self, *, fail: bool = False) -> None:
+        self.fail = fail
+        self.texts = 0
+
+    async def embed(self, texts: Sequence[str], model: str) -> list[list[float]]:
+        if self.fail:
+            raise OSError("the model server is away")
+        self.texts += len(texts)
+        vectors = []
+        for text in texts:
+            vector = [0.0] * 256
+            folded = f"  {text.casefold()}  "
+            for i in range(len(folded) - 2):
+                vector[zlib.crc32(folded[i : i + 3].encode()) % 256] += 1.0
+            vectors.append(vector)
+        return vectors
+
+
+async def test_hybrid_retrieval_fuses_words_and_meaning_and_keeps_vectors_in_step() -> None:
+    db = open_memory_db()
+    record_year.seed(db)
+    embedder = TrigramEmbedder()
+    service = KnowledgeService(db, BERLIN, audit=AuditLog(db, BERLIN), embedder=embedder, embedding_model="m")
+
+    # "Grundlagenmodul" is no word of the record: BM25 misses it, the vectors find "Grundlagen".
+    assert ("document", 4) not in [
+        (p.kind, p.ref) for p in service.search(record_year.ROOM, "Grundlagenmodul Dauer")
+    ]
+    found = await service.find(record_year.ROOM, "Wie lange dauert das Grundlagenmodul der Schulung?")
+    assert ("document", 4) in [(p.kind, p.ref) for p in found]
+    passages = db.execute("SELECT count(*) FROM record_index").fetchone()[0]
+    assert db.execute("SELECT count(*) FROM passage_vectors").fetchone()[0] == passages == embedder.texts - 1
+
+    with db.atomic():  # a passage goes: its vector goes with the next round
+        db.execute("DELETE FROM document_passages WHERE id = 4")
+    await service.refresh_vectors()
+    assert db.execute("SELECT count(*) FROM passage_vectors").fetchone()[0] == passages - 1
+    assert await service.find("!anderer:lvr.de", "Grundlagenmodul") == []
+
+
+async def test_without_the_embedding_endpoint_the_words_still_answer() -> None:
+    db = open_memory_db()
+    record_year.seed(db)
+    service = KnowledgeService(
+        db, BERLIN, audit=AuditLog(db, BERLIN), embedder=TrigramEmbedder(fail=True), embedding_model="m"
+    )
+    found = await service.find(record_year.ROOM, "Wie viele GPU-Server werden beschafft?")
+    assert ("decision", 111) in [(p.kind, p.ref) for p in found]

@@ -126,7 +126,7 @@ class FoundRecord:
         self.found = found
         self.asked: list[tuple[str, str]] = []
 
-    def search(self, room_id: str, question: str, *, limit: int = 3) -> list[Passage]:
+    async def find(self, room_id: str, question: str, *, limit: int = 3) -> list[Passage]:
         self.asked.append((room_id, question))
         return [DECISION] if self.found else []
 
@@ -224,7 +224,7 @@ async def ask(
 ) -> RecordingSink:
     """One question, answered to the end."""
     sink = RecordingSink()
-    assert service.start(ROOM, user, question, thread, sink) == 0
+    assert await service.start(ROOM, user, question, thread, sink) == 0
     await service.wait_idle()
     return sink
 
@@ -468,9 +468,9 @@ async def test_without_a_client_or_with_an_overlong_question_nothing_starts() ->
     service, model = make_service()
 
     with pytest.raises(UserError) as not_configured:
-        unconfigured.start(ROOM, ALICE, QUESTION, "$frage", RecordingSink())
+        await unconfigured.start(ROOM, ALICE, QUESTION, "$frage", RecordingSink())
     with pytest.raises(UserError) as too_long:
-        service.start(ROOM, ALICE, "x" * (MAX_QUESTION_CHARS + 1), "$frage", RecordingSink())
+        await service.start(ROOM, ALICE, "x" * (MAX_QUESTION_CHARS + 1), "$frage", RecordingSink())
     await service.wait_idle()
 
     assert not_configured.value.key == "llm.not_configured"
@@ -569,7 +569,7 @@ async def test_every_event_of_a_long_answer_fits_in_an_encrypted_matrix_event() 
     service, _ = make_service(long_reply)
     adapter = RecordingAdapter()
 
-    assert service.start(ROOM, ALICE, QUESTION, "$frage", thread_answer(service, adapter)) == 0
+    assert await service.start(ROOM, ALICE, QUESTION, "$frage", thread_answer(service, adapter)) == 0
     await service.wait_idle()
     await service.close()
 
@@ -616,7 +616,7 @@ async def test_interim_edits_come_at_most_once_per_edit_interval(monkeypatch: py
 
     service, _ = make_service(slow, edit_interval=interval)
     sink = RecordingSink(clock=clock.monotonic)
-    assert service.start(ROOM, ALICE, QUESTION, "$frage", sink) == 0
+    assert await service.start(ROOM, ALICE, QUESTION, "$frage", sink) == 0
     await service.wait_idle()
 
     interim = sink.interim
@@ -687,7 +687,7 @@ async def test_a_hostile_answer_through_thread_answer_is_sanitised_and_mentions_
     service, _ = make_service(hostile)
     adapter = RecordingAdapter()
 
-    assert service.start(ROOM, ALICE, QUESTION, "$frage", thread_answer(service, adapter)) == 0
+    assert await service.start(ROOM, ALICE, QUESTION, "$frage", thread_answer(service, adapter)) == 0
     await service.wait_idle()
 
     placeholder, final = adapter.sent[0], adapter.sent[-1]
@@ -711,7 +711,7 @@ async def test_the_third_question_within_the_window_is_refused_at_once() -> None
     third = RecordingSink()
 
     with pytest.raises(UserError) as refused:
-        service.start(ROOM, ALICE, "Dritte Frage zum Haushalt?", "$frage", third)
+        await service.start(ROOM, ALICE, "Dritte Frage zum Haushalt?", "$frage", third)
 
     assert (refused.value.key, refused.value.params) == ("llm.rate_limited", {"count": 2, "minutes": 10})
     assert service._tasks == set()
@@ -757,11 +757,11 @@ async def test_questions_beyond_the_queue_are_refused_and_the_queue_drains() -> 
     sinks = [RecordingSink() for _ in range(4)]
     positions = []
     for number, sink in enumerate(sinks[:3], start=1):
-        positions.append(service.start(ROOM, ALICE, f"Frage {number}?", f"$frage{number}", sink))
+        positions.append(await service.start(ROOM, ALICE, f"Frage {number}?", f"$frage{number}", sink))
         await settle()
 
     with pytest.raises(UserError) as full:
-        service.start(ROOM, BOB, "Frage 4?", "$frage4", sinks[3])
+        await service.start(ROOM, BOB, "Frage 4?", "$frage4", sinks[3])
 
     assert positions == [0, 1, 2]
     assert full.value.key == "llm.queue_full"
@@ -791,7 +791,7 @@ async def test_questions_count_in_the_queue_while_their_placeholder_is_being_sen
     for number in range(1, 5):
         try:
             sink = RecordingSink(accepted=accepted)
-            positions.append(service.start(ROOM, ALICE, f"Frage {number}?", f"$frage{number}", sink))
+            positions.append(await service.start(ROOM, ALICE, f"Frage {number}?", f"$frage{number}", sink))
         except UserError as error:
             positions.append(error.key)
         await settle()
@@ -1089,7 +1089,7 @@ async def test_threads_are_kept_apart_by_room_and_forgetting_drops_a_members_tur
     assert service.forget(ALICE) == 1
     await ask(service, "Noch eine?", user=BOB, thread="$faden")
     other_room = RecordingSink()
-    assert service.start("!anderer:lvr.de", BOB, "Dort?", "$faden", other_room) == 0
+    assert await service.start("!anderer:lvr.de", BOB, "Dort?", "$faden", other_room) == 0
     await service.wait_idle()
 
     remembered = [m["content"] for m in model.bodies[2]["messages"] if m["role"] == "user"]
@@ -1246,13 +1246,13 @@ async def test_nothing_in_the_record_is_said_at_once_and_a_general_question_skip
     service = llm_service(settings, LlmClient(settings, transport=model.transport()), record)
 
     with pytest.raises(UserError) as nothing:
-        service.start(ROOM, ALICE, "Was ist Matrix?", "$f", RecordingSink())
+        await service.start(ROOM, ALICE, "Was ist Matrix?", "$f", RecordingSink())
     assert nothing.value.key == "llm.nothing_in_record"
     assert model.requests == []  # the model was not asked
     assert service.stats() == (0, 0)  # nor was it counted against the member's rate
 
     sink = RecordingSink()
-    service.start(ROOM, ALICE, "Was ist Matrix?", "$g", sink, general=True)
+    await service.start(ROOM, ALICE, "Was ist Matrix?", "$g", sink, general=True)
     await service.wait_idle()
     assert record.asked == [(ROOM, "Was ist Matrix?")]  # only the first time
     assert model.bodies[0]["messages"][0]["content"] == settings.system_prompt

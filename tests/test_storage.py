@@ -41,6 +41,7 @@ ALL_MIGRATIONS = [
     ("akbot", "m013_record_index"),
     ("akbot", "m014_documents"),
     ("akbot", "m015_minutes_summary"),
+    ("akbot", "m016_passage_vectors"),
 ]
 
 
@@ -83,6 +84,7 @@ def test_open_db_creates_the_folder_and_akbot_db_in_wal_mode(tmp_path: Path) -> 
             "record_index",  # FTS5, with its shadow tables
             "documents",
             "document_passages",
+            "passage_vectors",
             "_sqlite_migrations",
         }
     finally:

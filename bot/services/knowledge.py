@@ -19,10 +19,11 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import docx
+import numpy
 import pypdf
 from sqlite_utils import Database
 
@@ -71,6 +72,14 @@ class Passage:
     """The TOP it was recorded under."""
     event_id: str | None = None
     """The command that recorded it (a tag), for a link to it in the room."""
+    key: int = 0
+    """Its row in the index (what fusion of rankings compares)."""
+
+
+def _unit(vector: Sequence[float]) -> Any:
+    array = numpy.asarray(vector, dtype=numpy.float32)
+    norm = float(numpy.linalg.norm(array))
+    return array / norm if norm else array
 
 
 def query_terms(question: str) -> list[str]:
@@ -96,18 +105,23 @@ class RecordIndex:
         self._substrings = tokenizer.startswith("trigram")
 
     def search(self, room_id: str, question: str, *, limit: int = 3) -> list[Passage]:
-        """The passages of ``room_id``'s record that best answer ``question``, best first."""
+        """The passages of ``room_id``'s record that best answer ``question``, best first (BM25)."""
         match = self.match_expression(query_terms(question))
         if not match:
             return []
         rows = self._db.execute(
-            "SELECT kind, ref, title, body, day, bm25(record_index, 3.0, 1.0) AS score FROM record_index"
-            " WHERE record_index MATCH ? AND room_id = ? ORDER BY score LIMIT ?",
+            "SELECT rowid, kind, ref, title, body, day, -bm25(record_index, 3.0, 1.0) AS score FROM record_index"
+            " WHERE record_index MATCH ? AND room_id = ? ORDER BY score DESC LIMIT ?",
             [match, room_id, CANDIDATES],
         ).fetchall()
+        return self._passages(room_id, rows, limit)
+
+    def _passages(self, room_id: str, rows: Sequence[Sequence[Any]], limit: int) -> list[Passage]:
+        """Index rows (rowid, kind, ref, title, body, day, score) as passages, without what the
+        record does not count yet (entries of minutes not released)."""
         unreleased = self._unreleased_meetings(room_id)
         found = []
-        for kind, ref, title, body, day, score in rows:
+        for rowid, kind, ref, title, body, day, score in rows:
             tag = self._tag(int(ref)) if kind in TAG_KINDS else None
             if tag is not None and kind != "action" and tag["meeting_id"] in unreleased:
                 continue
@@ -118,10 +132,11 @@ class RecordIndex:
                     title or "",
                     body or "",
                     date.fromisoformat(day) if day else None,
-                    -score,
+                    float(score),
                     number=f"{tag['year']}/{tag['seq']:02d}" if tag and tag["seq"] is not None else None,
                     top=tag["top_number"] if tag else None,
                     event_id=tag["event_id"] if tag else None,
+                    key=int(rowid),
                 )
             )
             if len(found) == limit:
@@ -237,13 +252,143 @@ def passages_of(text: str, words: int = PASSAGE_WORDS) -> list[str]:
     return passages
 
 
+class Embedder(Protocol):
+    """The on-premises endpoint's ``/v1/embeddings`` (``LlmClient``), behind the same guard as chat."""
+
+    async def embed(self, texts: Sequence[str], model: str) -> list[list[float]]: ...
+
+
+FUSION_K = 60
+"""Reciprocal rank fusion: a hit at rank r counts 1 / (60 + r) in each ranking it is in."""
+EMBED_BATCH = 32
+EMBED_PER_ROUND = 512
+
+
+def fuse(*rankings: Sequence[Passage]) -> list[Passage]:
+    """Several rankings of passages as one (reciprocal rank fusion)."""
+    scores: dict[int, float] = {}
+    first: dict[int, Passage] = {}
+    for ranking in rankings:
+        for rank, passage in enumerate(ranking, start=1):
+            scores[passage.key] = scores.get(passage.key, 0.0) + 1 / (FUSION_K + rank)
+            first.setdefault(passage.key, passage)
+    return [first[key] for key in sorted(scores, key=lambda key: -scores[key])]
+
+
 class KnowledgeService(RecordIndex):
     """The record's search, and the documents the chair adds to it (``!wissen``)."""
 
-    def __init__(self, db: Database, tz: ZoneInfo, *, audit: AuditLog) -> None:
-        super().__init__(db)
+    def __init__(
+        self,
+        db: Database,
+        tz: ZoneInfo,
+        *,
+        audit: AuditLog,
+        embedder: Embedder | None = None,
+        embedding_model: str | None = None,
+        tokenizer: str = RECORD_TOKENIZER,
+    ) -> None:
+        """With an ``embedder`` and an ``embedding_model`` the search is hybrid: BM25 and vectors."""
+        super().__init__(db, tokenizer=tokenizer)
         self.tz = tz
         self._audit = audit
+        self._embedder = embedder if embedding_model else None
+        self._model = embedding_model or ""
+        self._vectors_version = 0
+        self._matrices: dict[str, tuple[int, list[int], Any]] = {}
+
+    @property
+    def hybrid(self) -> bool:
+        return self._embedder is not None
+
+    async def find(self, room_id: str, question: str, *, limit: int = 3) -> list[Passage]:
+        """What ``!frage`` answers from: BM25, fused with the nearest passages by meaning when
+        vectors are configured (and the words found anything at all). When the model cannot
+        embed, words alone."""
+        lexical = self.search(room_id, question, limit=CANDIDATES)
+        if self._embedder is None or not lexical:
+            # Whether the record holds anything on it is for the words to say: the nearest vectors
+            # always exist, and a small model's similarities do not tell relevant from not.
+            return lexical[:limit]
+        try:
+            await self.refresh_vectors()
+            [vector] = await self._embedder.embed([question], self._model)
+        except Exception:  # the endpoint is away: the full-text ranking still answers
+            log.warning("retrieval by meaning unavailable; full text only", exc_info=True)
+            return lexical[:limit]
+        return fuse(lexical, self.nearest(room_id, vector, CANDIDATES))[:limit]
+
+    def nearest(self, room_id: str, vector: Sequence[float], limit: int) -> list[Passage]:
+        """The room's passages closest to ``vector`` (cosine), of those that have vectors."""
+        ids, matrix = self._matrix(room_id)
+        query = _unit(vector)
+        if not ids or matrix.shape[1] != query.shape[0]:
+            return []  # none yet, or of another model's width (refresh_vectors replaces them)
+        similarity = matrix @ query
+        order = numpy.argsort(-similarity)[: limit * 2]
+        wanted = {ids[i]: float(similarity[i]) for i in order}
+        marks = ", ".join("?" for _ in wanted)
+        found = {
+            row[0]: row
+            for row in self._db.execute(
+                f"SELECT rowid, kind, ref, title, body, day FROM record_index WHERE rowid IN ({marks})",  # noqa: S608
+                list(wanted),
+            ).fetchall()
+        }
+        rows = [(*found[key], score) for key, score in wanted.items() if key in found]
+        return self._passages(room_id, rows, limit)
+
+    def _matrix(self, room_id: str) -> tuple[list[int], Any]:
+        """The room's vectors as one matrix, kept until vectors change (loading 10 000 per question
+        would cost more than the search)."""
+        cached = self._matrices.get(room_id)
+        if cached is not None and cached[0] == self._vectors_version:
+            return cached[1], cached[2]
+        rows = self._db.execute(
+            "SELECT v.passage, v.vector FROM passage_vectors v JOIN record_index r ON r.rowid = v.passage"
+            " WHERE r.room_id = ? AND v.model = ?",
+            [room_id, self._model],
+        ).fetchall()
+        ids = [int(row[0]) for row in rows]
+        matrix = (
+            numpy.vstack([numpy.frombuffer(row[1], dtype=numpy.float32) for row in rows])
+            if rows
+            else numpy.zeros((0, 0), dtype=numpy.float32)
+        )
+        self._matrices[room_id] = (self._vectors_version, ids, matrix)
+        return ids, matrix
+
+    def vectors_changed(self) -> None:
+        """Forget the kept matrices (after vectors were written other than by ``refresh_vectors``)."""
+        self._vectors_version += 1
+
+    async def refresh_vectors(self) -> int:
+        """Vectors for passages that have none yet (at most a round's worth), and none for passages
+        gone; returns how many were made. Run in the background and before each hybrid search."""
+        if self._embedder is None:
+            return 0
+        with self._db.atomic():
+            self._db.execute(
+                "DELETE FROM passage_vectors WHERE passage NOT IN (SELECT rowid FROM record_index)"
+            )
+        missing = self._db.execute(
+            "SELECT rowid, title, body FROM record_index WHERE rowid NOT IN"
+            " (SELECT passage FROM passage_vectors WHERE model = ?) LIMIT ?",
+            [self._model, EMBED_PER_ROUND],
+        ).fetchall()
+        for start in range(0, len(missing), EMBED_BATCH):
+            batch = missing[start : start + EMBED_BATCH]
+            vectors = await self._embedder.embed(
+                [f"{title}: {body}" for _, title, body in batch], self._model
+            )
+            with self._db.atomic():
+                for (rowid, _, _), vector in zip(batch, vectors, strict=True):
+                    self._db.execute(
+                        "INSERT OR REPLACE INTO passage_vectors (passage, model, vector) VALUES (?, ?, ?)",
+                        [rowid, self._model, _unit(vector).tobytes()],
+                    )
+            self.vectors_changed()
+        return len(missing)
 
     def add(self, room_id: str, by: str, by_name: str, event_id: str, file: DocumentFile) -> Document:
         if len(file.data) > MAX_DOCUMENT_BYTES:

@@ -203,6 +203,27 @@ class LlmClient:
         self._http = self._client(PinnedTransport(pinned, self._transport))
         await old.aclose()
 
+    async def embed(self, texts: Sequence[str], model: str) -> list[list[float]]:
+        """Vectors of ``texts`` from the endpoint's ``/embeddings`` (same pinned addresses, no proxy,
+        no redirects). A server that returns one vector per token (llama.cpp without pooling) gets
+        them averaged."""
+        try:
+            response = await self._http.post("/embeddings", json={"input": list(texts), "model": model})
+        except httpx.ConnectError as error:
+            raise LlmError("refused", str(error)) from error
+        except httpx.TimeoutException as error:
+            raise LlmError("timeout", str(error)) from error
+        if response.status_code >= 300:
+            raise LlmError("http", str(response.status_code))
+        try:
+            data = sorted(response.json()["data"], key=lambda item: item.get("index", 0))
+            vectors = [_pooled(item["embedding"]) for item in data]
+        except (ValueError, KeyError, TypeError, AttributeError, ZeroDivisionError) as error:
+            raise LlmError("malformed", str(error)) from error
+        if len(vectors) != len(texts):
+            raise LlmError("malformed", f"{len(vectors)} vectors for {len(texts)} texts")
+        return vectors
+
     async def reachable(self) -> bool:
         """Does the endpoint answer ``/models`` (for ``!status``), through the pinned addresses?"""
         try:
@@ -333,7 +354,7 @@ class Question:
 class RecordSearch(Protocol):
     """The room's own record (``bot/services/knowledge.py``)."""
 
-    def search(self, room_id: str, question: str, *, limit: int = 3) -> list[Passage]: ...
+    async def find(self, room_id: str, question: str, *, limit: int = 3) -> list[Passage]: ...
 
 
 class QueueFull(UserError):
@@ -543,7 +564,7 @@ class LlmService:
     def drop_draft(self, room_id: str, key: int) -> str | None:
         return self._drafts.pop((room_id, key), None)
 
-    def start(
+    async def start(
         self,
         room_id: str,
         user_id: str,
@@ -564,7 +585,7 @@ class LlmService:
             raise UserError("too_long", length=len(question), limit=MAX_QUESTION_CHARS)
         sources: tuple[Passage, ...] = ()
         if not general:
-            sources = tuple(self._record.search(room_id, question))
+            sources = tuple(await self._record.find(room_id, question))
             if not sources:
                 raise UserError("llm.nothing_in_record")
         self.check_rate(user_id)
@@ -706,6 +727,13 @@ class LlmService:
         await self.wait_idle()
         if self.client is not None:
             await self.client.close()
+
+
+def _pooled(embedding: Any) -> list[float]:
+    if embedding and isinstance(embedding[0], list):  # one vector per token: their mean
+        width = len(embedding[0])
+        return [sum(token[i] for token in embedding) / len(embedding) for i in range(width)]
+    return [float(value) for value in embedding]
 
 
 def prompt_line(passage: Passage) -> str:
