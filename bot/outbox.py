@@ -367,7 +367,9 @@ class ThreadAnswer:
         model = self.llm.model_for(self.room_id) or "?"
         return render(Markdown(f"*{t(self.lang, 'llm.label', model=model)}*"))
 
-    def _compose(self, answer: str, *, final: bool, sources: Sequence[Passage] = ()) -> tuple[str, str]:
+    def _compose(
+        self, answer: str, *, final: bool, sources: Sequence[Passage] = (), general: bool = False
+    ) -> tuple[str, str]:
         # The model's text is untrusted: rendered, then sanitised; it never mentions anyone.
         body, html = render_untrusted(answer or "…")
         if not final:
@@ -376,6 +378,9 @@ class ThreadAnswer:
         if sources:  # named by the bot, from what it gave the model: not the model's to invent
             named_body, named_html = render(ask_views.sources(sources, self.room_id, self.lang))
             label_body, label_html = f"{named_body}\n{label_body}", f"{named_html}\n{label_html}"
+        elif general:  # the record held nothing: the bot says so, the model answered from itself
+            note_body, note_html = render(t(self.lang, "llm.general_fallback"))
+            label_body, label_html = f"{note_body}\n{label_body}", f"{note_html}\n{label_html}"
         return f"{body}\n\n{label_body}", f"{html}\n{label_html}"
 
     async def start(self, position: int) -> str:
@@ -385,9 +390,15 @@ class ThreadAnswer:
         return await self.adapter.send_event(self.room_id, "m.room.message", content)
 
     async def update(
-        self, event_id: str, answer: str, *, final: bool, sources: Sequence[Passage] = ()
+        self,
+        event_id: str,
+        answer: str,
+        *,
+        final: bool,
+        sources: Sequence[Passage] = (),
+        general: bool = False,
     ) -> None:
-        body, html = self._compose(answer, final=final, sources=sources)
+        body, html = self._compose(answer, final=final, sources=sources, general=general)
         await self.adapter.send_event(self.room_id, "m.room.message", edit_html_content(event_id, body, html))
 
     async def follow_up(self, answer: str) -> str:

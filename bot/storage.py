@@ -514,6 +514,12 @@ def m016_passage_vectors(db: Database) -> None:
     db.table("passage_vectors").create({"passage": int, "model": str, "vector": bytes}, pk="passage")
 
 
+@migrations()
+def m017_room_general_answers(db: Database) -> None:
+    # Whether !frage answers generally when the record holds nothing (the chair decides per room).
+    db.table("rooms").add_column("general_answers", int)
+
+
 def open_db(data_dir: Path) -> Database:
     """Open (and create or upgrade) the bot's database in ``data_dir``.
 

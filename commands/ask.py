@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from bot.errors import UserError
 from bot.render import Markdown, code, join
 from bot.router import Context, Rest, Router
@@ -24,7 +26,13 @@ async def _ask(ctx: Context, question: str, *, general: bool) -> None:
     if ctx.answer_sink is None:
         raise UserError("llm.not_configured")
     await ctx.services.llm.start(
-        ctx.room_id, ctx.sender, question, ctx.thread_root or ctx.event_id, ctx.answer_sink, general=general
+        ctx.room_id,
+        ctx.sender,
+        question,
+        ctx.thread_root or ctx.event_id,
+        ctx.answer_sink,
+        general=general,
+        general_fallback=ctx.services.rooms.general_answers(ctx.room_id),
     )
 
 
@@ -37,6 +45,23 @@ async def ask(ctx: Context, question: Rest) -> None:
 @frage.command("allgemein", alias="general")
 async def general(ctx: Context, question: Rest) -> None:
     await _ask(ctx, question, general=True)
+
+
+@frage.command("modus", alias="mode")
+async def mode(
+    ctx: Context, mode: Literal["unterlagen", "allgemein", "record", "general"] | None = None
+) -> None:
+    """Whether ``!frage`` answers generally when the record holds nothing on a question (members
+    see it; the chair sets it)."""
+    rooms = ctx.services.rooms
+    if mode is not None and not ctx.is_chair:
+        raise UserError("chair_only")
+    if mode is not None:
+        rooms.set_general_answers(ctx.room_id, mode in ("allgemein", "general"))
+    key = "llm.mode_general" if rooms.general_answers(ctx.room_id) else "llm.mode_record"
+    await ctx.say(
+        key, command=ctx.spell("ask mode", "unterlagen|allgemein" if ctx.lang == "de" else "record|general")
+    )
 
 
 @router.command("ki", alias="ai")

@@ -337,3 +337,18 @@ async def test_without_the_embedding_endpoint_the_words_still_answer() -> None:
     )
     found = await service.find(record_year.ROOM, "Wie viele GPU-Server werden beschafft?")
     assert ("decision", 111) in [(p.kind, p.ref) for p in found]
+
+
+async def test_the_chair_decides_whether_ask_answers_generally_when_the_record_holds_nothing(
+    world: tuple[App, Recorder],
+) -> None:
+    app, _ = world
+    assert "nur aus den Unterlagen" in render((await dispatch(app, "!frage modus", MEMBER))[0])[0]
+    assert "Vorsitz" in render((await dispatch(app, "!frage modus allgemein", MEMBER))[0])[0]
+    assert (
+        "allgemein, wenn die Unterlagen nichts"
+        in render((await dispatch(app, "!frage modus allgemein", CHAIR))[0])[0]
+    )
+    assert app.rooms.general_answers(ROOM)
+    await dispatch(app, "!frage modus unterlagen", CHAIR)
+    assert not app.rooms.general_answers(ROOM)

@@ -194,11 +194,18 @@ class RecordingSink:
         return PLACEHOLDER
 
     async def update(
-        self, event_id: str, answer: str, *, final: bool, sources: Sequence[Passage] = ()
+        self,
+        event_id: str,
+        answer: str,
+        *,
+        final: bool,
+        sources: Sequence[Passage] = (),
+        general: bool = False,
     ) -> None:
         self.updates.append(Update(event_id, answer, final, self.clock()))
         if final:
             self.sources = list(sources)
+            self.general = general
 
     async def follow_up(self, answer: str) -> str:
         self.follow_ups.append(answer)
@@ -1296,3 +1303,28 @@ async def test_a_summary_is_drafted_from_the_material_and_kept_for_the_chair() -
     assert service.draft(ROOM, 3) == sink.updates[-1].answer.strip()
     assert service.draft("!anderer:lvr.de", 3) is None
     assert service.drop_draft(ROOM, 3) is not None and service.draft(ROOM, 3) is None
+
+
+async def test_a_room_that_allows_it_gets_a_general_answer_marked_as_such() -> None:
+    record = FoundRecord(found=False)
+    settings = llm_settings()
+    model = FakeModel(echo)
+    service = llm_service(settings, LlmClient(settings, transport=model.transport()), record)
+    sink = RecordingSink()
+
+    await service.start(ROOM, ALICE, "Was ist Matrix?", "$f", sink, general_fallback=True)
+    await service.wait_idle()
+
+    assert sink.general and sink.sources == []
+    assert model.bodies[0]["messages"][0]["content"] == settings.system_prompt
+
+    sent: list[dict[str, Any]] = []
+
+    class Adapter:
+        async def send_event(self, room_id: str, event_type: str, content: dict[str, Any]) -> str:
+            sent.append(content)
+            return "$e"
+
+    answer = ThreadAnswer(Adapter(), service, ROOM, "$frage", thread_root="$frage", lang="de")  # type: ignore[arg-type]
+    await answer.update("$e0", "Ein Protokoll.", final=True, general=True)
+    assert "Dazu steht nichts in den Unterlagen des Arbeitskreises" in sent[0]["m.new_content"]["body"]

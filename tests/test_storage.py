@@ -42,6 +42,7 @@ ALL_MIGRATIONS = [
     ("akbot", "m014_documents"),
     ("akbot", "m015_minutes_summary"),
     ("akbot", "m016_passage_vectors"),
+    ("akbot", "m017_room_general_answers"),
 ]
 
 
@@ -104,6 +105,7 @@ def test_open_db_schema(tmp_path: Path) -> None:
                 "joined_at": float,
                 "model": str,
                 "inviter": str,
+                "general_answers": int,
             },
         }
         assert db.table("kv").pks == ["key"]

@@ -320,10 +320,17 @@ class AnswerSink(Protocol):
         ...
 
     async def update(
-        self, event_id: str, answer: str, *, final: bool, sources: Sequence[Passage] = ()
+        self,
+        event_id: str,
+        answer: str,
+        *,
+        final: bool,
+        sources: Sequence[Passage] = (),
+        general: bool = False,
     ) -> None:
         """The answer so far; the final one with the record's passages it was given (the bot names
-        them as its sources, not the model)."""
+        them as its sources, not the model), or ``general``: the record held nothing, the model
+        answered from what it knows (the room allows that)."""
         ...
 
     async def follow_up(self, answer: str) -> str: ...
@@ -349,6 +356,8 @@ class Question:
     """A text to work on (released minutes to summarise) instead of a question; the answer is then
     kept as a draft under ``draft``."""
     draft: tuple[str, int] | None = None
+    fell_back: bool = False
+    """A question to the record that holds nothing on it, answered generally (the room allows it)."""
 
 
 class RecordSearch(Protocol):
@@ -573,9 +582,11 @@ class LlmService:
         sink: AnswerSink,
         *,
         general: bool = False,
+        general_fallback: bool = False,
     ) -> int:
         """Check the limits now (errors go straight back), then answer in the background — from the
-        room's own record, or (``general``) from what the model knows.
+        room's own record, or (``general``) from what the model knows; with ``general_fallback``
+        (the room allows it) generally also when the record holds nothing.
 
         Returns the queue position (0: starts at once). The answer never runs on the sync path.
         """
@@ -586,12 +597,19 @@ class LlmService:
         sources: tuple[Passage, ...] = ()
         if not general:
             sources = tuple(await self._record.find(room_id, question))
-            if not sources:
+            if not sources and not general_fallback:
                 raise UserError("llm.nothing_in_record")
         self.check_rate(user_id)
         position = self.gate.admit()
         asked = Question(
-            room_id, user_id, question, thread_root, sink, self._count(room_id, user_id), sources
+            room_id,
+            user_id,
+            question,
+            thread_root,
+            sink,
+            self._count(room_id, user_id),
+            sources,
+            fell_back=not general and not sources,
         )
         self._launch(asked, position)
         return position
@@ -662,7 +680,9 @@ class LlmService:
                 # Not every server reports usage; a rough count (4 characters a token) keeps !status useful.
                 prompt = sum(len(m["content"]) for m in messages)
                 self._tokens(asked.usage_id, Usage(prompt // 4, len(answer) // 4))
-            await sink.update(event_id, answer[written:], final=True, sources=asked.sources)
+            await sink.update(
+                event_id, answer[written:], final=True, sources=asked.sources, general=asked.fell_back
+            )
             if asked.draft is not None:
                 self._drafts[asked.draft] = answer.strip()
             else:

@@ -1,4 +1,4 @@
-"""Per-room settings (language) and which rooms the bot serves."""
+"""Per-room settings (language, general answers) and which rooms the bot serves."""
 
 from __future__ import annotations
 
@@ -22,6 +22,18 @@ class RoomSettings:
         self.remember(room_id, "config")
         with self._db.atomic():
             self._db.execute("UPDATE rooms SET language = ? WHERE room_id = ?", [language, room_id])
+
+    def general_answers(self, room_id: str) -> bool:
+        """Does ``!frage`` answer generally in this room when the record holds nothing on it?"""
+        row = self._db.execute("SELECT general_answers FROM rooms WHERE room_id = ?", [room_id]).fetchone()
+        return bool(row and row[0])
+
+    def set_general_answers(self, room_id: str, allowed: bool) -> None:
+        self.remember(room_id, "config")
+        with self._db.atomic():
+            self._db.execute(
+                "UPDATE rooms SET general_answers = ? WHERE room_id = ?", [int(allowed), room_id]
+            )
 
     def remember(self, room_id: str, joined_via: str, *, inviter: str | None = None) -> float:
         """Record a served room once; returns since when the bot serves it (epoch seconds)."""
