@@ -335,6 +335,9 @@ class BotRuntime:
     def display_name(self, room_id: str, user_id: str) -> str:
         return self._roster.display_name(room_id, user_id)
 
+    async def thread_texts(self, room_id: str, root: str) -> list[tuple[str, str]]:
+        return await self._adapter.thread_texts(room_id, root)
+
     def send_privately(self, user_id: str, filename: str, data: bytes, mimetype: str) -> None:
         """Send a file to ``user_id`` alone, in a direct encrypted room, without holding up the sync."""
         self._direct.send_file(user_id, filename, data, mimetype)

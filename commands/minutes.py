@@ -239,31 +239,58 @@ summary = router.group("zusammenfassung", alias="summary", chair=True)
 
 @summary.default
 async def summarise(ctx: Context, meeting_id: int | None = None) -> None:
-    minutes = ctx.services.minutes.released(ctx.room_id, meeting_id)
+    """Released minutes (the latest without a number) — or, written in a thread, that thread."""
+    if meeting_id is None and ctx.thread_root is not None:
+        if ctx.answer_sink is None:
+            raise UserError("llm.not_configured")
+        texts = await ctx.services.runtime.thread_texts(ctx.room_id, ctx.thread_root)
+        if not texts:
+            raise UserError("minutes.thread_empty")
+        key, material = f"thread:{ctx.thread_root}", views.thread_material(texts)
+        coming = views.thread_summary_coming(ctx.lang, ctx.spelling)
+    else:
+        minutes = ctx.services.minutes.released(ctx.room_id, meeting_id)
+        key, material = f"meeting:{minutes.meeting.id}", views.minutes_file(minutes, ctx.lang).decode()
+        coming = views.summary_coming(minutes, ctx.lang, ctx.spelling)
     if ctx.answer_sink is None:
         raise UserError("llm.not_configured")
-    material = views.minutes_file(minutes, ctx.lang).decode()
     ctx.services.llm.summarise(
         ctx.room_id,
         ctx.sender,
-        minutes.meeting.id,
+        key,
         material,
         thread_root=ctx.thread_root or ctx.event_id,
         sink=ctx.answer_sink,
     )
-    await ctx.reply(views.summary_coming(minutes, ctx.lang, ctx.spelling))
+    await ctx.reply(coming)
+
+
+def _draft_key(ctx: Context, meeting_id: int | None) -> str:
+    if meeting_id is not None:
+        return f"meeting:{meeting_id}"
+    if ctx.thread_root is not None:
+        return f"thread:{ctx.thread_root}"
+    raise UsageError("usage.missing", name=ctx.t("arg.meeting_id"))
 
 
 @summary.command("übernehmen", alias="accept")
-async def accept_summary(ctx: Context, meeting_id: int) -> None:
-    text = ctx.services.llm.draft(ctx.room_id, meeting_id)
+async def accept_summary(ctx: Context, meeting_id: int | None = None) -> None:
+    key = _draft_key(ctx, meeting_id)
+    text = ctx.services.llm.draft(ctx.room_id, key)
+    if meeting_id is None:  # a thread's summary becomes a note of the record
+        if text is None:
+            raise UserError("minutes.no_thread_summary")
+        tag = ctx.services.minutes.note(ctx.room_id, said(ctx), views.thread_summary_note(text, ctx.lang))
+        ctx.services.llm.drop_draft(ctx.room_id, key)
+        await ctx.reply(views.acknowledged(tag, ctx.lang, reminded=False))
+        return
     minutes = ctx.services.minutes.accept_summary(ctx.room_id, meeting_id, text, ctx.sender)
-    ctx.services.llm.drop_draft(ctx.room_id, meeting_id)
+    ctx.services.llm.drop_draft(ctx.room_id, key)
     await ctx.reply(views.summary_accepted(minutes, ctx.lang))
 
 
 @summary.command("verwerfen", alias="discard")
-async def discard_summary(ctx: Context, meeting_id: int) -> None:
-    if ctx.services.llm.drop_draft(ctx.room_id, meeting_id) is None:
-        raise UserError("minutes.no_summary", id=meeting_id)
-    await ctx.say("minutes.summary_discarded", id=meeting_id)
+async def discard_summary(ctx: Context, meeting_id: int | None = None) -> None:
+    if ctx.services.llm.drop_draft(ctx.room_id, _draft_key(ctx, meeting_id)) is None:
+        raise UserError("minutes.no_summary", id=meeting_id or "")
+    await ctx.say("minutes.summary_discarded", id=meeting_id or "")

@@ -268,3 +268,53 @@ async def test_the_chair_has_released_minutes_summarised_and_takes_the_summary_i
     assert "Teil der Niederschrift" in accepted, accepted
     shown = await world.ask(world.chair, f"!protokoll {meeting_id}", 30)
     assert "Zusammenfassung (KI-generiert, vom Vorsitz übernommen)" in shown, shown
+
+
+async def test_the_chair_has_a_thread_summarised_and_keeps_it_as_a_note(world: World) -> None:
+    """A thread read back from the homeserver and decrypted, summarised by the real model in the
+    thread, and taken into the record as a note."""
+    root = await world.member.send(world.room_id, "Wie gehen wir mit dem Datenschutz beim Klinik-Piloten um?")
+    for text in ("Die DSFA ist in Arbeit.", "Der Personalrat möchte vor dem Start informiert werden."):
+        await world.member.send_event(
+            world.room_id,
+            "m.room.message",
+            {"msgtype": "m.text", "body": text, "m.relates_to": {"rel_type": "m.thread", "event_id": root}},
+        )
+    command = await world.chair.send_event(
+        world.room_id,
+        "m.room.message",
+        {
+            "msgtype": "m.text",
+            "body": "!zusammenfassung",
+            "m.relates_to": {"rel_type": "m.thread", "event_id": root},
+        },
+    )
+    hint = await world.chair.reply_to(command, world.bot_id, 30)
+    assert "Zusammenfassung dieses Threads" in hint.body, hint.body
+    first = await world.chair.wait_for(
+        lambda e: e.sender == world.bot_id and in_thread(e, root) and e.body == "…", timeout=60
+    )
+    await final_answer(world, first)
+    app = world.bot.app
+    assert app is not None
+    drafted = app.llm.draft(world.room_id, f"thread:{root}")
+    assert drafted, "no draft kept"
+
+    accepted = await world.chair.send_event(
+        world.room_id,
+        "m.room.message",
+        {
+            "msgtype": "m.text",
+            "body": "!zusammenfassung übernehmen",
+            "m.relates_to": {"rel_type": "m.thread", "event_id": root},
+        },
+    )
+    note = await world.chair.reply_to(accepted, world.bot_id, 30)
+    assert note.body.startswith("✅ Notiz #"), note.body
+    stored = app.db.execute("SELECT text FROM tags WHERE kind = 'info' ORDER BY id DESC LIMIT 1").fetchone()[
+        0
+    ]
+    assert stored.startswith("Zusammenfassung eines Threads (KI-generiert, vom Vorsitz übernommen): ")
+    assert "Personalrat" not in str(
+        app.db.execute("SELECT * FROM handled_events").fetchall()
+    )  # no chat stored

@@ -1290,7 +1290,7 @@ async def test_a_summary_is_drafted_from_the_material_and_kept_for_the_chair() -
     sink = RecordingSink()
 
     service.summarise(
-        ROOM, ALICE, 3, "TOP 2: Beschluss 2026/07: „Pilot verlängert“", thread_root="$z", sink=sink
+        ROOM, ALICE, "meeting:3", "TOP 2: Beschluss 2026/07: „Pilot verlängert“", thread_root="$z", sink=sink
     )
     await service.wait_idle()
 
@@ -1300,9 +1300,9 @@ async def test_a_summary_is_drafted_from_the_material_and_kept_for_the_chair() -
         messages[1]["content"]
         == f"{service.settings.summary_prompt}\n\nTOP 2: Beschluss 2026/07: „Pilot verlängert“"
     )
-    assert service.draft(ROOM, 3) == sink.updates[-1].answer.strip()
-    assert service.draft("!anderer:lvr.de", 3) is None
-    assert service.drop_draft(ROOM, 3) is not None and service.draft(ROOM, 3) is None
+    assert service.draft(ROOM, "meeting:3") == sink.updates[-1].answer.strip()
+    assert service.draft("!anderer:lvr.de", "meeting:3") is None
+    assert service.drop_draft(ROOM, "meeting:3") is not None and service.draft(ROOM, "meeting:3") is None
 
 
 async def test_a_room_that_allows_it_gets_a_general_answer_marked_as_such() -> None:

@@ -485,7 +485,9 @@ async def test_a_summary_the_chair_accepts_becomes_part_of_the_minutes_and_the_i
     assert "Vorsitz" in await say(app, "!zusammenfassung übernehmen 1", MEMBER)
     assert "kein Entwurf" in await say(app, "!zusammenfassung übernehmen 1")
     assert "kein Sprachmodell eingerichtet" in await say(app, "!zusammenfassung 1")  # none offline
-    app.llm._drafts[(ROOM, 1)] = "Der Arbeitskreis verlängert den Klinik-Piloten."  # as the model wrote it
+    app.llm._drafts[(ROOM, "meeting:1")] = (
+        "Der Arbeitskreis verlängert den Klinik-Piloten."  # as the model wrote it
+    )
 
     assert "Teil der Niederschrift" in await say(app, "!zusammenfassung übernehmen 1")
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from nio import EncryptionError, MegolmEvent
 from sqlite_utils import Database
 
 from bot.matrix import identity, operator
@@ -297,6 +298,27 @@ class MatrixAdapter:
         if reply_to is not None:
             content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
         return await self.send_event(room_id, "m.room.message", content, transaction_id=transaction_id)
+
+    async def thread_texts(self, room_id: str, root: str) -> list[tuple[str, str]]:
+        """(display name, text) of a thread's text messages, oldest first, decrypted; what cannot
+        be decrypted is left out. Read on request only (a summary): nothing of it is stored."""
+        texts = []
+        for raw in await self.rooms.thread_events(room_id, root):
+            content: Any = raw.get("content")
+            if raw.get("type") == "m.room.encrypted":
+                try:
+                    event = MegolmEvent.from_dict({**raw, "room_id": room_id})
+                    decrypted = self.client.decrypt_event(event) if isinstance(event, MegolmEvent) else None
+                except (EncryptionError, KeyError, ValueError):
+                    continue
+                content = getattr(decrypted, "source", {}).get("content") if decrypted is not None else None
+            if not isinstance(content, dict) or content.get("msgtype") not in ("m.text", "m.notice"):
+                continue
+            body = content.get("body")
+            sender = raw.get("sender")
+            if isinstance(body, str) and body.strip() and isinstance(sender, str):
+                texts.append((self.display_name(room_id, sender), body.strip()))
+        return texts
 
     async def download_file(self, content: dict[str, Any]) -> bytes:
         """The bytes of an ``m.file`` message's content, decrypted when it came encrypted."""

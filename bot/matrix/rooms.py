@@ -278,6 +278,20 @@ class Rooms:
             response.release()
         return body if isinstance(body, dict) else None
 
+    # ---- a thread, read back ---------------------------------------------------------------------
+
+    async def thread_events(self, room_id: str, root: str, *, limit: int = 200) -> list[dict[str, Any]]:
+        """A thread's root and its messages as the homeserver stores them, oldest first (still
+        encrypted in an encrypted room)."""
+        room = quote(room_id, safe="")
+        first = await self._event(room_id, root)
+        found = await self._get(
+            f"/_matrix/client/v1/rooms/{room}/relations/{quote(root, safe='')}/m.thread?limit={limit}&dir=f"
+        )
+        chunk = found.get("chunk") if found else None
+        replies = [event for event in chunk if isinstance(event, dict)] if isinstance(chunk, list) else []
+        return ([first] if first else []) + replies
+
     # ---- membership, asked again ----------------------------------------------------------------
 
     async def refresh_members(self, room_id: str, *, at_most_every: float = MEMBERS_ASK_INTERVAL_S) -> bool:

@@ -39,6 +39,10 @@ class Runtime(Protocol):
 
     def send_privately(self, user_id: str, filename: str, data: bytes, mimetype: str) -> None: ...
 
+    async def thread_texts(self, room_id: str, root: str) -> list[tuple[str, str]]:
+        """(name, text) of a thread's messages, read back from the homeserver (for a summary)."""
+        ...
+
     def tell_privately(self, user_id: str, markdown: str) -> None:
         """A message to ``user_id`` alone (their encrypted direct room), for what is not the room's."""
 

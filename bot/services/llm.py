@@ -355,7 +355,7 @@ class Question:
     material: str | None = None
     """A text to work on (released minutes to summarise) instead of a question; the answer is then
     kept as a draft under ``draft``."""
-    draft: tuple[str, int] | None = None
+    draft: tuple[str, str] | None = None
     fell_back: bool = False
     """A question to the record that holds nothing on it, answered generally (the room allows it)."""
 
@@ -444,7 +444,7 @@ class LlmService:
         self._threads: OrderedDict[tuple[str, str], deque[tuple[str, str, str]]] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
         # Summaries waiting for the chair (``!zusammenfassung``), by (room, meeting); in memory only.
-        self._drafts: dict[tuple[str, int], str] = {}
+        self._drafts: dict[tuple[str, str], str] = {}
 
     @property
     def enabled(self) -> bool:
@@ -545,10 +545,11 @@ class LlmService:
         return self._now() if _ASKS_THE_CLOCK.search(question) else None
 
     def summarise(
-        self, room_id: str, user_id: str, key: int, material: str, *, thread_root: str, sink: AnswerSink
+        self, room_id: str, user_id: str, key: str, material: str, *, thread_root: str, sink: AnswerSink
     ) -> int:
-        """``!zusammenfassung``: a draft summary of ``material`` (released minutes ``key``), streamed
-        like an answer and kept until the chair takes it into the record or discards it."""
+        """``!zusammenfassung``: a draft summary of ``material`` (released minutes, a thread; ``key``
+        names which), streamed like an answer and kept until the chair takes it into the record or
+        discards it."""
         if self.client is None:
             raise UserError("llm.not_configured")
         self.check_rate(user_id)
@@ -566,11 +567,11 @@ class LlmService:
         self._launch(asked, position)
         return position
 
-    def draft(self, room_id: str, key: int) -> str | None:
+    def draft(self, room_id: str, key: str) -> str | None:
         """The summary the model last wrote of ``key`` in the room, if not yet taken or discarded."""
         return self._drafts.get((room_id, key))
 
-    def drop_draft(self, room_id: str, key: int) -> str | None:
+    def drop_draft(self, room_id: str, key: str) -> str | None:
         return self._drafts.pop((room_id, key), None)
 
     async def start(

@@ -240,6 +240,25 @@ def summary_coming(minutes: Minutes, lang: str, spell: Spell) -> Markdown:
     )
 
 
+def thread_material(texts: Sequence[tuple[str, str]]) -> str:
+    """A thread as the model reads it: "Name: text", one message a line."""
+    return "\n".join(f"{name}: {' '.join(text.split())}" for name, text in texts)
+
+
+def thread_summary_coming(lang: str, spell: Spell) -> Markdown:
+    return t(
+        lang,
+        "minutes.thread_summary_coming",
+        accept=code(spell("summary accept", lang, "")),
+        discard=code(spell("summary discard", lang, "")),
+    )
+
+
+def thread_summary_note(summary: str, lang: str) -> str:
+    """The text of the note a thread's accepted summary becomes (plain, stored as written)."""
+    return _raw(lang, "minutes.thread_summary_note", text=" ".join(summary.split()))
+
+
 def summary_accepted(minutes: Minutes, lang: str) -> Markdown:
     return t(lang, "minutes.summary_accepted", id=minutes.meeting.id)
 
