@@ -131,16 +131,9 @@ async def hybrid_quality(db: Any, base_url: str, model: str) -> dict[str, Any]:
             reciprocal += 1 / rank if rank else 0.0
         count = len(record_year.QUESTIONS)
         width = len((await client.embed(["x"], model))[0])
-        rng = numpy.random.default_rng(7)
-        rowids = [row[0] for row in db.execute("SELECT rowid FROM record_index").fetchall()]
-        with db.atomic():
+        with db.atomic():  # the latency is measured on random vectors of the model's width
             db.execute("DELETE FROM passage_vectors")
-            for rowid in rowids:
-                vector = rng.standard_normal(width).astype(numpy.float32)
-                db.execute(
-                    "INSERT INTO passage_vectors (passage, model, vector) VALUES (?, ?, ?)",
-                    [rowid, model, (vector / numpy.linalg.norm(vector)).tobytes()],
-                )
+        _random_vectors(db, width, model, seed=7)
         return {
             "questions": count,
             "recall_at_3": hits / count,
@@ -164,6 +157,34 @@ def hybrid_latency(service: KnowledgeService, width: int, rounds: int) -> dict[s
             fuse(lexical, service.nearest(record_year.ROOM, vector.tolist(), 30))[:3]
             timings.append((time.perf_counter() - began) * 1000)
     return {"p50_ms": percentile_of(timings, 0.5, 2), "p95_ms": percentile_of(timings, 0.95, 2)}
+
+
+def _report(table: Table, name: str, measured: dict[str, Any]) -> None:
+    table.print_row(
+        name,
+        fmt(measured["recall_at_3"], 2),
+        fmt(measured["mrr"], 2),
+        measured["passages"],
+        fmt(measured["p50_ms"], 2, " ms"),
+        fmt(measured["p95_ms"], 2, " ms"),
+    )
+    for miss in measured["misses"]:
+        print(f"  missed: {miss['question']} -> {miss['top3']}")
+
+
+def _random_vectors(db: Any, width: int, model: str, seed: int) -> None:
+    """Random unit vectors for the passages that have none: the cost of a cosine search does not
+    depend on what the vectors mean."""
+    rng = numpy.random.default_rng(seed)
+    with db.atomic():
+        for (rowid,) in db.execute(
+            "SELECT rowid FROM record_index WHERE rowid NOT IN (SELECT passage FROM passage_vectors)"
+        ).fetchall():
+            vector = rng.standard_normal(width).astype(numpy.float32)
+            db.execute(
+                "INSERT INTO passage_vectors (passage, model, vector) VALUES (?, ?, ?)",
+                [rowid, model, (vector / numpy.linalg.norm(vector)).tobytes()],
+            )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -196,16 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         measured["passages"] = fill(db, args.passages)
         measured.update(latency(index, args.rounds))
         variants[name] = measured
-        table.print_row(
-            name,
-            fmt(measured["recall_at_3"], 2),
-            fmt(measured["mrr"], 2),
-            measured["passages"],
-            fmt(measured["p50_ms"], 2, " ms"),
-            fmt(measured["p95_ms"], 2, " ms"),
-        )
-        for miss in measured["misses"]:
-            print(f"  missed: {miss['question']} -> {miss['top3']}")
+        _report(table, name, measured)
     if args.hybrid and modelserver.available():
         server = modelserver.ModelServer(Path(tempfile.mkdtemp()) / "model.log")
         server.start()
@@ -216,30 +228,12 @@ def main(argv: list[str] | None = None) -> int:
             server.stop()
         service, width = measured.pop("service"), measured.pop("width")
         measured["passages"] = fill(db, args.passages)
-        with db.atomic():  # the filled passages get random vectors too
-            rng = numpy.random.default_rng(13)
-            for (rowid,) in db.execute(
-                "SELECT rowid FROM record_index WHERE rowid NOT IN (SELECT passage FROM passage_vectors)"
-            ).fetchall():
-                vector = rng.standard_normal(width).astype(numpy.float32)
-                db.execute(
-                    "INSERT INTO passage_vectors (passage, model, vector) VALUES (?, ?, ?)",
-                    [rowid, modelserver.MODEL_NAME, (vector / numpy.linalg.norm(vector)).tobytes()],
-                )
+        _random_vectors(db, width, modelserver.MODEL_NAME, seed=13)  # the filled passages too
         service.vectors_changed()
         measured.update(hybrid_latency(service, width, args.rounds))
         name = f"hybrid (BM25 + {modelserver.MODEL_NAME})"
         variants[name] = measured
-        table.print_row(
-            name,
-            fmt(measured["recall_at_3"], 2),
-            fmt(measured["mrr"], 2),
-            measured["passages"],
-            fmt(measured["p50_ms"], 2, " ms"),
-            fmt(measured["p95_ms"], 2, " ms"),
-        )
-        for miss in measured["misses"]:
-            print(f"  missed: {miss['question']} -> {miss['top3']}")
+        _report(table, name, measured)
     bots = variants["unicode61 (prefix stems)"]
     targets = {
         "recall_at_3_bm25": bots["recall_at_3"] >= TARGET_RECALL,
