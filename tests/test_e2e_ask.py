@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -14,6 +17,7 @@ from bot.render import render_untrusted
 from bot.settings import LlmSettings
 from tests.conftest import World, build_world, close_world
 from tests.kit.users import Seen
+from tests.test_e2e_reminders import BERLIN
 
 LABEL = f"KI-generiert · lokales Modell {MODEL_NAME} · keine verbindliche Auskunft"
 
@@ -165,29 +169,31 @@ async def test_models_are_listed(world: World) -> None:
 
 
 async def test_a_question_about_a_decision_is_answered_from_the_record_with_its_sources(world: World) -> None:
-    """Against the real model: the decision of a released meeting is retrieved, given to the model,
-    and the bot - not the model - names it under the answer; another room's record is not found."""
+    """Against the real model: a decision recorded two meetings ago - run by the chair in the room,
+    released - is retrieved, given to the model, and the bot (not the model) names it under the
+    answer; another room's record is not found."""
     app = world.bot.app
     assert app is not None
-    with app.db.atomic():  # a meeting of the room, released, with its decision (as the minutes write it)
-        meeting = app.db.execute(
-            "INSERT INTO meetings (room_id, title, start_at, start_ts, duration_min, uid, sequence, status,"
-            " created_by, created_at, updated_at) VALUES (?, 'Sitzung März', '2026-03-12T10:00:00+01:00',"
-            " 0, 120, 'u-e2e', 0, 'planned', 'x', 0, 0)",
-            [world.room_id],
-        ).lastrowid
-        for room, text, event in (
-            (world.room_id, "Die KI-Leitlinie wird beiden Landschaftsversammlungen vorgelegt.", "$leitlinie"),
-            ("!anderer:raum", "Geheime Haushaltsplanung für das Projekt Nordlicht.", "$nordlicht"),
-        ):
-            app.db.execute(
-                "INSERT INTO tags (room_id, meeting_id, top_number, top_title, kind, text, author, event_id,"
-                " created_at, year, seq) VALUES (?, ?, 4, 'KI-Leitlinie', 'decision', ?, 'x', ?, ?, 2026, 7)",
-                [room, meeting if room == world.room_id else None, text, event, 1773306000.0],
-            )
+    events = {}
+    for days, title, top, decision in (
+        (30, "Sitzung zur Leitlinie", 2, "Die KI-Leitlinie wird beiden Landschaftsversammlungen vorgelegt"),
+        (31, "Folgesitzung", 2, "Der Haushaltsansatz für GPU-Server wird angemeldet"),
+    ):
+        created = await world.ask(world.chair, f"!sitzung in {days} Tagen 10 Uhr; {title}", 30)
+        meeting_id = created.split("Sitzung #", 1)[1].split()[0]
+        await world.ask(world.member, f"!top #{meeting_id} {title}", 30)
+        item = app.db.execute("SELECT max(id) FROM agenda_items").fetchone()[0]
+        await world.ask(world.chair, f"!top annehmen {item}", 30)
+        await world.ask(world.chair, f"!sitzung beginnen {meeting_id}", 30)
+        await world.ask(world.chair, f"!top {top}", 30)
+        events[title] = await world.chair.send(world.room_id, f"!beschluss {decision}")
+        await world.chair.reply_to(events[title], world.bot_id, 30)
+        await world.ask(world.chair, "!sitzung beenden", 30)
+        await world.ask(world.chair, f"!protokoll freigeben {meeting_id}", 30)
+    with app.db.atomic():  # another room's record, which this room must never see
         app.db.execute(
-            "INSERT INTO minutes (meeting_id, room_id, state, chair, started_at) VALUES (?, ?, 'approved', 'x', 0)",
-            [meeting, world.room_id],
+            "INSERT INTO tags (room_id, kind, text, author, event_id, created_at) VALUES"
+            " ('!anderer:raum', 'decision', 'Geheime Haushaltsplanung für das Projekt Nordlicht.', 'x', '$n', 0)"
         )
 
     question = await world.member.send(world.room_id, "!frage Was haben wir zur KI-Leitlinie beschlossen?")
@@ -195,11 +201,11 @@ async def test_a_question_about_a_decision_is_answered_from_the_record_with_its_
         lambda e: e.sender == world.bot_id and in_thread(e, question), timeout=60
     )
     final = (await final_answer(world, first)).content["m.new_content"]
-    assert "Quellen: Beschluss 2026/07 (Sitzung 12.03.2026, TOP 4)" in final["body"], final["body"]
-    assert (
-        f"https://matrix.to/#/{world.room_id.replace('!', '%21').replace(':', '%3A')}/%24leitlinie"
-        in final["formatted_body"]
-    )
+    today = datetime.now(BERLIN).strftime("%d.%m.%Y")
+    sources = next(line for line in final["body"].splitlines() if line.startswith("Quellen: "))
+    assert re.search(rf"Beschluss \d{{4}}/\d\d \(Sitzung {today}, TOP 2\)", sources), final["body"]
+    leitlinie = quote(events["Sitzung zur Leitlinie"], safe="")
+    assert f"https://matrix.to/#/{quote(world.room_id, safe='')}/{leitlinie}" in final["formatted_body"]
     assert final["body"].rstrip().endswith(LABEL)
     # Retrieved by words and by meaning: the passages got vectors from the server's /v1/embeddings.
     assert app.knowledge.hybrid
