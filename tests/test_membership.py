@@ -34,10 +34,12 @@ def _member_event(user: str, membership: str) -> RoomMemberEvent:
 
 def _world(joined: dict[str, Any]) -> tuple[Any, MatrixRoom, list[str]]:
     rooms = _rooms()
-    room = MatrixRoom(ROOM, BOT)
+    room = MatrixRoom(ROOM, BOT, True)  # encrypted
     for user, membership in ((BOT, "join"), (CHAIR, "join"), (GONE, "join"), (MEMBER, "invite")):
         room.handle_membership(_member_event(user, membership))
-    rooms._session._client = SimpleNamespace(rooms={ROOM: room}, olm=None)
+    rooms._session._client = SimpleNamespace(
+        rooms={ROOM: room}, olm=None, invalidate_outbound_session=lambda r: None
+    )
     asked: list[str] = []
 
     async def get(path: str) -> dict[str, Any] | None:
@@ -66,9 +68,9 @@ async def test_the_server_is_asked_at_most_every_so_often() -> None:
     rooms, _, asked = _world({BOT: {}, CHAIR: {}})
     await rooms.refresh_members(ROOM)
     assert not await rooms.refresh_members(ROOM)  # within the interval: not asked again
-    assert len(asked) == 1
+    assert len([a for a in asked if a.startswith("/")]) == 1
     assert await rooms.refresh_members(ROOM, at_most_every=0) is False  # asked, nothing changed
-    assert len(asked) == 2
+    assert len([a for a in asked if a.startswith("/")]) == 2
 
 
 def test_nio_alone_keeps_a_member_invited_after_its_own_member_refresh() -> None:

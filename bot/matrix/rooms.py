@@ -332,6 +332,10 @@ class Rooms:
             log.info("membership of %s corrected from the homeserver", room_id)
             if room.encrypted and self._client.olm is not None:
                 self._client.olm.update_tracked_users(room)
+                # As nio does for a membership event: the next message gets a fresh room key,
+                # shared with the members as they are now (the join event that would have rotated
+                # it will find the member known already).
+                self._client.invalidate_outbound_session(room_id)
         return changed
 
     async def refresh_new_rooms(self) -> None:
