@@ -44,7 +44,7 @@ import numpy
 
 from bot import modelserver
 from bot.services.audit import AuditLog
-from bot.services.knowledge import KnowledgeService, RecordIndex, fuse
+from bot.services.knowledge import KnowledgeService, Passage, RecordIndex, fuse
 from bot.services.llm import LlmClient
 from bot.settings import LlmSettings
 from bot.storage import RECORD_TOKENIZER, create_record_index, open_memory_db
@@ -73,9 +73,16 @@ def _database(tokenizer: str) -> Any:
 
 
 def quality(index: RecordIndex) -> dict[str, Any]:
+    return scored(
+        [index.search(record_year.ROOM, question, limit=10) for question, _ in record_year.QUESTIONS]
+    )
+
+
+def scored(results: list[list[Passage]]) -> dict[str, Any]:
+    """Recall@3 and MRR of the first ten hits per question (in ``record_year.QUESTIONS`` order)."""
     hits, reciprocal, misses = 0, 0.0, []
-    for question, answers in record_year.QUESTIONS:
-        ranked = [(p.kind, p.ref) for p in index.search(record_year.ROOM, question, limit=10)]
+    for (question, answers), passages in zip(record_year.QUESTIONS, results, strict=True):
+        ranked = [(p.kind, p.ref) for p in passages]
         if any(found in answers for found in ranked[:3]):
             hits += 1
         else:
@@ -120,28 +127,17 @@ async def hybrid_quality(db: Any, base_url: str, model: str) -> dict[str, Any]:
         )
         while await service.refresh_vectors():
             pass
-        hits, reciprocal, misses = 0, 0.0, []
-        for question, answers in record_year.QUESTIONS:
-            ranked = [(p.kind, p.ref) for p in await service.find(record_year.ROOM, question, limit=10)]
-            if any(found in answers for found in ranked[:3]):
-                hits += 1
-            else:
-                misses.append({"question": question, "top3": ranked[:3]})
-            rank = next((i for i, found in enumerate(ranked, start=1) if found in answers), None)
-            reciprocal += 1 / rank if rank else 0.0
-        count = len(record_year.QUESTIONS)
+        measured = scored(
+            [
+                await service.find(record_year.ROOM, question, limit=10)
+                for question, _ in record_year.QUESTIONS
+            ]
+        )
         width = len((await client.embed(["x"], model))[0])
         with db.atomic():  # the latency is measured on random vectors of the model's width
             db.execute("DELETE FROM passage_vectors")
         _random_vectors(db, width, model, seed=7)
-        return {
-            "questions": count,
-            "recall_at_3": hits / count,
-            "mrr": reciprocal / count,
-            "misses": misses,
-            "service": service,
-            "width": width,
-        }
+        return {**measured, "service": service, "width": width}
     finally:
         await client.close()
 
