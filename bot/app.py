@@ -30,6 +30,7 @@ from bot.services.audit import AuditLog
 from bot.services.knowledge import KnowledgeService
 from bot.services.llm import LlmClient, LlmService, check_on_premises
 from bot.services.meetings import MeetingCalendar, MeetingService
+from bot.services.members import MemberDirectory
 from bot.services.minutes import ActionRegister, MinutesService
 from bot.services.polls import PollService
 from bot.services.privacy import PrivacyService
@@ -40,7 +41,19 @@ from bot.settings import Settings
 from bot.storage import EventLedger, open_db
 from bot.views import meetings as meeting_views
 from bot.views import minutes as minutes_views
-from commands import admin, agenda, ask, help, knowledge, meetings, minutes, polls, privacy, reminders
+from commands import (
+    admin,
+    agenda,
+    ask,
+    help,
+    knowledge,
+    meetings,
+    members,
+    minutes,
+    polls,
+    privacy,
+    reminders,
+)
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +64,7 @@ ROUTERS: tuple[Router, ...] = (
     agenda.router,
     minutes.router,
     reminders.router,
+    members.router,
     ask.router,
     knowledge.router,
     privacy.router,
@@ -95,6 +109,13 @@ class App:
         )
         self.audit = AuditLog(self.db, tz)
         pseudonyms = Pseudonyms(self.db)
+        self.members = MemberDirectory(
+            self.db,
+            groups=settings.groups.names,
+            organisations=settings.agenda.organisations,
+            roster=roster,
+            audit=self.audit,
+        )
         self.agenda = AgendaService(
             self.db,
             tz,
@@ -106,6 +127,7 @@ class App:
             publish_before=settings.agenda.duration("publish_before"),
             audit=self.audit,
             actions=ActionRegister(self.db, tz),  # open action items stand on the next agenda
+            members=self.members,
         )
         # The agenda follows every meeting: planned, worded and handed over with it.
         self.meetings = MeetingService(
@@ -125,6 +147,7 @@ class App:
             self.reminders,
             organisations=settings.agenda.organisations,
             audit=self.audit,
+            members=self.members,
         )
         self.polls = PollService(
             self.db,
@@ -135,6 +158,7 @@ class App:
             roster=roster,
             audit=self.audit,
             pseudonyms=pseudonyms,
+            groups=self.members,
             nudge_before=settings.polls.nudge,
         )
         model_client = LlmClient(settings.llm) if settings.llm.base_url else None
@@ -175,6 +199,7 @@ class App:
             reminders=self.reminders,
             meetings=self.meetings,
             polls=self.polls,
+            members=self.members,
             agenda=self.agenda,
             minutes=self.minutes,
             knowledge=self.knowledge,

@@ -218,6 +218,11 @@ class PollPoster:
         text = poll_views.tie_at_deadline(tally, self.language(poll.room_id), self.spell)
         await self.channel.notice(poll.room_id, text, mentions=[poll.created_by])
 
+    async def everyone_voted(self, tally: Tally) -> None:
+        poll = tally.poll
+        text = poll_views.everyone_voted(tally, self.language(poll.room_id), self.spell)
+        await self.channel.notice(poll.room_id, text, mentions=[poll.created_by])
+
     async def withdrawn(self, poll: Poll) -> None:
         assert poll.start_event_id is not None
         ending = poll_views.withdrawn_end(self.language(poll.room_id))

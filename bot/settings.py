@@ -197,6 +197,8 @@ def _valid_duration(value: str) -> str:
 class ReminderSettings(Section):
     meeting_offsets: list[str] = Field(default_factory=lambda: ["7d", "1d", "1h"])
     late_grace: str = "24h"
+    room_per_member: int = Field(default=3, ge=0, le=1000)
+    """Active room reminders a member (not the chair) may have set in one room."""
 
     @field_validator("meeting_offsets")
     @classmethod
@@ -241,6 +243,33 @@ class PollSettings(Section):
     @property
     def nudge(self) -> timedelta:
         return parse_duration(self.nudge_before)
+
+
+DEFAULT_GROUPS = (
+    "Verwaltung",
+    "IT",
+    "Kliniken",
+    "Förderschulen",
+    "Personalvertretung",
+    "Unternehmen",
+    "Politik",
+)
+
+
+class GroupSettings(Section):
+    """The stakeholder groups a member may belong to (names as the room reads them)."""
+
+    names: list[str] = Field(default_factory=lambda: list(DEFAULT_GROUPS))
+
+    @field_validator("names")
+    @classmethod
+    def _distinct_names(cls, value: list[str]) -> list[str]:
+        cleaned = [name.strip() for name in value]
+        if any(not name or len(name) > 60 for name in cleaned):
+            raise ValueError("group names must be 1 to 60 characters")
+        if len({name.casefold() for name in cleaned}) != len(cleaned):
+            raise ValueError("group names must differ (ignoring case)")
+        return cleaned
 
 
 class AgendaSettings(Section):
@@ -382,6 +411,7 @@ class Settings(BaseSettings):
     meetings: MeetingSettings = Field(default_factory=MeetingSettings)
     polls: PollSettings = Field(default_factory=PollSettings)
     agenda: AgendaSettings = Field(default_factory=AgendaSettings)
+    groups: GroupSettings = Field(default_factory=GroupSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)

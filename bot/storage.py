@@ -520,6 +520,27 @@ def m017_room_general_answers(db: Database) -> None:
     db.table("rooms").add_column("general_answers", int)
 
 
+@migrations()
+def m018_members_and_groups(db: Database) -> None:
+    # A member's profile: organisation set by the chair (else from the homeserver's domain) and
+    # stakeholder groups (JSON list of the configured names).
+    db.execute(
+        "CREATE TABLE profiles (user_id TEXT PRIMARY KEY, organisation TEXT, groups TEXT NOT NULL DEFAULT '[]',"
+        " updated_by TEXT, updated_at REAL)"
+    )
+    db.table("rooms").add_column("timezone", str)
+    # A date nobody can make may be struck off a poll; the chair is told once when all have voted.
+    db.table("poll_options").add_column("dropped", int, not_null_default=0)
+    db.table("polls").add_column("all_voted_told", int, not_null_default=0)
+    # Which messages speak of a reminder (its command and confirmation): "!ich auch" replies to them.
+    db.execute("CREATE TABLE reminder_messages (event_id TEXT PRIMARY KEY, reminder_id INTEGER NOT NULL)")
+    db.execute(
+        "CREATE TABLE reminder_subscribers (reminder_id INTEGER NOT NULL, user_id TEXT NOT NULL,"
+        " PRIMARY KEY (reminder_id, user_id))"
+    )
+    db.execute("CREATE INDEX deliveries_event ON deliveries (event_id)")
+
+
 def open_db(data_dir: Path) -> Database:
     """Open (and create or upgrade) the bot's database in ``data_dir``.
 

@@ -39,6 +39,12 @@ async def close(ctx: Context, id: int, option: int | None = None) -> None:
         await ctx.say("poll.closed_ok", id=closed.id)
 
 
+@poll.command("streichen", alias="drop", chair=True)
+async def drop(ctx: Context, id: int, option: int) -> None:
+    found = ctx.services.polls.drop(ctx.room_id, id, option, by=ctx.sender)
+    await ctx.reply(views.dropped(found, option, ctx.lang))
+
+
 @poll.command("löschen", alias="delete", chair=True)
 async def withdraw(ctx: Context, id: int) -> None:
     withdrawn = await ctx.services.polls.withdraw(ctx.room_id, id, by=ctx.sender)

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from sqlite_utils import Database
 
 from bot.errors import UserError
 from bot.outbox import PollPoster
@@ -20,9 +21,11 @@ from bot.router import Dispatcher
 from bot.scheduler import Scheduler
 from bot.services.audit import AuditLog
 from bot.services.meetings import MeetingService
+from bot.services.members import MemberDirectory
 from bot.services.polls import MAYBE, YES, PollService, parse_selection
 from bot.services.pseudonyms import Pseudonyms
 from bot.services.reminders import ReminderService
+from bot.settings import DEFAULT_GROUPS
 from bot.storage import open_memory_db
 from bot.timeparse import TimeParseError, parse_when
 from bot.views import polls as views
@@ -104,6 +107,24 @@ def scheduler() -> Scheduler:
     return Scheduler(BERLIN)
 
 
+def directory(db: Database) -> MemberDirectory:
+    return MemberDirectory(
+        db,
+        groups=DEFAULT_GROUPS,
+        organisations={"lvr.de": "LVR", "lwl.org": "LWL"},
+        roster=Roster(),
+        audit=AuditLog(db, BERLIN),
+    )
+
+
+@pytest.fixture
+def members(polls: PollService) -> MemberDirectory:
+    """The directory the poll service asks for groups."""
+    found = polls._groups
+    assert isinstance(found, MemberDirectory)
+    return found
+
+
 @pytest.fixture
 async def polls(
     clock: time_machine.Coordinates, outbox: Outbox, scheduler: Scheduler
@@ -128,6 +149,7 @@ async def polls(
         roster=Roster(),
         audit=AuditLog(db, BERLIN),
         pseudonyms=Pseudonyms(db),
+        groups=directory(db),
         nudge_before=timedelta(hours=24),
     )
     yield service
@@ -254,7 +276,7 @@ async def test_ranking_by_yes_then_if_need_be_and_names_in_the_standing(polls: P
         "",
         "1. Option 2: Mi., 17.06.2026, 14:00 Uhr – 2 ja, 1 wenn nötig (ja: Ben, Caro; wenn nötig: Anna)",
         "2. Option 1: Di., 16.06.2026, 10:00 Uhr – 1 ja, 1 wenn nötig (ja: Anna; wenn nötig: Ben)",
-        "3. Option 3: lieber im Juli – 0 ja, 0 wenn nötig",
+        "3. Option 3: lieber im Juli – nur Absagen",
         "",
         "Noch nicht abgestimmt: Vorsitz",
     ]

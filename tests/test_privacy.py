@@ -26,7 +26,7 @@ from bot.views import meetings as meeting_views
 from bot.views import polls as poll_views
 from bot.views import privacy as audit_views
 from tests.clock import BERLIN, at, frozen, once
-from tests.test_polls import Outbox, Roster, poster
+from tests.test_polls import Outbox, Roster, directory, poster
 from tests.test_reminders_service import RecordingNotifier
 
 ROOM = "!raum:lvr.de"
@@ -77,6 +77,7 @@ class Everything:
             roster=Roster(),
             audit=self.audit,
             pseudonyms=self.pseudonyms,
+            groups=directory(self.db),
             nudge_before=timedelta(hours=24),
         )
         self.privacy = PrivacyService(
@@ -106,11 +107,14 @@ async def test_forgetting_keeps_the_tally_and_the_agenda_right(world: Everything
     )
     world.agenda.accept(ROOM, item.id, CHAIR)
     world.reminders.create(ROOM, ANNA, once(at("2026-06-02T09:00:00")), "Geheimes Vorhaben")
+    directory(world.db).set_own_groups(ANNA, "Kliniken")
     before = {o.option.position: (len(o.yes), len(o.maybe)) for o in world.polls.tally(poll).options}
 
     counts = world.privacy.forget(ANNA, ROOM)
 
+    assert directory(world.db).profile(ANNA).groups == ()
     assert counts == {
+        "profile": 1,
         "reminders": 1,
         "votes": 1,
         "agenda_items": 1,

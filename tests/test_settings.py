@@ -295,7 +295,7 @@ def test_unknown_section(tmp_path: Path) -> None:
 
     assert (
         config_error(path)
-        == f"{path}: unknown section [boot] (known: agenda, bot, llm, matrix, meetings, metrics, polls, privacy, reminders)"
+        == f"{path}: unknown section [boot] (known: agenda, bot, groups, llm, matrix, meetings, metrics, polls, privacy, reminders)"
     )
 
 

@@ -43,6 +43,7 @@ ALL_MIGRATIONS = [
     ("akbot", "m015_minutes_summary"),
     ("akbot", "m016_passage_vectors"),
     ("akbot", "m017_room_general_answers"),
+    ("akbot", "m018_members_and_groups"),
 ]
 
 
@@ -86,6 +87,9 @@ def test_open_db_creates_the_folder_and_akbot_db_in_wal_mode(tmp_path: Path) -> 
             "documents",
             "document_passages",
             "passage_vectors",
+            "profiles",
+            "reminder_messages",
+            "reminder_subscribers",
             "_sqlite_migrations",
         }
     finally:
@@ -106,6 +110,7 @@ def test_open_db_schema(tmp_path: Path) -> None:
                 "model": str,
                 "inviter": str,
                 "general_answers": int,
+                "timezone": str,
             },
         }
         assert db.table("kv").pks == ["key"]

@@ -10,6 +10,7 @@ from bot.services.audit import AuditLog
 from bot.services.knowledge import KnowledgeService
 from bot.services.llm import LlmService
 from bot.services.meetings import MeetingService
+from bot.services.members import MemberDirectory
 from bot.services.minutes import MinutesService
 from bot.services.polls import PollService
 from bot.services.privacy import PrivacyService
@@ -86,6 +87,7 @@ class Services:
     reminders: ReminderService
     meetings: MeetingService
     polls: PollService
+    members: MemberDirectory
     agenda: AgendaService
     minutes: MinutesService
     knowledge: KnowledgeService

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
@@ -24,6 +24,7 @@ from sqlite_utils import Database
 from bot.errors import Term, UserError
 from bot.services.audit import Action, AuditLog
 from bot.services.meetings import Meeting, MeetingCalendar
+from bot.services.members import GroupLookup
 from bot.services.reminders import Reminder
 
 if TYPE_CHECKING:
@@ -74,6 +75,13 @@ class Item:
     position: int | None
     reason: str | None
     deferred_from: int | None
+    groups: tuple[str, ...] = ()
+    """The presenter's stakeholder groups, as their profile says now."""
+
+    @property
+    def affiliation(self) -> str:
+        """ "LVR, Kliniken": the presenter's organisation and groups."""
+        return ", ".join(part for part in (self.organisation, *self.groups) if part)
 
 
 @dataclass(frozen=True)
@@ -152,8 +160,11 @@ class AgendaService:
         publish_before: timedelta,
         audit: AuditLog,
         actions: OpenActions,
+        members: GroupLookup | None = None,
     ) -> None:
+        """``members``: presenters' organisation (when the chair set one) and groups."""
         self._db = db
+        self._members = members
         self._actions = actions
         self._audit = audit
         self.tz = tz
@@ -193,7 +204,8 @@ class AgendaService:
                     duration_min,
                     submitter,
                     submitter_name,
-                    organisation_of(submitter, self.organisations),
+                    (self._members.organisation_of(submitter) if self._members else None)
+                    or organisation_of(submitter, self.organisations),
                     time.time(),
                     LATE if late else SUBMITTED,
                 ],
@@ -293,14 +305,15 @@ class AgendaService:
         )
         if not rows:
             raise UserError("agenda.not_found", id=item_id)
-        return _item(rows[0])
+        return self._with_groups([_item(rows[0])])[0]
 
     def agenda(self, room_id: str, meeting_id: int | None) -> Agenda:
         meeting = self._target(room_id, meeting_id, allow_any=True)
+        items = self._items(meeting.id, ON_AGENDA)
         return Agenda(
             meeting,
             self.opening,
-            self._items(meeting.id, ON_AGENDA),
+            items,
             self.closing,
             self._items(meeting.id, PENDING),
             () if meeting.cancelled else self._actions.open_for(meeting),
@@ -445,7 +458,13 @@ class AgendaService:
             " ORDER BY position IS NULL, position, submitted_at, id",
             [meeting_id, *states],
         )
-        return [_item(row) for row in rows]
+        return self._with_groups([_item(row) for row in rows])
+
+    def _with_groups(self, items: list[Item]) -> list[Item]:
+        if self._members is None or not items:
+            return items
+        groups = self._members.groups_of(item.submitter for item in items)
+        return [replace(item, groups=groups.get(item.submitter, ())) for item in items]
 
     def _next_position(self, meeting_id: int) -> int:
         row = self._db.execute(

@@ -35,6 +35,10 @@ class Action(StrEnum):
     DOCUMENT_ADDED = "document.added"  # id
     DOCUMENT_REMOVED = "document.removed"  # id
     MODEL_CHANGED = "model.changed"  # name
+    GROUP_ASSIGNED = "group.assigned"  # name, count
+    GROUP_REMOVED = "group.removed"  # name, count
+    POLL_OPTION_DROPPED = "poll.option_dropped"  # id, option
+    TIMEZONE_CHANGED = "room.timezone"  # name
     MEMBER_FORGOTTEN = "member.forgotten"  # reminders, votes, items
 
 

@@ -17,7 +17,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -29,11 +29,15 @@ from bot.errors import UserError
 from bot.services.agenda import AgendaService, Item
 from bot.services.audit import Action, AuditLog
 from bot.services.meetings import Meeting, MeetingCalendar
+from bot.services.members import AbsentGroups, GroupLookup
 from bot.services.reminders import Reminder, ReminderService
 from bot.timeparse import When
 
 MAX_TEXT = 2000
 LATE_AFTER_S = 60.0
+PRESENT_BEFORE_S = 30 * 60.0
+"""Who wrote in the room this long before a meeting began is present when it begins."""
+RECENT_WRITERS = 500
 """A message older than this when it arrives (its keys came late) is looked up by its time."""
 MATRIX_ID = re.compile(r"@[^:\s]+:[A-Za-z0-9.\-]+(:\d{1,5})?|@[^:\s]+:\[[0-9A-Fa-f:.]+\](:\d{1,5})?")
 ACTION_REMINDER = "action"  # the reminders' kind
@@ -152,6 +156,8 @@ class Session:
     tops: int
     resumed: bool = False
     """``!sitzung beginnen`` on a meeting whose draft existed: it runs again."""
+    groups: AbsentGroups = field(default_factory=AbsentGroups)
+    """At the beginning: the stakeholder groups not present."""
 
 
 @dataclass(frozen=True)
@@ -161,6 +167,7 @@ class Attendee:
     organisation: str | None
     """None: none of the configured organisations ("extern")."""
     present: bool
+    groups: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -263,9 +270,13 @@ class MinutesService(ActionRegister):
         *,
         organisations: dict[str, str],
         audit: AuditLog,
+        members: GroupLookup | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
+        """``members``: organisations the chair set and stakeholder groups, for attendance."""
         super().__init__(db, tz)
+        self._members = members
+        self._recent: dict[str, dict[str, tuple[float, Callable[[], str]]]] = {}
         self._meetings = meetings
         self._agenda = agenda
         self._reminders = reminders
@@ -322,10 +333,18 @@ class MinutesService(ActionRegister):
                 )
         self._running[room_id] = meeting.id
         self._attend(meeting.id, said.by, said.by_name, present=True, source="said", at=said.at)
+        # Who has just been writing in the room is here for the meeting (chat before it begins).
+        for user_id, (at, name) in list(self._recent.get(room_id, {}).items()):
+            if said.at - PRESENT_BEFORE_S <= at and user_id != said.by:
+                self._attend_once(meeting.id, user_id, name, at=at)
         self._audit.record(room_id, said.by, Action.MEETING_STARTED, id=meeting.id)
         session = self.session(room_id)
         assert session is not None
-        return Session(session.meeting, session.top, session.tops, resumed=existing is not None)
+        present = [a.user_id for a in self._attendees(meeting.id) if a.present]
+        absent = self._members.absent_groups(room_id, present) if self._members else AbsentGroups()
+        return Session(
+            session.meeting, session.top, session.tops, resumed=existing is not None, groups=absent
+        )
 
     def ensure_not_running(self, room_id: str, meeting_id: int) -> None:
         """A meeting that runs is neither moved nor cancelled under its minutes: end it first."""
@@ -384,11 +403,21 @@ class MinutesService(ActionRegister):
         that ran then, unless they said they are not. ``name`` is asked only then. A message whose
         keys came late still counts for the meeting it was written in."""
         if room_id not in self._running and time.time() - at < LATE_AFTER_S:
-            return  # nothing runs, and the message is fresh: the usual case costs no query
+            # Nothing runs, and the message is fresh: the usual case costs no query; who writes is
+            # remembered in memory for a meeting that begins soon.
+            recent = self._recent.setdefault(room_id, {})
+            recent.pop(user_id, None)
+            recent[user_id] = (at, name)
+            while len(recent) > RECENT_WRITERS:
+                del recent[next(iter(recent))]
+            return
         where = self._where(room_id, at)
         if where is None:
             return
-        meeting_id = where[0]
+        self._attend_once(where[0], user_id, name, at=at)
+
+    def _attend_once(self, meeting_id: int, user_id: str, name: Callable[[], str], *, at: float) -> None:
+        """Present because they wrote, unless already recorded (or they said they are not)."""
         exists = self._db.execute(
             "SELECT 1 FROM attendance WHERE meeting_id = ? AND user_id = ?", [meeting_id, user_id]
         ).fetchone()
@@ -412,7 +441,28 @@ class MinutesService(ActionRegister):
                 [meeting_id, user_id, name, self.organisation_of(user_id), int(present), source, at],
             )
 
+    def _attendees(self, meeting_id: int) -> list[Attendee]:
+        rows = list(
+            self._db.query(
+                "SELECT * FROM attendance WHERE meeting_id = ? ORDER BY organisation IS NULL, organisation, name",
+                [meeting_id],
+            )
+        )
+        groups = self._members.groups_of(r["user_id"] for r in rows) if self._members else {}
+        return [
+            Attendee(
+                r["user_id"],
+                r["name"] or r["user_id"],
+                r["organisation"],
+                bool(r["present"]),
+                groups.get(r["user_id"], ()),
+            )
+            for r in rows
+        ]
+
     def organisation_of(self, user_id: str) -> str | None:
+        if self._members is not None:
+            return self._members.organisation_of(user_id)
         domain = user_id.split(":", 1)[1] if ":" in user_id else ""
         return self.organisations.get(domain.lower())
 
@@ -587,13 +637,7 @@ class MinutesService(ActionRegister):
                 tops.append(Top(number, title, None))
                 known.add(number)
         tops.sort(key=lambda top: top.number)
-        attendees = [
-            Attendee(r["user_id"], r["name"] or r["user_id"], r["organisation"], bool(r["present"]))
-            for r in self._db.query(
-                "SELECT * FROM attendance WHERE meeting_id = ? ORDER BY organisation IS NULL, organisation, name",
-                [meeting.id],
-            )
-        ]
+        attendees = self._attendees(meeting.id)
         return Minutes(
             meeting=meeting,
             state=State(found["state"]),

@@ -16,7 +16,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -29,6 +29,7 @@ from bot.errors import UserError
 from bot.scheduler import Scheduler
 from bot.services.audit import Action, AuditLog
 from bot.services.meetings import Meeting, MeetingService
+from bot.services.members import GroupCount, GroupLookup, Roster, count_by_group
 from bot.services.pseudonyms import Pseudonyms
 from bot.timeparse import TimeParseError, When, format_datetime, parse_when
 
@@ -66,6 +67,8 @@ class Option:
     """As the native poll shows it: a date in the creator's language ("Di., 16.06.2026, 10:00 Uhr"),
     else the text as typed. Sent once with the poll's start event, so it is stored, not re-rendered."""
     at: datetime | None
+    dropped: bool = False
+    """Struck off by the chair (``!umfrage streichen``): no longer counted nor votable."""
 
     @property
     def answer_id(self) -> str:
@@ -88,6 +91,7 @@ class Poll:
     winner: int | None
     meeting_id: int | None
     nudged: bool
+    all_voted_told: bool = False
 
     def option(self, position: int) -> Option:
         for option in self.options:
@@ -120,6 +124,11 @@ class Tally:
     non_voters: list[str]
     names: Mapping[str, str] = field(default_factory=dict)
     """Display names in the poll's room of the voters and the members who have not voted."""
+    groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """The stakeholder groups of the voters and of the members who have not voted."""
+    group_order: tuple[str, ...] = ()
+    dropped: list[Option] = field(default_factory=list)
+    """Options struck off: not in ``options``."""
 
     @property
     def top(self) -> OptionTally | None:
@@ -137,6 +146,38 @@ class Tally:
         lead = (len(top.yes), len(top.maybe))
         tied = [entry.option for entry in self.options if (len(entry.yes), len(entry.maybe)) == lead]
         return sorted(tied, key=lambda option: option.position) if len(tied) > 1 else []
+
+    def by_group(self) -> list[GroupCount]:
+        """Per stakeholder group: of its members, how many voted (empty when nobody named a group)."""
+        return count_by_group(
+            self.group_order, self.groups, [*self.voters, *self.non_voters], set(self.voters)
+        )
+
+    def unheard(self) -> list[str]:
+        """Groups with members of whom none has voted yet."""
+        return [c.group for c in self.by_group() if c.group is not None and c.total and not c.done]
+
+    def left_out(self, entry: OptionTally) -> list[str]:
+        """Groups that have voted, but of whom nobody can come on this option: choosing it would
+        leave the whole group out."""
+        able = {*entry.yes, *entry.maybe}
+        groups = []
+        for group in self.group_order:
+            voted = [voter for voter in self.voters if group in self.groups.get(voter, ())]
+            if voted and not able.intersection(voted):
+                groups.append(group)
+        return groups
+
+    def only_no(self) -> list[Option]:
+        """Options nobody who voted can make (only "no"): the chair may strike them off."""
+        if not self.voters:
+            return []
+        found = [entry.option for entry in self.options if not entry.yes and not entry.maybe]
+        return sorted(found, key=lambda option: option.position)
+
+    @property
+    def everyone_voted(self) -> bool:
+        return bool(self.voters) and not self.non_voters
 
 
 @dataclass(frozen=True)
@@ -184,6 +225,10 @@ class PollOutbox(Protocol):
         """The deadline came with a tie (``tally.tied()``): the poll's creator is asked to decide."""
         ...
 
+    async def everyone_voted(self, tally: Tally) -> None:
+        """All members have voted: the poll's creator is told (once), with the dates nobody can make."""
+        ...
+
     async def withdrawn(self, poll: Poll) -> None:
         """The native poll ended as withdrawn."""
         ...
@@ -193,17 +238,9 @@ class PollOutbox(Protocol):
         ...
 
 
-class Roster(Protocol):
-    """Who is in a room (without the bot), and how they are called."""
-
-    def members(self, room_id: str) -> list[str]: ...
-
-    def display_name(self, room_id: str, user_id: str) -> str: ...
-
-
 def count(poll: Poll, votes: Sequence[Vote], members: Sequence[str]) -> Tally:
     """The tally of the valid votes; pure, so the rules can be tested without a database."""
-    per_option = {option.position: OptionTally(option) for option in poll.options}
+    per_option = {option.position: OptionTally(option) for option in poll.options if not option.dropped}
     for vote in votes:
         if vote.spoiled:
             continue
@@ -213,10 +250,11 @@ def count(poll: Poll, votes: Sequence[Vote], members: Sequence[str]) -> Tally:
     ranked = sorted(per_option.values(), key=lambda o: (-len(o.yes), -len(o.maybe), o.option.position))
     voters = sorted(vote.voter for vote in votes if not vote.spoiled)  # a spoiled vote is no vote
     non_voters = sorted(set(members) - set(voters))
-    return Tally(poll, ranked, voters, non_voters)
+    dropped = [option for option in poll.options if option.dropped]
+    return Tally(poll, ranked, voters, non_voters, dropped=dropped)
 
 
-def parse_selection(text: str, option_count: int) -> dict[int, Answer]:
+def parse_selection(text: str, option_count: int, dropped: Collection[int] = ()) -> dict[int, Answer]:
     """ "1 3 4?" → {1: yes, 3: yes, 4: maybe}; "keine" → {} (none fits)."""
     cleaned = text.strip().casefold()
     if cleaned in ("keine", "keins", "none", "0", "-"):
@@ -231,6 +269,8 @@ def parse_selection(text: str, option_count: int) -> dict[int, Answer]:
         position = int(match.group(1))
         if not 1 <= position <= option_count:
             raise UserError("poll.option_out_of_range", number=position, count=option_count)
+        if position in dropped:
+            raise UserError("poll.option_dropped", number=position)
         choices[position] = MAYBE if match.group(2) else YES
     if not choices:
         raise UserError("poll.bad_selection", token=text.strip())
@@ -249,6 +289,7 @@ class PollService:
         roster: Roster,
         audit: AuditLog,
         pseudonyms: Pseudonyms,
+        groups: GroupLookup,
         nudge_before: timedelta,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
@@ -262,6 +303,7 @@ class PollService:
         self._roster = roster
         self._audit = audit
         self._pseudonyms = pseudonyms
+        self._groups = groups
         self._last_edit: dict[int, float] = {}
         self._edit_pending: dict[int, asyncio.Task[None]] = {}
         self._dirty: set[int] = set()
@@ -422,6 +464,8 @@ class PollService:
             user: self._roster.display_name(poll.room_id, user) if user.startswith("@") else user
             for user in (*tally.voters, *tally.non_voters)
         }
+        tally.groups = self._groups.groups_of([*tally.voters, *tally.non_voters])
+        tally.group_order = self._groups.group_names
         return tally
 
     def _pseudonymous_voters(self, poll_id: int) -> set[str]:
@@ -461,7 +505,8 @@ class PollService:
         poll = self.get(room_id, poll_id) if poll_id is not None else self.newest(room_id, open_only=True)
         if poll.state != OPEN:
             raise UserError("poll.closed", id=poll.id)
-        choices = parse_selection(selection, len(poll.options))
+        dropped = [option.position for option in poll.options if option.dropped]
+        choices = parse_selection(selection, len(poll.options), dropped)
         self._store_vote(poll, voter, choices, spoiled=False, channel="text", cast_ts=cast_ts, event_id=None)
         vote = self.vote_of(poll.id, voter)
         assert vote is not None
@@ -479,7 +524,8 @@ class PollService:
             return None
         known = {option.answer_id: option.position for option in poll.options}
         spoiled = any(answer not in known for answer in answers) or len(answers) > len(poll.options)
-        choices = {} if spoiled else {known[answer]: YES for answer in answers}
+        struck = {option.answer_id for option in poll.options if option.dropped}  # no longer counted
+        choices = {} if spoiled else {known[answer]: YES for answer in answers if answer not in struck}
         self._store_vote(
             poll, voter, choices, spoiled=spoiled, channel="native", cast_ts=cast_ts, event_id=None
         )
@@ -545,8 +591,14 @@ class PollService:
             await asyncio.sleep(wait)
             self._dirty.discard(poll_id)  # the edit below shows everything up to now
             poll = self.get(room_id, poll_id)
+            tally = self.tally(poll)
             if poll.summary_event_id:
-                await self._outbox.edit_summary(self.tally(poll))
+                await self._outbox.edit_summary(tally)
+            # Checked here, with the summary's tally, not per vote: a burst of votes costs one check.
+            if poll.state == OPEN and tally.everyone_voted and not poll.all_voted_told:
+                with self._db.atomic():
+                    self._db.execute("UPDATE polls SET all_voted_told = 1 WHERE id = ?", [poll_id])
+                await self._outbox.everyone_voted(tally)
         except Exception:
             log.exception("could not update the summary of poll %d", poll_id)
         finally:
@@ -638,6 +690,8 @@ class PollService:
             # No silent coin toss: the chair picks one of the tied options.
             numbers = ", ".join(str(option.position) for option in tied)
             raise UserError("poll.tie", id=poll.id, options=numbers)
+        if pick is not None and poll.option(pick).dropped:
+            raise UserError("poll.option_dropped", number=pick)
         winner = poll.option(pick) if pick is not None else (tally.top.option if tally.top else None)
         with self._db.atomic():
             self._db.execute(
@@ -674,6 +728,25 @@ class PollService:
         self._audit.record(room_id, by, Action.POLL_WITHDRAWN, id=poll.id)
         return self.get(room_id, poll_id)
 
+    def drop(self, room_id: str, poll_id: int, position: int, *, by: str) -> Poll:
+        """``!umfrage streichen``: an option struck off the open poll (the chair, ``by``); its votes
+        no longer count. The last option stays: a poll needs something to choose."""
+        poll = self.get(room_id, poll_id)
+        if poll.state != OPEN:
+            raise UserError("poll.closed", id=poll.id)
+        option = poll.option(position)
+        if option.dropped:
+            raise UserError("poll.option_dropped", number=position)
+        if sum(1 for other in poll.options if not other.dropped) <= 1:
+            raise UserError("poll.last_option", number=position)
+        with self._db.atomic():
+            self._db.execute(
+                "UPDATE poll_options SET dropped = 1 WHERE poll_id = ? AND position = ?", [poll.id, position]
+            )
+        self._audit.record(room_id, by, Action.POLL_OPTION_DROPPED, id=poll.id, option=position)
+        self.refresh_summary(poll.id, room_id)
+        return self.get(room_id, poll_id)
+
     def _cancel_jobs(self, poll_id: int) -> None:
         self._scheduler.cancel(f"poll-close:{poll_id}")
         self._scheduler.cancel(f"poll-nudge:{poll_id}")
@@ -684,6 +757,7 @@ class PollService:
                 r["position"],
                 r["label"],
                 datetime.fromisoformat(r["at"]).astimezone(self.tz) if r["at"] else None,
+                bool(r["dropped"]),
             )
             for r in self._db.query(
                 "SELECT * FROM poll_options WHERE poll_id = ? ORDER BY position", [row["id"]]
@@ -705,6 +779,7 @@ class PollService:
             winner=row["winner"],
             meeting_id=row["meeting_id"],
             nudged=bool(row["nudged"]),
+            all_voted_told=bool(row["all_voted_told"]),
         )
 
 

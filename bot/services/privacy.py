@@ -1,6 +1,6 @@
 """Data protection: what a member's data is, their copy of it, forgetting them, and retention.
 
-Forgetting deletes a member's reminders, attendance and usage counters, and replaces their name in
+Forgetting deletes a member's reminders (and their joining others'), profile, attendance and usage counters, and replaces their name in
 votes, agenda items and the minutes' entries by "ehemaliges Mitglied" — so that tallies, agendas and
 decisions stay right. Retention purges ended polls, past meetings without minutes, sent reminders,
 counters and audit entries older than the period; minutes and their decisions are the group's record
@@ -109,6 +109,15 @@ class PrivacyService:
                 "SELECT meeting_id, name, organisation, present, source, at FROM attendance WHERE user_id = ?",
                 [user_id],
             ),
+            "profile": rows(
+                "SELECT organisation, groups, updated_by, updated_at FROM profiles WHERE user_id = ?",
+                [user_id],
+            ),
+            "reminders_joined": rows(
+                "SELECT r.id, r.room_id, r.text, r.next_ts, r.state FROM reminder_subscribers s"
+                " JOIN reminders r ON r.id = s.reminder_id WHERE s.user_id = ?",
+                [user_id],
+            ),
             "documents_added": rows(
                 "SELECT id, room_id, name, mimetype, size, added_at FROM documents WHERE added_by = ?",
                 [user_id],
@@ -149,9 +158,14 @@ class PrivacyService:
                 " (SELECT id FROM reminders WHERE creator = ? AND meeting_id IS NULL)",
                 [user_id],
             )
+            own_reminders = "SELECT id FROM reminders WHERE creator = ? AND meeting_id IS NULL"
+            execute(f"DELETE FROM reminder_subscribers WHERE reminder_id IN ({own_reminders})", [user_id])  # noqa: S608
+            execute(f"DELETE FROM reminder_messages WHERE reminder_id IN ({own_reminders})", [user_id])  # noqa: S608
+            execute("DELETE FROM reminder_subscribers WHERE user_id = ?", [user_id])
             counts["reminders"] = execute(
                 "DELETE FROM reminders WHERE creator = ? AND meeting_id IS NULL", [user_id]
             ).rowcount
+            counts["profile"] = execute("DELETE FROM profiles WHERE user_id = ?", [user_id]).rowcount
             # A vote keeps counting, under a name that points to nobody (one per poll, so the
             # vote stays one vote), and a keyed pseudonym that keeps it the member's for the
             # one-vote rule should they vote again.
@@ -249,6 +263,8 @@ class PrivacyService:
             counts["reminders"] = execute(
                 "DELETE FROM reminders WHERE state != 'active' AND created_at < ?", [cutoff]
             ).rowcount
+            for table in ("reminder_subscribers", "reminder_messages"):  # of the reminders just gone
+                execute(f"DELETE FROM {table} WHERE reminder_id NOT IN (SELECT id FROM reminders)")  # noqa: S608
             # Also the records of a recurring reminder that is still active: each occurrence ages.
             counts["deliveries"] = execute(
                 "DELETE FROM deliveries WHERE due_ts < ? AND outcome != 'pending'", [cutoff]

@@ -20,7 +20,7 @@ def agenda(shown: Agenda, lang: str) -> Markdown:
     for number, title, item in shown.numbered():
         line = t(lang, "agenda.top", number=number, title=item_title(title, lang))
         if item is not None:
-            details = [f"{escape(person(item.submitter_name, lang))} ({escape(item.organisation)})"]
+            details = [f"{escape(person(item.submitter_name, lang))} ({escape(item.affiliation)})"]
             if item.duration_min:
                 details.append(escape(format_duration(lang, item.duration_min * 60)))
             if item.status == DEFERRED and item.deferred_from:
@@ -62,7 +62,7 @@ def markdown_file(shown: Agenda, lang: str) -> bytes:
     lines += ["", "| " + " | ".join(_raw(lang, f"agenda.file.{column}") for column in _COLUMNS) + " |"]
     lines.append("|---|---|---|---|")
     for number, title, item in shown.numbered():
-        presenter = f"{person(item.submitter_name, lang)} ({item.organisation})" if item else ""
+        presenter = f"{person(item.submitter_name, lang)} ({item.affiliation})" if item else ""
         duration = f"{item.duration_min} min" if item and item.duration_min else ""
         lines.append(f"| {number} | {_cell(item_title(title, lang))} | {_cell(presenter)} | {duration} |")
     lines += ["", f"{_raw(lang, 'agenda.file.total')}: {shown.total_minutes} min", ""]

@@ -39,9 +39,7 @@ def top_line(top: Top | None, lang: str) -> Markdown:
     line = t(lang, "minutes.top", number=top.number, title=item_title(top.title, lang))
     if top.item is not None:
         presenter = person(top.item.submitter_name, lang)
-        line = Markdown(
-            line + " – " + t(lang, "minutes.presenter", name=presenter, org=top.item.organisation)
-        )
+        line = Markdown(line + " – " + t(lang, "minutes.presenter", name=presenter, org=top.item.affiliation))
     return line
 
 
@@ -61,6 +59,12 @@ def started(session: Session, lang: str, spell: Spell) -> Markdown:
             next=code(spell("item next", lang, "")),
         ),
     ]
+    if session.groups.absent:
+        lines.append(t(lang, "minutes.groups_absent", groups=", ".join(session.groups.absent)))
+    if session.groups.without_members:
+        lines.append(
+            t(lang, "minutes.groups_without_members", groups=", ".join(session.groups.without_members))
+        )
     return join(lines, "  \n")
 
 
@@ -153,13 +157,19 @@ def _organisation(name: str | None, lang: str) -> str:
 def _attendance(minutes: Minutes, lang: str) -> list[str]:
     """ "LVR: Anna, Bernd", "extern: Dora" — and who said they are absent."""
     lines = [
-        f"{_organisation(org, lang)}: {', '.join(person(a.name, lang) for a in people)}"
+        f"{_organisation(org, lang)}: {', '.join(_attendee(a, lang) for a in people)}"
         for org, people in minutes.present_by_organisation().items()
     ]
     absent: list[Attendee] = [a for a in minutes.attendees if not a.present]
     if absent:
         lines.append(_raw(lang, "minutes.absent", names=", ".join(person(a.name, lang) for a in absent)))
     return lines
+
+
+def _attendee(attendee: Attendee, lang: str) -> str:
+    """ "Anna Schmidt (Kliniken)": the name, and the stakeholder groups when known."""
+    name = person(attendee.name, lang)
+    return f"{name} ({', '.join(attendee.groups)})" if attendee.groups else name
 
 
 def _meeting_facts(meeting: Meeting, lang: str) -> list[tuple[str, str]]:
@@ -433,9 +443,7 @@ def action_reminder(due: DueReminder, lang: str) -> Markdown:
 
 
 def _presenter(item: Item, lang: str) -> str:
-    return _raw(
-        lang, "minutes.presenter_plain", name=person(item.submitter_name, lang), org=item.organisation
-    )
+    return _raw(lang, "minutes.presenter_plain", name=person(item.submitter_name, lang), org=item.affiliation)
 
 
 def _owner(tag: Tag, lang: str) -> str:

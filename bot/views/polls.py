@@ -10,6 +10,7 @@ from bot.render import Markdown, code, escape, join, mention, render
 from bot.services.polls import CLOSED, OPEN, WITHDRAWN, YES, Listed, Option, Outcome, Poll, Tally, Vote
 from bot.timeparse import format_datetime
 from bot.views import Spell, person
+from bot.views.members import group_counts
 
 _STATES = {OPEN: "poll.state_open", CLOSED: "poll.state_closed", WITHDRAWN: "poll.state_withdrawn"}
 
@@ -39,6 +40,9 @@ def summary(tally: Tally, lang: str, spell: Spell) -> Markdown:
     lines.extend(_option_lines(tally, lang, ranked=False))
     lines.append(Markdown(""))
     lines.append(t(lang, "poll.voted_count", voted=len(tally.voters), missing=len(tally.non_voters)))
+    if tally.by_group():
+        per_group = "; ".join(group_counts(tally.by_group(), lang, "members.voted"))
+        lines.append(t(lang, "poll.by_group_line", groups=Markdown(per_group)))
     if poll.state == OPEN:
         # An example that fits this poll: its last option as "if need be", the first as yes.
         selection = f"1 {len(poll.options)}?"
@@ -52,6 +56,7 @@ def standing(tally: Tally, lang: str) -> Markdown:
     lines = [t(lang, "poll.standing_title", id=poll.id, question=poll.question), Markdown("")]
     lines.extend(_option_lines(tally, lang, ranked=True))
     lines.append(Markdown(""))
+    lines.extend(_group_lines(tally, lang))
     if tally.non_voters:
         lines.append(
             t(lang, "poll.not_voted", names=", ".join(tally.name(user) for user in tally.non_voters))
@@ -67,8 +72,43 @@ def result(outcome: Outcome, lang: str) -> Markdown:
     lines = [t(lang, "poll.result_title", id=poll.id, question=poll.question), Markdown("")]
     lines.extend(_option_lines(outcome.tally, lang, ranked=True))
     lines.append(Markdown(""))
+    lines.extend(_group_lines(outcome.tally, lang))
     lines.append(result_line(poll, outcome.winner, lang))
+    chosen = next((e for e in outcome.tally.options if outcome.winner and e.option == outcome.winner), None)
+    left_out = outcome.tally.left_out(chosen) if chosen is not None else []
+    if left_out:
+        lines.append(t(lang, "poll.winner_leaves_out", groups=", ".join(left_out)))
     return join(lines)
+
+
+def _group_lines(tally: Tally, lang: str) -> list[Markdown]:
+    """Per stakeholder group, how many voted, as list items; then the groups not heard."""
+    counts = tally.by_group()
+    if not counts:
+        return []
+    lines = [t(lang, "poll.by_group_title")]
+    lines += [Markdown(f"- {line}") for line in group_counts(counts, lang, "members.voted")]
+    lines.append(Markdown(""))
+    return lines
+
+
+def everyone_voted(tally: Tally, lang: str, spell: Spell) -> Markdown:
+    """To the poll's creator: everyone has voted; the dates nobody can make, and how to close."""
+    poll = tally.poll
+    who = mention(poll.created_by, tally.name(poll.created_by))
+    lines = [t(lang, "poll.all_voted", who=who, id=poll.id, question=poll.question, count=len(tally.voters))]
+    for option in tally.only_no():
+        command = code(spell("poll drop", lang, f"{poll.id} {option.position}"))
+        lines.append(
+            t(lang, "poll.only_no_hint", number=option.position, label=option.label, command=command)
+        )
+    command = code(spell("poll close", lang, str(poll.id)))
+    lines.append(t(lang, "poll.close_hint", command=command))
+    return join(lines, "  \n")
+
+
+def dropped(poll: Poll, position: int, lang: str) -> Markdown:
+    return t(lang, "poll.dropped_ok", id=poll.id, number=position, label=poll.option(position).label)
 
 
 def result_line(poll: Poll, winner: Option | None, lang: str) -> Markdown:
@@ -106,7 +146,11 @@ def nudge(tally: Tally, lang: str) -> Markdown:
     deadline = (
         t(lang, "poll.deadline", when=format_datetime(poll.deadline, lang)) if poll.deadline else Markdown("")
     )
-    return t(lang, "poll.nudge", who=Markdown(pills), id=poll.id, question=poll.question, deadline=deadline)
+    text = t(lang, "poll.nudge", who=Markdown(pills), id=poll.id, question=poll.question, deadline=deadline)
+    unheard = tally.unheard()
+    if unheard:
+        text = Markdown(f"{text.rstrip()}  \n{t(lang, 'poll.unheard', groups=', '.join(unheard))}")
+    return text
 
 
 def vote_recorded(poll: Poll, vote: Vote, lang: str) -> Markdown:
@@ -137,9 +181,14 @@ def listing(polls: Sequence[Listed], lang: str) -> Markdown:
 def _option_lines(tally: Tally, lang: str, *, ranked: bool) -> list[Markdown]:
     entries = tally.options if ranked else sorted(tally.options, key=lambda o: o.option.position)
     lines = []
+    only_no = tally.only_no()
     for rank, entry in enumerate(entries, start=1):
         label = t(lang, "poll.option_line", number=entry.option.position, label=entry.option.label)
-        counts = t(lang, "poll.counts", yes=len(entry.yes), maybe=len(entry.maybe))
+        counts = (
+            t(lang, "poll.only_no")
+            if entry.option in only_no
+            else t(lang, "poll.counts", yes=len(entry.yes), maybe=len(entry.maybe))
+        )
         line = f"{rank}\\. {label} – {counts}" if ranked else f"- {label} – {counts}"
         if not tally.poll.anonymous and (entry.yes or entry.maybe):
             groups = []
@@ -156,7 +205,12 @@ def _option_lines(tally: Tally, lang: str, *, ranked: bool) -> list[Markdown]:
                     )
                 )
             line += f" ({'; '.join(groups)})"
+        if ranked and entry.option not in only_no and (left_out := tally.left_out(entry)):
+            line += " – " + t(lang, "poll.leaves_out", groups=", ".join(left_out))
         lines.append(Markdown(line))
+    for option in tally.dropped:
+        label = t(lang, "poll.option_line", number=option.position, label=option.label)
+        lines.append(Markdown(f"- {t(lang, 'poll.struck', option=label)}"))
     return lines
 
 
