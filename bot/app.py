@@ -105,7 +105,13 @@ class App:
             },
         )
         self.reminders = ReminderService(
-            self.db, tz, self.scheduler, self.notifier, late_grace=settings.reminders.grace
+            self.db,
+            tz,
+            self.scheduler,
+            self.notifier,
+            late_grace=settings.reminders.grace,
+            room_per_member=settings.reminders.room_per_member,
+            zone=self.rooms.timezone,
         )
         self.audit = AuditLog(self.db, tz)
         pseudonyms = Pseudonyms(self.db)

@@ -57,6 +57,15 @@ def strip_reply_fallback(body: str) -> str:
     return "\n".join(lines).strip()
 
 
+def replied_to(relation: dict[str, Any]) -> str | None:
+    """The event a message replies to; a thread's fallback reply (to its latest message) is none."""
+    reply = relation.get("m.in_reply_to")
+    if not isinstance(reply, dict) or relation.get("is_falling_back") is True:
+        return None
+    event_id = reply.get("event_id")
+    return event_id if isinstance(event_id, str) else None
+
+
 class Inbox:
     """The adapter's event and hint handlers."""
 
@@ -189,6 +198,7 @@ class Inbox:
             sent_at_ms=event.timestamp_ms,
             thread_root=thread_root,
             mentioned=event.mentioned_users,
+            replied_to=replied_to(relation),
             replied_file=self._replied_file(room_id, relation),
             answer_sink=ThreadAnswer(
                 self.adapter, llm, room_id, event_id, thread_root=thread_root or event_id, lang=lang

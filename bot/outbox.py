@@ -103,7 +103,10 @@ class RoomNotifier:
         reminder = due.reminder
         lang = self.language(reminder.room_id)
         name = self.display_name(reminder.room_id, reminder.creator)
-        markdown, mentions = reminder_views.due_message(due, lang, name=name, wording=self._wording)
+        others = {user: self.display_name(reminder.room_id, user) for user in due.subscribers}
+        markdown, mentions = reminder_views.due_message(
+            due, lang, name=name, wording=self._wording, subscriber_names=others
+        )
         return await self.channel.notify(
             reminder.room_id,
             markdown,

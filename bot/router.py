@@ -83,6 +83,8 @@ class Context:
     dispatcher: Dispatcher | None = None
     mentioned: tuple[str, ...] = ()
     """The users the message mentions (its ``m.mentions``), e.g. an action item's owner."""
+    replied_to: str | None = None
+    """The event the command replies to (not a thread's fallback reply), if any."""
     replied_file: Callable[[], Awaitable[FileData | None]] | None = None
     """The file the command replies to, fetched (and decrypted) on request; None: it replies to no
     file the bot has seen."""

@@ -75,7 +75,10 @@ async def models(ctx: Context) -> None:
     names = await llm.available_models()
     current = llm.model_for(ctx.room_id)
     lines = [ctx.t("llm.models_title")]
-    lines += [Markdown(f"- {code(name)}" + (" ✓" if name == current else "")) for name in names]
+    lines += [
+        Markdown(f"- {code(name)}" + (f" {ctx.t('llm.model_current')}" if name == current else ""))
+        for name in names
+    ]
     await ctx.reply(join(lines))
 
 

@@ -1,4 +1,4 @@
-"""!erinnerung, !erinnerung raum, !erinnerung löschen, !erinnerungen."""
+"""!erinnerung, !erinnerung raum, !erinnerung löschen, !erinnerungen, !später, !ich auch."""
 
 from __future__ import annotations
 
@@ -20,8 +20,14 @@ def split_time_and_text(ctx: Context, rest: str, example: Markdown) -> tuple[Whe
         raise UserError("reminder.need_semicolon", example=example)
     if not text.strip():
         raise UserError("reminder.need_text")
+    return parse_time(ctx, when_text), text.strip()
+
+
+def parse_time(ctx: Context, when_text: str) -> When:
+    """A time as the member says it, in the room's time zone."""
     service = ctx.services.reminders
-    return parse_when(when_text, now=service.now(), tz=service.tz, lang=ctx.lang), text.strip()
+    zone = service.zone_of(ctx.room_id)
+    return parse_when(when_text, now=service.now(ctx.room_id), tz=zone, lang=ctx.lang)
 
 
 @reminder.default
@@ -30,7 +36,8 @@ async def personal(ctx: Context, when_text: Rest) -> None:
     when, text = split_time_and_text(ctx, when_text, example)
     found = ctx.services.reminders.create(ctx.room_id, ctx.sender, when, text, kind="personal")
     delete = ctx.spell("remind delete", str(found.id))
-    await ctx.reply(views.confirmation(found, when, ctx.lang, room=False, delete=delete))
+    answer = await ctx.reply(views.confirmation(found, when, ctx.lang, room=False, delete=delete))
+    ctx.services.reminders.remember_messages(found.id, [ctx.event_id, answer])
 
 
 @reminder.command("raum", alias="room")
@@ -38,10 +45,13 @@ async def room(ctx: Context, when_text: Rest) -> None:
     example = ctx.spell("remind room", ctx.t("reminder.example_room"))
     when, text = split_time_and_text(ctx, when_text, example)
     found = ctx.services.reminders.create(
-        ctx.room_id, ctx.sender, when, text, kind="room", mention_room=ctx.is_chair
+        ctx.room_id, ctx.sender, when, text, kind="room", mention_room=ctx.is_chair, limited=not ctx.is_chair
     )
     delete = ctx.spell("remind delete", str(found.id))
-    await ctx.reply(views.room_confirmation(found, when, ctx.lang, delete=delete, pings_room=ctx.is_chair))
+    answer = await ctx.reply(
+        views.room_confirmation(found, when, ctx.lang, delete=delete, pings_room=ctx.is_chair)
+    )
+    ctx.services.reminders.remember_messages(found.id, [ctx.event_id, answer])
 
 
 @reminder.command("löschen", alias="delete")
@@ -54,3 +64,23 @@ async def delete(ctx: Context, id: int) -> None:
 async def list_reminders(ctx: Context) -> None:
     found = ctx.services.reminders.list_for(ctx.room_id, ctx.sender, everyone=ctx.is_chair)
     await ctx.reply(views.listing(found, ctx.lang, chair=ctx.is_chair))
+
+
+@router.command("später", alias="snooze")
+async def snooze(ctx: Context, when_text: Rest | None = None) -> None:
+    text = (when_text or "").strip() or ctx.t("reminder.snooze_default")
+    if text[:1].isdigit():
+        text = f"{ctx.t('reminder.snooze_in')} {text}"  # "15 min" is "in 15 min"
+    when = parse_time(ctx, text)
+    found = ctx.services.reminders.snooze(ctx.room_id, ctx.sender, ctx.replied_to, when)
+    delete = ctx.spell("remind delete", str(found.id))
+    await ctx.reply(views.snoozed(found, when, ctx.lang, delete=delete))
+
+
+me = router.group("ich", alias="me")
+
+
+@me.command("auch", alias="too")
+async def join(ctx: Context) -> None:
+    found = ctx.services.reminders.join(ctx.room_id, ctx.sender, ctx.replied_to)
+    await ctx.reply(views.joined(found, ctx.lang))

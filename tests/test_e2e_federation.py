@@ -81,7 +81,7 @@ def from_bot(world: FederatedWorld, check: Callable[[Seen], bool]) -> Callable[[
 
 
 def reminder_text(text: str) -> Callable[[Seen], bool]:
-    return lambda e: "⏰" in e.body and text in e.body
+    return lambda e: "Erinnerung" in e.body.split(":")[0] and text in e.body
 
 
 async def count_in_history(client: ChatClient, room_id: str, predicate: Callable[[Seen], bool]) -> int:
@@ -315,7 +315,7 @@ async def test_room_reminder_reaches_members_on_both_servers_once(world: Federat
     assert all(seen.encrypted for seen in arrived)
     assert len({seen.event_id for seen in arrived}) == 1
     # Set by the chair: the whole room is notified, on either server.
-    assert arrived[0].body == "@room ⏰ Erinnerung: Hallo beide"
+    assert arrived[0].body.startswith("@room Erinnerung von ") and arrived[0].body.endswith(": Hallo beide")
     assert arrived[0].content.get("m.mentions", {}).get("room") is True
     # Anything after the reminder would have arrived before the answer to a later command.
     await asyncio.gather(
@@ -656,7 +656,12 @@ async def test_a_meeting_with_both_organisations_becomes_released_minutes(world:
     # Each owner is reminded, mentioned, on their own server.
     for owner, task in ((world.member, "Bericht schreiben"), (world.colleague, "Stellungnahme einholen")):
         reminded = await owner.wait_for(
-            from_bot(world, lambda e, task=task: "⏰" in e.body and task in e.body),
+            from_bot(
+                world,
+                lambda e, task=task: (
+                    f"„{task}“ ist morgen fällig" in e.body or f"„{task}“ ist jetzt fällig" in e.body
+                ),
+            ),
             90.0,  # type: ignore[misc]
         )
         assert reminded.content["m.mentions"] == {"user_ids": [owner.user_id]}, reminded.content

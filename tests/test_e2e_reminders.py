@@ -35,7 +35,7 @@ async def test_reminder_in_three_seconds_arrives_with_a_mention(world: World) ->
     assert confirmation.split("\n")[0].endswith(": Tee aufsetzen")
 
     reminder = await world.member.wait_for(
-        lambda e: e.sender == world.bot_id and "Tee aufsetzen" in e.body and e.body.startswith("⏰"),
+        lambda e: e.sender == world.bot_id and "Tee aufsetzen" in e.body and e.body.startswith("Erinnerung"),
         timeout=20,
     )
 
@@ -129,7 +129,9 @@ async def test_reminder_due_while_the_bot_is_stopped_arrives_once_marked_late(wo
         await world.bot.start()
 
         late: Seen = await world.member.wait_for(
-            lambda e: e.sender == world.bot_id and "Während der Pause" in e.body and e.body.startswith("⏰"),
+            lambda e: (
+                e.sender == world.bot_id and "Während der Pause" in e.body and e.body.startswith("Erinnerung")
+            ),
             timeout=30,
         )
         assert "(verspätet – fällig war " in late.body
@@ -139,7 +141,9 @@ async def test_reminder_due_while_the_bot_is_stopped_arrives_once_marked_late(wo
             [
                 e
                 for e in world.member.seen
-                if e.sender == world.bot_id and "Während der Pause" in e.body and e.body.startswith("⏰")
+                if e.sender == world.bot_id
+                and "Während der Pause" in e.body
+                and e.body.startswith("Erinnerung")
             ]
         )
         == 1

@@ -38,7 +38,7 @@ def names_line(command: Command, lang: str, *, star: bool) -> str:
     """How the help shows a command: room language first, the other language in brackets."""
     primary, other = command.display(lang), command.display("en" if lang == "de" else "de")
     names = f"!{primary}" if primary == other else f"!{primary} (!{other})"
-    return names + (" ★" if star else "")
+    return names + ((" (chair)" if lang == "en" else " (Vorsitz)") if star else "")
 
 
 def chair_only(command: Command) -> bool:
@@ -107,7 +107,7 @@ def test_overview_in_german() -> None:
     lines = plain(overview(DISPATCHER, "de")).splitlines()
 
     assert lines[0] == "Befehle von akbot"
-    assert lines[-1] == "Mehr zu einem Befehl: !hilfe <Befehl>. ★ = nur für den Vorsitz."
+    assert lines[-1] == "Mehr zu einem Befehl: !hilfe <Befehl>."
     assert "• !hilfe (!help) – Zeigt alle Befehle oder die Hilfe zu einem Befehl." in lines
 
 
@@ -115,7 +115,7 @@ def test_overview_in_english() -> None:
     lines = plain(overview(DISPATCHER, "en")).splitlines()
 
     assert lines[0] == "akbot commands"
-    assert lines[-1] == "More about a command: !help <command>. ★ = chair only."
+    assert lines[-1] == "More about a command: !help <command>."
     assert "• !help (!hilfe) – Lists all commands, or explains one." in lines
 
 
@@ -184,9 +184,9 @@ def test_overview_stars_chair_only_commands_once() -> None:
     lines = plain(overview(CHAIR_DISPATCHER, "de")).splitlines()
 
     assert lines[2:5] == [
-        "• !sperren (!lock) ★ – Sperrt.",
-        "• !vorstand (!board) ★ – Vorstand.",
-        "  • !vorstand leeren (!board clear) ★ – Leert.",
+        "• !sperren (!lock) (Vorsitz) – Sperrt.",
+        "• !vorstand (!board) (Vorsitz) – Vorstand.",
+        "  • !vorstand leeren (!board clear) (Vorsitz) – Leert.",
     ]
 
 
@@ -195,7 +195,7 @@ def test_detail_of_a_subcommand_of_a_chair_only_group_is_starred_once() -> None:
     assert command is not None
 
     assert plain(detail(command, "!", "de")).splitlines() == [
-        "!vorstand leeren (!board clear) ★",
+        "!vorstand leeren (!board clear) (Vorsitz)",
         "Leert.",
         "Aufruf: !vorstand leeren",
     ]

@@ -238,7 +238,7 @@ async def test_the_chair_adds_a_file_replied_to_and_forgetting_the_member_remove
     assert "antworten Sie mit" in render((await dispatch(app, "!wissen hinzufügen", CHAIR))[0])[0]
     file = FileData("dsfa.md", "text/markdown", b"Die DSFA der Spracherkennung ist abgeschlossen.", "$f1")
     added = render((await dispatch(app, "!wissen hinzufügen", CHAIR, replied_file=file))[0])[0]
-    assert added.startswith("📄 Dokument #1 „dsfa.md“ ist in den Unterlagen (ein Abschnitt)")
+    assert added.startswith("Dokument #1 „dsfa.md“ ist in den Unterlagen (ein Abschnitt)")
     assert "Vorsitz" in render((await dispatch(app, "!wissen hinzufügen", MEMBER, replied_file=file))[0])[0]
     assert "#1 „dsfa.md“ – hinzugefügt am" in render((await dispatch(app, "!wissen", MEMBER))[0])[0]
     assert app.privacy.export(CHAIR)["documents_added"][0]["name"] == "dsfa.md"

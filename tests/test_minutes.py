@@ -83,11 +83,9 @@ async def test_a_chair_runs_a_meeting_and_its_record_is_released_as_markdown_and
     ack = await say(
         app, "!beschluss Der Klinik-Pilot wird bis Ende 2026 verlängert; 8 ja, 1 nein, 2 Enthaltungen"
     )
-    assert ack == "✅ Beschluss 2026/01 festgehalten unter TOP 2 (8 ja, 1 nein, 2 Enthaltungen)."
+    assert ack == "Beschluss 2026/01 festgehalten unter TOP 2 (8 ja, 1 nein, 2 Enthaltungen)."
     ack = await say(app, "!aufgabe @mitglied:lwl.org Evaluationsbericht entwerfen bis 20.06.2026")
-    assert ack.startswith(
-        "✅ Aufgabe #2 für @mitglied:lwl.org, fällig Sa., 20.06.2026, 23:59 Uhr unter TOP 2"
-    )
+    assert ack.startswith("Aufgabe #2 für @mitglied:lwl.org, fällig Sa., 20.06.2026, 23:59 Uhr unter TOP 2")
     await say(app, "!info Die Klinik Bonn steigt im Herbst ein.", MEMBER)
 
     assert "TOP 3: KI-Leitlinie" in await say(app, "!top 3")
@@ -349,7 +347,7 @@ async def test_an_action_owner_mentioned_with_a_pill_is_found_by_their_name(
     # As Element sends a mention: the display name in the body, the user in m.mentions.
     app.adapter.display_name = lambda room_id, user_id: "Anna Schmidt" if user_id == MEMBER else user_id  # type: ignore[method-assign]
     ack = await say(app, "!aufgabe Anna Schmidt: Entwurf schreiben bis 20.06.2026 12 Uhr", mentioned=[MEMBER])
-    assert ack.startswith("✅ Aufgabe #1 für Anna Schmidt, fällig")
+    assert ack.startswith("Aufgabe #1 für Anna Schmidt, fällig")
     tag = app.minutes.tag(ROOM, 1)
     assert (tag.owner, tag.text, tag.meeting_id) == (MEMBER, "Entwurf schreiben", None)
     await say(app, "!aufgabe Bernd Unterlagen bis zur Klärung zurückhalten")

@@ -340,7 +340,7 @@ async def test_closing_on_a_date_creates_the_meeting_with_reminders_and_calendar
         and meeting.title == "Sitzung im Juni"
     )
     assert any(
-        body.startswith("📅 Sitzung #1 angelegt: Sitzung im Juni am Mi., 17.06.2026, 14:00 Uhr")
+        body.startswith("Sitzung #1 angelegt: Sitzung im Juni am Mi., 17.06.2026, 14:00 Uhr")
         for body, _ in outbox.notices
     )
     assert outbox.files == ["sitzung-1-2026-06-17.ics"]

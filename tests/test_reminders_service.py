@@ -116,7 +116,7 @@ async def test_one_off_reminder_is_posted_once_with_a_mention_and_then_done(
     await service.deliver(created.id)
     await service.deliver(created.id)  # a second firing (e.g. a stale job) changes nothing
 
-    assert [p.body for p in notifier.posted] == ["⏰ Erinnerung für @alice:lvr.de: Bericht schicken"]
+    assert [p.body for p in notifier.posted] == ["Erinnerung für @alice:lvr.de: Bericht schicken"]
     assert "](https://matrix.to/#/@alice:lvr.de)" in notifier.posted[0].markdown
     assert notifier.posted[0].mentions == [ALICE]
     assert notifier.posted[0].room_mention is False
@@ -171,7 +171,7 @@ async def test_reminder_due_while_the_bot_was_down_is_delivered_late_and_marked(
     await service.catch_up()
 
     assert [p.body for p in notifier.posted] == [
-        "⏰ Erinnerung für @alice:lvr.de: Raum buchen (verspätet – fällig war Mi., 10.06.2026, 11:00 Uhr)"
+        "Erinnerung für @alice:lvr.de: Raum buchen (verspätet – fällig war Mi., 10.06.2026, 11:00 Uhr)"
     ]
     assert service.get(created.id).state == "done"
 
@@ -188,7 +188,7 @@ async def test_reminders_overdue_beyond_the_grace_are_listed_in_one_summary(
 
     bodies = [p.body for p in notifier.posted]
     assert bodies == [
-        "⏰ Erinnerung für @bob:lwl.org: Neu (verspätet – fällig war Fr., 12.06.2026, 09:00 Uhr)",
+        "Erinnerung für @bob:lwl.org: Neu (verspätet – fällig war Fr., 12.06.2026, 09:00 Uhr)",
         "Während der Bot nicht erreichbar war, sind diese Erinnerungen zu lange überfällig geworden (2):\n\n"
         "• Mi., 10.06.2026, 10:30 Uhr: Alt 2\n"
         "• Mi., 10.06.2026, 11:00 Uhr: Alt 1",

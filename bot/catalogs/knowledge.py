@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 DE: dict[str, str] = {
-    "knowledge.added": "📄 Dokument #{id} „{name}“ ist in den Unterlagen ({passages} Abschnitte); `!frage` antwortet jetzt auch daraus.",
-    "knowledge.added.one": "📄 Dokument #{id} „{name}“ ist in den Unterlagen (ein Abschnitt); `!frage` antwortet jetzt auch daraus.",
+    "knowledge.added": "Dokument #{id} „{name}“ ist in den Unterlagen ({passages} Abschnitte); `!frage` antwortet jetzt auch daraus.",
+    "knowledge.added.one": "Dokument #{id} „{name}“ ist in den Unterlagen (ein Abschnitt); `!frage` antwortet jetzt auch daraus.",
     "knowledge.removed": "Dokument #{id} „{name}“ ist aus den Unterlagen entfernt.",
     "knowledge.list_title": "**Dokumente in den Unterlagen des Arbeitskreises**",
     "knowledge.list_empty": "Es sind keine Dokumente hinzugefügt. Der Vorsitz antwortet auf eine Datei im Raum mit `!wissen hinzufügen`.",
@@ -20,7 +20,7 @@ DE: dict[str, str] = {
     "llm.source.document": "Dokument „{title}“",
     "audit.action.document.added": "Dokument #{id} zu den Unterlagen hinzugefügt",
     "audit.action.document.removed": "Dokument #{id} aus den Unterlagen entfernt",
-    "cmd.knowledge.help": "Listet die Dokumente, aus denen `!frage` neben Sitzungen, TOPs und Beschlüssen antwortet.",
+    "cmd.knowledge.help": "Listet die Dokumente, aus denen !frage neben Sitzungen, TOPs und Beschlüssen antwortet.",
     "cmd.knowledge.add.help": "Als Antwort auf eine Datei im Raum: nimmt sie in die Unterlagen auf (Vorsitz).",
     "cmd.knowledge.remove.help": "Entfernt ein Dokument aus den Unterlagen (Vorsitz).",
     "cmd.knowledge.remove.usage": "<id>",
@@ -28,8 +28,8 @@ DE: dict[str, str] = {
 }
 
 EN: dict[str, str] = {
-    "knowledge.added": "📄 Document #{id} “{name}” is in the records ({passages} passages); `!ask` now answers from it too.",
-    "knowledge.added.one": "📄 Document #{id} “{name}” is in the records (one passage); `!ask` now answers from it too.",
+    "knowledge.added": "Document #{id} “{name}” is in the records ({passages} passages); `!ask` now answers from it too.",
+    "knowledge.added.one": "Document #{id} “{name}” is in the records (one passage); `!ask` now answers from it too.",
     "knowledge.removed": "Document #{id} “{name}” is removed from the records.",
     "knowledge.list_title": "**Documents in the working group's records**",
     "knowledge.list_empty": "No documents have been added. The chair replies to a file in the room with `!knowledge add`.",
@@ -45,7 +45,7 @@ EN: dict[str, str] = {
     "llm.source.document": "document “{title}”",
     "audit.action.document.added": "Document #{id} added to the records",
     "audit.action.document.removed": "Document #{id} removed from the records",
-    "cmd.knowledge.help": "Lists the documents `!ask` answers from besides meetings, agenda items and decisions.",
+    "cmd.knowledge.help": "Lists the documents !ask answers from besides meetings, agenda items and decisions.",
     "cmd.knowledge.add.help": "As a reply to a file in the room: adds it to the records (chair).",
     "cmd.knowledge.remove.help": "Removes a document from the records (chair).",
     "cmd.knowledge.remove.usage": "<id>",

@@ -46,6 +46,8 @@ DE: dict[str, str] = {
     "audit.action.meeting.moved": "Sitzung #{id} verschoben auf {start}",
     "audit.action.meeting.cancelled": "Sitzung #{id} abgesagt",
     "audit.action.model.changed": "Modell gewechselt zu {name}",
+    "audit.action.room.timezone": "Zeitzone des Raums auf {name} gestellt",
+    "audit.action.poll.option_dropped": "Option {option} aus Umfrage #{id} gestrichen",
     "audit.action.member.forgotten": (
         "vergessen. Gelöscht – Erinnerungen: {reminders}. Anonymisiert – Stimmen: {votes}, TOPs: {items}"
     ),
@@ -97,6 +99,8 @@ EN: dict[str, str] = {
     "audit.action.meeting.moved": "Meeting #{id} moved to {start}",
     "audit.action.meeting.cancelled": "Meeting #{id} cancelled",
     "audit.action.model.changed": "Model changed to {name}",
+    "audit.action.room.timezone": "Room time zone set to {name}",
+    "audit.action.poll.option_dropped": "Option {option} struck off poll #{id}",
     "audit.action.member.forgotten": (
         "forgotten. Deleted – reminders: {reminders}. Anonymised – votes: {votes}, agenda items: {items}"
     ),

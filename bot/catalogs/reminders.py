@@ -3,8 +3,24 @@
 from __future__ import annotations
 
 DE: dict[str, str] = {
-    "reminder.personal": "⏰ Erinnerung für {who}: {text}",
-    "reminder.room": "⏰ Erinnerung: {text}",
+    "reminder.personal": "Erinnerung für {who}: {text}",
+    "reminder.room": "Erinnerung: {text}",
+    "reminder.room_by": "Erinnerung von {who}: {text}",
+    "reminder.also_for": "Auch für: {who}",
+    "reminder.too_many_room": "Sie haben hier bereits {limit} aktive Raum-Erinnerungen (mehr kann nur der Vorsitz). Bitte löschen Sie zuerst eine mit `!erinnerung löschen <Nr>`.",
+    "reminder.reply_to_join": "Bitte antworten Sie mit `!ich auch` auf eine Erinnerung (ihren Befehl, die Bestätigung oder die Erinnerung selbst).",
+    "reminder.join_over": "Diese Erinnerung ist schon vorbei.",
+    "reminder.join_own": "Erinnerung #{id} ist Ihre eigene; Sie werden ohnehin erinnert.",
+    "reminder.joined": "Sie werden mit erinnert: #{id} am {when} – {text}",
+    "reminder.reply_to_snooze": "Bitte antworten Sie mit `!später` (z. B. `!später 15 min`) auf die Erinnerung, die gerade kam.",
+    "reminder.snooze_once": "`!später` verschiebt einmal; für Wiederholungen nutzen Sie `!erinnerung`.",
+    "reminder.snooze_default": "in 15 Minuten",
+    "reminder.snooze_in": "in",
+    "reminder.snoozed": "Ich erinnere Sie noch einmal am {when}: {text}",
+    "cmd.snooze.help": "Als Antwort auf eine Erinnerung: erinnert Sie später noch einmal (Standard 15 Minuten).",
+    "cmd.snooze.usage": "[<Dauer oder wann>]",
+    "cmd.me.help": "Als Antwort auf eine Erinnerung: !ich auch erwähnt Sie mit, wenn sie fällig ist.",
+    "cmd.me.too.help": "Als Antwort auf eine Erinnerung: Sie werden mit erwähnt, wenn sie fällig ist.",
     "reminder.late": "(verspätet – fällig war {due})",
     "reminder.missed_title": (
         "Während der Bot nicht erreichbar war, sind diese Erinnerungen zu lange überfällig geworden ({count}):"
@@ -52,8 +68,24 @@ DE: dict[str, str] = {
 }
 
 EN: dict[str, str] = {
-    "reminder.personal": "⏰ Reminder for {who}: {text}",
-    "reminder.room": "⏰ Reminder: {text}",
+    "reminder.personal": "Reminder for {who}: {text}",
+    "reminder.room": "Reminder: {text}",
+    "reminder.room_by": "Reminder from {who}: {text}",
+    "reminder.also_for": "Also for: {who}",
+    "reminder.too_many_room": "You already have {limit} active room reminders here (only the chair can set more). Please delete one first with `!remind delete <no.>`.",
+    "reminder.reply_to_join": "Please reply `!me too` to a reminder (its command, the confirmation or the reminder itself).",
+    "reminder.join_over": "This reminder is already over.",
+    "reminder.join_own": "Reminder #{id} is your own; you will be reminded anyway.",
+    "reminder.joined": "You will be reminded too: #{id} on {when} – {text}",
+    "reminder.reply_to_snooze": "Please reply `!snooze` (e.g. `!snooze 15 min`) to the reminder that just came.",
+    "reminder.snooze_once": "`!snooze` moves once; for repetitions use `!remind`.",
+    "reminder.snooze_default": "in 15 minutes",
+    "reminder.snooze_in": "in",
+    "reminder.snoozed": "I will remind you again on {when}: {text}",
+    "cmd.snooze.help": "As a reply to a reminder: reminds you again later (15 minutes by default).",
+    "cmd.snooze.usage": "[<duration or when>]",
+    "cmd.me.help": "As a reply to a reminder: !me too mentions you with it when it is due.",
+    "cmd.me.too.help": "As a reply to a reminder: you are mentioned with it when it is due.",
     "reminder.late": "(late – was due {due})",
     "reminder.missed_title": "While the bot was unavailable, these reminders became too overdue ({count}):",
     "reminder.too_many": "You already have {limit} active reminders. Please delete some first.",

@@ -65,6 +65,8 @@ class DueReminder:
     subject: object | None = None
     """What the reminder is about, from the service that attached its kind (e.g. the meeting);
     ``None`` for personal and room reminders."""
+    subscribers: tuple[str, ...] = ()
+    """Members who joined it ("ich auch"): mentioned with it."""
 
 
 class Notifier(Protocol):
@@ -90,12 +92,17 @@ class ReminderService:
         notifier: Notifier,
         *,
         late_grace: timedelta,
+        room_per_member: int = 3,
+        zone: Callable[[str], ZoneInfo | None] | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         """Jobs go to ``scheduler`` (which rebuilds them from the database at start), due reminders
-        to ``notifier``."""
+        to ``notifier``. ``zone(room_id)``: a room's own time zone, if it has one (else ``tz``);
+        a reminder's times are read, shown and repeated in its room's zone."""
         self._db = db
         self.tz = tz
+        self.room_per_member = room_per_member
+        self._zone = zone
         self.late_grace = late_grace
         self._clock = clock or (lambda: datetime.now(tz))
         self._scheduler = scheduler
@@ -109,8 +116,11 @@ class ReminderService:
         ``subject(reminder)`` is called when one falls due and travels as ``DueReminder.subject``."""
         self._subjects[kind] = subject
 
-    def now(self) -> datetime:
-        return self._clock().astimezone(self.tz)
+    def now(self, room_id: str | None = None) -> datetime:
+        return self._clock().astimezone(self.tz if room_id is None else self.zone_of(room_id))
+
+    def zone_of(self, room_id: str) -> ZoneInfo:
+        return (self._zone(room_id) if self._zone else None) or self.tz
 
     # ---- creating, listing, deleting ----------------------------------------------------------
 
@@ -125,9 +135,19 @@ class ReminderService:
         mention_room: bool = False,
         meeting_id: int | None = None,
         offset_s: int | None = None,
+        limited: bool = False,
     ) -> Reminder:
+        """``limited``: a member's room reminder, of which they may have ``room_per_member`` here."""
         if kind != "meeting" and self._active_count(creator) >= MAX_ACTIVE_PER_USER:
             raise UserError("reminder.too_many", limit=MAX_ACTIVE_PER_USER)
+        if limited and kind == "room":
+            row = self._db.execute(
+                "SELECT count(*) FROM reminders WHERE room_id = ? AND creator = ? AND kind = 'room'"
+                " AND state = 'active'",
+                [room_id, creator],
+            ).fetchone()
+            if int(row[0]) >= self.room_per_member:
+                raise UserError("reminder.too_many_room", limit=self.room_per_member)
         with self._db.atomic():
             cursor = self._db.execute(
                 "INSERT INTO reminders (room_id, creator, kind, text, first_at, rrule, next_ts, mention_room,"
@@ -187,6 +207,69 @@ class ReminderService:
         """Drop reminders another service planned (an action item done or taken back)."""
         for reminder_id in reminder_ids:
             self._finish(reminder_id, "deleted")
+
+    # ---- the messages about a reminder: "ich auch", "später" --------------------------------------
+
+    def remember_messages(self, reminder_id: int, event_ids: Sequence[str]) -> None:
+        """The command and the confirmation of a reminder: replying "ich auch" to them joins it."""
+        with self._db.atomic():
+            for event_id in event_ids:
+                self._db.execute(
+                    "INSERT OR IGNORE INTO reminder_messages (event_id, reminder_id) VALUES (?, ?)",
+                    [event_id, reminder_id],
+                )
+
+    def by_message(self, room_id: str, event_id: str | None) -> tuple[Reminder, bool] | None:
+        """The reminder a message is about, and whether the message is the reminder itself (posted
+        when due), else its command or confirmation."""
+        if event_id is None:
+            return None
+        row = self._db.execute(
+            "SELECT reminder_id FROM reminder_messages WHERE event_id = ?", [event_id]
+        ).fetchone()
+        posted = False
+        if row is None:
+            row = self._db.execute(
+                "SELECT reminder_id FROM deliveries WHERE event_id = ?", [event_id]
+            ).fetchone()
+            posted = True
+        if row is None:
+            return None
+        found = self._rows("SELECT * FROM reminders WHERE id = ? AND room_id = ?", [row[0], room_id])
+        return (found[0], posted) if found else None
+
+    def join(self, room_id: str, user: str, replied_to: str | None) -> Reminder:
+        """``!ich auch`` as a reply to a reminder: ``user`` is mentioned with it when it is due."""
+        found = self.by_message(room_id, replied_to)
+        if found is None:
+            raise UserError("reminder.reply_to_join")
+        reminder = found[0]
+        if reminder.state != "active":
+            raise UserError("reminder.join_over")
+        if reminder.creator == user and reminder.kind in ("personal", "action"):
+            raise UserError("reminder.join_own", id=reminder.id)
+        with self._db.atomic():
+            self._db.execute(
+                "INSERT OR IGNORE INTO reminder_subscribers (reminder_id, user_id) VALUES (?, ?)",
+                [reminder.id, user],
+            )
+        return reminder
+
+    def subscribers(self, reminder_id: int) -> tuple[str, ...]:
+        rows = self._db.execute(
+            "SELECT user_id FROM reminder_subscribers WHERE reminder_id = ? ORDER BY rowid", [reminder_id]
+        ).fetchall()
+        return tuple(str(row[0]) for row in rows)
+
+    def snooze(self, room_id: str, user: str, replied_to: str | None, when: When) -> Reminder:
+        """``!später`` as a reply to a reminder that just came: the same text again for ``user``
+        alone, at ``when`` (its own personal reminder: the others are not reminded twice)."""
+        found = self.by_message(room_id, replied_to)
+        if found is None or not found[1]:
+            raise UserError("reminder.reply_to_snooze")
+        if when.rrule is not None:
+            raise UserError("reminder.snooze_once")
+        return self.create(room_id, user, when, found[0].text, kind="personal")
 
     def _active_count(self, creator: str) -> int:
         row = self._db.execute(
@@ -330,7 +413,7 @@ class ReminderService:
                 [reminder.id, due_ts, transaction_id, int(late)],
             )
         subject = self._subjects[reminder.kind](reminder) if reminder.kind in self._subjects else None
-        due = DueReminder(reminder, reminder.next_at, late, subject)
+        due = DueReminder(reminder, reminder.next_at, late, subject, self.subscribers(reminder.id))
         try:
             event_id = await self._notifier.remind(due, transaction_id=transaction_id)
         except Exception:
@@ -387,15 +470,16 @@ class ReminderService:
 
     def _from_row(self, row: dict[str, Any]) -> Reminder:
         next_ts = row["next_ts"]
+        zone = self.zone_of(row["room_id"])
         return Reminder(
             id=row["id"],
             room_id=row["room_id"],
             creator=row["creator"],
             kind=row["kind"],
             text=row["text"],
-            first_at=datetime.fromisoformat(row["first_at"]).astimezone(self.tz),
+            first_at=datetime.fromisoformat(row["first_at"]).astimezone(zone),
             rrule=row["rrule"],
-            next_at=datetime.fromtimestamp(next_ts, self.tz) if next_ts is not None else None,
+            next_at=datetime.fromtimestamp(next_ts, zone) if next_ts is not None else None,
             mention_room=bool(row["mention_room"]),
             meeting_id=row["meeting_id"],
             offset_s=row["offset_s"],

@@ -1,11 +1,13 @@
-"""Per-room settings (language, general answers) and which rooms the bot serves."""
+"""Per-room settings (language, time zone, general answers) and which rooms the bot serves."""
 
 from __future__ import annotations
 
 import time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlite_utils import Database
 
+from bot.errors import UserError
 from bot.i18n import Language, as_language
 
 
@@ -13,6 +15,26 @@ class RoomSettings:
     def __init__(self, db: Database, default_language: Language) -> None:
         self._db = db
         self.default_language = default_language
+        self._zones: dict[str, ZoneInfo | None] = {}  # asked for every reminder read: kept
+
+    def timezone(self, room_id: str) -> ZoneInfo | None:
+        """The room's own time zone (``!zeitzone``); None: the bot's."""
+        if room_id not in self._zones:
+            row = self._db.execute("SELECT timezone FROM rooms WHERE room_id = ?", [room_id]).fetchone()
+            self._zones[room_id] = ZoneInfo(row[0]) if row and row[0] else None
+        return self._zones[room_id]
+
+    def set_timezone(self, room_id: str, name: str | None) -> ZoneInfo | None:
+        """Set (or with None, drop) the room's time zone: an IANA name such as "Europe/Berlin",
+        matched ignoring case."""
+        zone = None if name is None else ZoneInfo(_zone_name(name))
+        self.remember(room_id, "config")
+        with self._db.atomic():
+            self._db.execute(
+                "UPDATE rooms SET timezone = ? WHERE room_id = ?", [str(zone) if zone else None, room_id]
+            )
+        self._zones[room_id] = zone
+        return zone
 
     def language(self, room_id: str) -> Language:
         row = self._db.execute("SELECT language FROM rooms WHERE room_id = ?", [room_id]).fetchone()
@@ -69,3 +91,23 @@ class RoomSettings:
         """The bot left: it no longer serves the room (its records stay for their retention)."""
         with self._db.atomic():
             self._db.execute("UPDATE rooms SET joined_via = 'left' WHERE room_id = ?", [room_id])
+
+
+def _zone_name(text: str) -> str:
+    wanted = text.strip()
+    names = available_timezones()
+    if wanted in names:
+        return wanted
+    by_case = {name.casefold(): name for name in names}
+    found = by_case.get(wanted.casefold())
+    if found is None:
+        # "Berlin" → Europe/Berlin, when exactly one zone ends so.
+        ending = [name for name in names if name.casefold().endswith("/" + wanted.casefold())]
+        found = ending[0] if len(ending) == 1 else None
+    if found is None:
+        raise UserError("timezone.unknown", name=wanted)
+    try:
+        ZoneInfo(found)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise UserError("timezone.unknown", name=wanted) from error
+    return found

@@ -46,7 +46,8 @@ def _names(command: Command, prefix: str, lang: str) -> str:
     """The command in the room's language first, the other language's name after it."""
     primary = command.display(lang)
     other = command.display(next(other for other in LANGUAGES if other != as_language(lang)))
-    star = " ★" if command.chair_only or command.default_chair else ""
+    # A word, not a symbol: a screen reader reads "★" as "black star".
+    star = f" {_t(lang, 'help.chair_mark')}" if command.chair_only or command.default_chair else ""
     if other == primary:
         return f"{code(prefix + primary)}{star}"
     return f"{code(prefix + primary)} ({code(prefix + other)}){star}"

@@ -23,9 +23,15 @@ _MEETING_KINDS = {
 
 
 def due_message(
-    due: DueReminder, lang: str, *, name: str, wording: Mapping[str, Wording]
+    due: DueReminder,
+    lang: str,
+    *,
+    name: str,
+    wording: Mapping[str, Wording],
+    subscriber_names: Mapping[str, str] | None = None,
 ) -> tuple[Markdown, list[str]]:
     """The reminder as posted when due, and whom it mentions; ``name`` is the creator's display name."""
+    subscriber_names = subscriber_names or {}
     reminder = due.reminder
     mentions: list[str] = []
     if reminder.kind == "personal":
@@ -36,12 +42,34 @@ def due_message(
         if reminder.kind in OWN_KINDS:
             mentions.append(reminder.creator)
     else:
-        markdown = t(lang, "reminder.room", text=reminder.text)
+        # A member's room reminder names who set it: it must not read as the bot's own announcement.
+        markdown = t(lang, "reminder.room_by", who=name, text=reminder.text)
+    if due.subscribers:
+        pills = ", ".join(mention(user, subscriber_names.get(user, user)) for user in due.subscribers)
+        markdown = Markdown(f"{markdown}  \n{t(lang, 'reminder.also_for', who=Markdown(pills))}")
+        mentions.extend(user for user in due.subscribers if user not in mentions)
     if reminder.mention_room:
         markdown = Markdown("@room " + markdown)
     if due.late:
         markdown = Markdown(markdown + " " + t(lang, "reminder.late", due=format_datetime(due.due, lang)))
     return markdown, mentions
+
+
+def snoozed(found: Reminder, when: When, lang: str, *, delete: Markdown) -> Markdown:
+    """The answer to ``!später``: when it comes again, and how to drop it."""
+    return join(
+        [
+            t(lang, "reminder.snoozed", when=when.text, text=found.text),
+            t(lang, "reminder.id_note", id=found.id, command=delete),
+        ],
+        "  \n",
+    )
+
+
+def joined(found: Reminder, lang: str) -> Markdown:
+    """The answer to ``!ich auch``."""
+    assert found.next_at is not None
+    return t(lang, "reminder.joined", id=found.id, when=format_datetime(found.next_at, lang), text=found.text)
 
 
 def missed_message(reminders: Sequence[Reminder], lang: str) -> Markdown:

@@ -78,6 +78,7 @@ def offline_app(data_dir: Path, members: Sequence[str] = (CHAIR, MEMBER)) -> tup
     app.notifier.display_name = adapter.display_name
     adapter.is_served = lambda room_id: room_id == ROOM  # type: ignore[method-assign]
     adapter.is_member = lambda room_id, user_id: user_id in members  # type: ignore[method-assign]
+    adapter.power_level = lambda room_id, user_id: 0  # type: ignore[method-assign] # chairs: by settings
 
     async def nothing_to_correct(room_id: str, **options: float) -> bool:
         return False
@@ -87,6 +88,9 @@ def offline_app(data_dir: Path, members: Sequence[str] = (CHAIR, MEMBER)) -> tup
 
 
 _event_ids = itertools.count(1)
+_reply_ids = itertools.count(1)
+last_reply_id = ""
+"""The id of the last reply ``dispatch`` recorded (to reply to it in turn)."""
 
 
 def _fetched(file: FileData) -> Callable[[], Awaitable[FileData | None]]:
@@ -118,16 +122,20 @@ async def dispatch(
     event_id: str | None = None,
     sent_at: float | None = None,
     replied_file: FileData | None = None,
+    replied_to: str | None = None,
 ) -> list[Markdown]:
     """Run one command line as ``sender`` (the chair if it is ``CHAIR``); the replies in the room.
     Files the command sends are appended to ``files``; each command is its own event unless
     ``event_id`` repeats one (a command handled again after a restart); ``sent_at``: when it was
-    written (server time), if not now."""
+    written (server time), if not now; ``replied_to``: the event the command replies to. Replies
+    get the ids ``$reply1``, ``$reply2`` … (``last_reply_id``)."""
     replies: list[Markdown] = []
 
     async def reply(markdown: Markdown, *, mentions: Sequence[str] = ()) -> str:
+        global last_reply_id
         replies.append(markdown)
-        return "$reply"
+        last_reply_id = f"$reply{next(_reply_ids)}"
+        return last_reply_id
 
     async def upload(filename: str, data: bytes, mimetype: str) -> str:
         if files is not None:
@@ -140,6 +148,7 @@ async def dispatch(
         event_id=event_id or f"$cmd{next(_event_ids)}",
         sent_at_ms=int((time.time() if sent_at is None else sent_at) * 1000),
         replied_file=None if replied_file is None else _fetched(replied_file),
+        replied_to=replied_to,
         mentioned=tuple(mentioned),
         body=body,
         lang=lang,

@@ -299,7 +299,7 @@ def undecryptable(events: list[Seen], sender: str) -> list[Seen]:
 
 def reminders_in(events: list[Seen], bot_id: str, text: str) -> list[Seen]:
     """The bot's reminder messages carrying ``text``."""
-    return [e for e in events if e.sender == bot_id and e.body.startswith("⏰") and text in e.body]
+    return [e for e in events if e.sender == bot_id and e.body.startswith("Erinnerung") and text in e.body]
 
 
 def replies_in(events: list[Seen], bot_id: str, event_id: str) -> list[Seen]:
