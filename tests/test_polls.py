@@ -543,3 +543,24 @@ async def test_a_relative_deadline_ends_on_a_whole_minute(
     poll = await polls.create(ROOM, CHAIR, QUESTION + "; frist: in 3 Minuten", "de")
 
     assert poll.deadline == at("2026-06-01T10:04:00")
+
+
+async def test_an_anonymous_poll_counts_per_group_but_never_says_what_a_group_chose(
+    polls: PollService, members: MemberDirectory
+) -> None:
+    members.set_own_groups(ANNA, "Kliniken")
+    members.set_own_groups(BEN, "IT")
+    poll = await polls.create(ROOM, CHAIR, QUESTION + "; anonym", "de")
+    polls.vote_text(ROOM, ANNA, poll.id, "1", cast_ts=1.0)
+    polls.vote_text(ROOM, BEN, poll.id, "2", cast_ts=2.0)
+
+    tally = polls.tally(polls.get(ROOM, poll.id))
+    assert [(c.group, c.done, c.total) for c in tally.by_group()] == [
+        ("IT", 1, 1),
+        ("Kliniken", 1, 1),
+        (None, 0, 2),
+    ]
+    assert all(tally.left_out(entry) == [] for entry in tally.options)
+    shown = render(views.standing(tally, "de"))[0]
+    assert "ohne Kliniken" not in shown and "ohne IT" not in shown
+    assert "Kliniken: 1 von 1 abgestimmt" in shown

@@ -14,7 +14,7 @@ import time
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlite_utils import Database
 
@@ -125,6 +125,11 @@ class Report:
     groups: list[GroupParticipation]
 
 
+def belongs(own: tuple[str, ...], group: str | None) -> bool:
+    """Is a member with the groups ``own`` in ``group`` (None: the members who named none)?"""
+    return group in own if group is not None else not own
+
+
 def count_by_group(
     order: Sequence[str], groups: Mapping[str, tuple[str, ...]], members: Iterable[str], done: Collection[str]
 ) -> list[GroupCount]:
@@ -135,7 +140,7 @@ def count_by_group(
         return []
     counts: list[GroupCount] = []
     for group in (*order, None):
-        own = [m for m in members if (group in groups.get(m, ())) or (group is None and not groups.get(m))]
+        own = [m for m in members if belongs(groups.get(m, ()), group)]
         if own:
             counts.append(GroupCount(group, sum(1 for m in own if m in done), len(own)))
     return counts
@@ -234,9 +239,7 @@ class MemberDirectory:
         )
         by_group: list[tuple[str | None, list[Member]]] = []
         for group in (*self._groups, None):
-            own = [
-                m for m in members if (group in m.profile.groups) or (group is None and not m.profile.groups)
-            ]
+            own = [m for m in members if belongs(m.profile.groups, group)]
             if own:
                 by_group.append((group, own))
         by_organisation: list[tuple[str | None, list[Member]]] = []
@@ -357,19 +360,18 @@ class MemberDirectory:
         since_ts = min((row[1] for row in held), default=None)
         users = self._roster.members(room_id)
         groups = self.groups_of(users)
-        marks = ", ".join("?" for _ in meeting_ids) or "NULL"
         present: dict[str, set[int]] = {}
-        for user_id, meeting_id in self._db.execute(
-            f"SELECT user_id, meeting_id FROM attendance WHERE present = 1 AND meeting_id IN ({marks})",  # noqa: S608 — only "?" marks
+        for user_id, meeting_id in self._pairs(
+            "SELECT user_id, meeting_id FROM attendance WHERE present = 1 AND meeting_id IN ({ids})",
             meeting_ids,
-        ).fetchall():
+        ):
             present.setdefault(user_id, set()).add(meeting_id)
-        items: dict[str, int] = {}
-        for submitter, number in self._db.execute(
-            f"SELECT submitter, count(*) FROM agenda_items WHERE meeting_id IN ({marks}) GROUP BY submitter",  # noqa: S608 — only "?" marks
-            meeting_ids,
-        ).fetchall():
-            items[submitter] = number
+        items = dict(
+            self._pairs(
+                "SELECT submitter, count(*) FROM agenda_items WHERE meeting_id IN ({ids}) GROUP BY submitter",
+                meeting_ids,
+            )
+        )
         poll_ids = [
             row[0]
             for row in self._db.execute(
@@ -377,16 +379,15 @@ class MemberDirectory:
                 [room_id, since_ts if since_ts is not None else now.timestamp()],
             ).fetchall()
         ]
-        poll_marks = ", ".join("?" for _ in poll_ids) or "NULL"
-        votes: dict[str, int] = {}
-        for voter, number in self._db.execute(
-            f"SELECT voter, count(*) FROM votes WHERE spoiled = 0 AND poll_id IN ({poll_marks}) GROUP BY voter",  # noqa: S608 — only "?" marks
-            poll_ids,
-        ).fetchall():
-            votes[voter] = number
+        votes = dict(
+            self._pairs(
+                "SELECT voter, count(*) FROM votes WHERE spoiled = 0 AND poll_id IN ({ids}) GROUP BY voter",
+                poll_ids,
+            )
+        )
         rows = []
         for group in (*self._groups, None):
-            own = [u for u in users if (group in groups.get(u, ())) or (group is None and not groups.get(u))]
+            own = [u for u in users if belongs(groups.get(u, ()), group)]
             if not own and group is None:
                 continue
             attended = [present.get(u, set()) for u in own]
@@ -403,6 +404,11 @@ class MemberDirectory:
             )
         since = datetime.fromtimestamp(since_ts, now.tzinfo) if since_ts is not None else None
         return Report(len(meeting_ids), since, len(poll_ids), rows)
+
+    def _pairs(self, sql: str, ids: Sequence[int]) -> list[tuple[Any, Any]]:
+        """(user, value) rows of ``sql`` for the ids (``{ids}`` in it becomes their placeholders)."""
+        marks = ", ".join("?" for _ in ids) or "NULL"
+        return [(row[0], row[1]) for row in self._db.execute(sql.format(ids=marks), list(ids)).fetchall()]
 
     # ---- data protection -----------------------------------------------------------------------
 

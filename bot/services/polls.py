@@ -159,7 +159,9 @@ class Tally:
 
     def left_out(self, entry: OptionTally) -> list[str]:
         """Groups that have voted, but of whom nobody can come on this option: choosing it would
-        leave the whole group out."""
+        leave the whole group out. Not for an anonymous poll: a small group's choice would show."""
+        if self.poll.anonymous:
+            return []
         able = {*entry.yes, *entry.maybe}
         groups = []
         for group in self.group_order:
