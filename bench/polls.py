@@ -125,7 +125,7 @@ EDIT_QUIET_S = SUMMARY_EDIT_INTERVAL_S + 1.5
 TARGET_RATIO = 2.0
 TARGET_EDITS_PER_WINDOW = 1
 EVENT_SIZE_LIMIT = 65_536  # bytes of a whole event (Matrix spec); the content must fit well below
-COUNTS = re.compile(r"Option (\d+): [^–\n]*– (\d+) ja, (\d+) wenn nötig")
+COUNTS = re.compile(r"Option (\d+): [^–\n]*– (?:(\d+) ja, (\d+) wenn nötig|nur Absagen)")
 VOTED = re.compile(r"Abgestimmt: (\d+)")
 NOT_VOTED = re.compile(r"Noch nicht abgestimmt: (.*)")
 
@@ -197,7 +197,8 @@ def expected_counts(votes: list[Vote]) -> dict[int, tuple[int, int]]:
 
 
 def parse_counts(body: str) -> dict[int, tuple[int, int]]:
-    return {int(m.group(1)): (int(m.group(2)), int(m.group(3))) for m in COUNTS.finditer(body)}
+    # "nur Absagen": voters, but nobody for this option.
+    return {int(m.group(1)): (int(m.group(2) or 0), int(m.group(3) or 0)) for m in COUNTS.finditer(body)}
 
 
 # ---- registration (blocking; runs in threads) ----------------------------------------------------

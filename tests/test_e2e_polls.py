@@ -46,7 +46,7 @@ async def test_poll_with_text_and_native_votes_closes_into_a_meeting(world: Worl
     assert lines[0] == f"Stand der Umfrage #{poll_id}: Nächste Sitzung"
     assert lines[2].startswith("1. Option 1: ") and "– 2 ja, 0 wenn nötig" in lines[2]
     assert lines[3].startswith("2. Option 2: ") and "– 1 ja, 1 wenn nötig" in lines[3]
-    assert lines[4] == "3. Option 3: lieber online – 0 ja, 0 wenn nötig"
+    assert lines[4] == "3. Option 3: lieber online – nur Absagen"
     assert lines[-1] == "Alle haben abgestimmt."
 
     assert (
