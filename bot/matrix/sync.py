@@ -1,8 +1,12 @@
 """The sync loop: every new event of a served room reaches the app exactly once.
 
-Sync tokens are stored in SQLite only after the handlers of a batch have finished, so a crash
-mid-batch replays the batch; the ledger of handled event ids makes that replay harmless. After
-a long absence the timeline is paged back to what was already handled (backfill).
+The next long poll starts as soon as a batch is handed to its handlers, not when they are done: a
+burst of commands whose answers take the homeserver a while to accept (200 votes at once) is not
+fetched batch by batch behind its own answers. One member's events are still handled in order,
+across batches; different members' side by side. Sync tokens are stored in SQLite only once the
+handlers of their batch and of every batch before it have finished, so a crash replays what was not
+done; the ledger of handled event ids makes that replay harmless. After a long absence the timeline
+is paged back to what was already handled (backfill).
 
 Encrypted events whose room key has not arrived yet are kept and tried again after every sync;
 their keys are requested again now and then, and only after a grace period does the sender get
@@ -44,6 +48,8 @@ WITHHELD_MAX = 1_000
 DEVICE_QUERY_INTERVAL_S = 30.0
 # A batch that nio itself cannot process is fetched again this often, then skipped.
 POISON_BATCH_ATTEMPTS = 3
+# Batches whose handlers may still run while the next one is fetched: bounds the memory of a flood.
+BATCHES_IN_FLIGHT = 8
 WITHHELD_TYPES = frozenset({"m.room_key.withheld", "org.matrix.room_key.withheld"})
 # Enough timeline per room to catch up after a short outage without paging.
 SYNC_FILTER: dict[str, Any] = {
@@ -105,6 +111,14 @@ class SyncLoop:
         self._requested: set[str] = set()  # session ids asked for in this round
         self._device_queries: dict[str, float] = {}
         self._since: str | None = None  # the token of the last batch handled completely
+        self._fetch_from: str | None = None  # the token the next long poll starts from
+        # Batches handed to their handlers, oldest first, with the token to store once done.
+        self._in_flight: list[tuple[str, asyncio.Task[None]]] = []
+        # The last task handling each member's events in a room: the next one waits for it.
+        self._chains: dict[tuple[str, str], asyncio.Task[None]] = {}
+        self._handling: set[str] = set()  # event ids being handled (a backfill may bring them again)
+        self._retrying = asyncio.Lock()
+        self._failed: BaseException | None = None
         self._poison_attempts = 0
         self._hints = _Hints()
         self._failures = 0
@@ -139,8 +153,12 @@ class SyncLoop:
         """Sync until stopped; raises FatalMatrixError when the homeserver refuses us for good."""
         stopping = asyncio.create_task(self._session.stopping.wait())
         try:
-            while not self._session.stopping.is_set():
-                syncing = asyncio.create_task(self._sync_once(self._since, timeout_ms=SYNC_TIMEOUT_MS))
+            while not self._session.stopping.is_set() and self._failed is None:
+                if len(self._in_flight) >= BATCHES_IN_FLIGHT:
+                    await asyncio.wait({self._in_flight[0][1]})
+                    continue
+                since = self._fetch_from or self._since
+                syncing = asyncio.create_task(self._sync_once(since, timeout_ms=SYNC_TIMEOUT_MS))
                 await asyncio.wait({syncing, stopping}, return_when=asyncio.FIRST_COMPLETED)
                 if not syncing.done():
                     # Only the long poll is cancelled; handlers always run to their end.
@@ -150,11 +168,14 @@ class SyncLoop:
                     break
                 response = syncing.result()
                 if response is not None:
-                    await self._after_sync(response, dispatch=True)
+                    await self._receive(response, dispatch=True)
         finally:
             stopping.cancel()
+            await self._drain()
         if self._session.fatal is not None:
             raise self._session.fatal
+        if self._failed is not None:
+            raise self._failed
 
     async def _sync_once(
         self, since: str | None, *, timeout_ms: int, full_state: bool = False
@@ -180,7 +201,10 @@ class SyncLoop:
             else:
                 log.exception("could not process a sync batch %d times; skipping it", self._poison_attempts)
                 self._poison_attempts = 0
-                self._since = self._client.next_batch
+                skipped = self._client.next_batch
+                if skipped:
+                    self._fetch_from = skipped
+                    self._commit_when_done(skipped)
             await self._session.sleep_unless_stopped(backoff(self._poison_attempts))
             return None
         if isinstance(response, SyncError):
@@ -198,7 +222,14 @@ class SyncLoop:
         return response
 
     async def _after_sync(self, response: SyncResponse, *, dispatch: bool) -> None:
-        self._received_at = time.monotonic()
+        """A batch handled to its end (the first sync after a start)."""
+        await self._receive(response, dispatch=dispatch)
+        await self._drain()
+
+    async def _receive(self, response: SyncResponse, *, dispatch: bool) -> None:
+        """Keep what the batch says about rooms and keys, then hand its events to their handlers
+        in the background; its token is stored once they (and all before them) are done."""
+        received_at = self._received_at = time.monotonic()
         self._rooms.note_creators(response)
         self._note_withheld(response)
         if self._session.user_id in getattr(response.device_list, "changed", ()):
@@ -206,23 +237,59 @@ class SyncLoop:
         await self._keep_keys()
         await self._guarded("invitations", self._rooms.handle_invites(response))
         await self._guarded("membership", self._rooms.refresh_new_rooms())
-        if dispatch:
-            # Rooms are independent: a slow command in one must not hold up the others. Within a
-            # room, events are handled in order.
-            await asyncio.gather(
-                *(
-                    self._dispatch_room(room_id, room.timeline)
-                    for room_id, room in response.rooms.join.items()
-                    if room_id in self._rooms.served_since
-                )
-            )
-            await self._retry_undecrypted()
-        # Only now: a crash before this line replays the batch, and the ledger skips what was done.
-        self._kv.set("sync.next_batch", response.next_batch)
-        self._since = response.next_batch
+        self._fetch_from = response.next_batch
         self._poison_attempts = 0
-        self.synced.set()
-        self.synced.clear()
+        if not dispatch:
+            self._commit_when_done(response.next_batch)
+            return
+        timelines = [
+            (room_id, room.timeline)
+            for room_id, room in response.rooms.join.items()
+            if room_id in self._rooms.served_since
+        ]
+        handling = asyncio.get_running_loop().create_task(self._handle_batch(timelines, received_at))
+        self._commit_when_done(response.next_batch, handling)
+
+    async def _handle_batch(self, timelines: list[tuple[str, Any]], received_at: float) -> None:
+        # Rooms are independent: a slow command in one must not hold up the others.
+        await asyncio.gather(
+            *(self._dispatch_room(room_id, timeline, received_at) for room_id, timeline in timelines)
+        )
+        async with self._retrying:  # one pass at a time: an event decrypted late is handled once
+            await self._retry_undecrypted()
+
+    def _commit_when_done(self, token: str, handling: asyncio.Task[None] | None = None) -> None:
+        if handling is None:
+            handling = asyncio.get_running_loop().create_task(asyncio.sleep(0))
+        self._in_flight.append((token, handling))
+        handling.add_done_callback(lambda _: self._commit())
+
+    def _commit(self) -> None:
+        """Store the token of every batch at the front that is handled completely, in order."""
+        stored = False
+        while self._in_flight and self._in_flight[0][1].done():
+            token, handling = self._in_flight.pop(0)
+            error = None if handling.cancelled() else handling.exception()
+            if error is not None:
+                # Only a fatal error leaves a handler (the others are logged per event): the bot
+                # stops, and this batch and the ones after it are fetched again at the next start.
+                self._failed = self._failed or error
+                self._in_flight.clear()
+                self._session.stopping.set()
+                return
+            # Only now: a crash before this line replays the batch, and the ledger skips what was done.
+            self._kv.set("sync.next_batch", token)
+            self._since = token
+            stored = True
+        if stored:
+            self.synced.set()
+            self.synced.clear()
+
+    async def _drain(self) -> None:
+        """Let every batch handed over finish (at a stop, or before going on after the first sync)."""
+        while self._in_flight:
+            await asyncio.wait({handling for _, handling in self._in_flight})
+            self._commit()
 
     async def _keep_keys(self) -> None:
         client = self._client
@@ -271,7 +338,7 @@ class SyncLoop:
                 if item.event.session_id == session_id:
                     item.withheld = self._withheld[session_id]
 
-    async def _dispatch_room(self, room_id: str, timeline: Any) -> None:
+    async def _dispatch_room(self, room_id: str, timeline: Any, received_at: float) -> None:
         events = list(timeline.events)
         if timeline.limited and timeline.prev_batch:
             try:
@@ -280,16 +347,38 @@ class SyncLoop:
                 log.warning(
                     "backfill of %s failed (%s); going on with the timeline as it came", room_id, error
                 )
-        # Members are independent of each other: one member's commands run in order, while
-        # different members' commands (a burst of 200 votes) are handled side by side.
+        # Members are independent of each other: one member's commands run in order (also across
+        # batches), while different members' commands (a burst of 200 votes) run side by side.
         by_sender: dict[str, list[Any]] = {}
         for event in events:
             by_sender.setdefault(str(getattr(event, "sender", "")), []).append(event)
-        await asyncio.gather(*(self._dispatch_in_order(room_id, own) for own in by_sender.values()))
+        chains = [self._chain(room_id, sender, own, received_at) for sender, own in by_sender.items()]
+        if chains:
+            await asyncio.wait(chains)
+        failed = [chain.exception() for chain in chains if not chain.cancelled() and chain.exception()]
+        if failed and failed[0] is not None:
+            raise failed[0]  # a fatal error: the bot stops (see _commit)
 
-    async def _dispatch_in_order(self, room_id: str, events: list[Any]) -> None:
-        for event in events:
-            await self._dispatch(room_id, event)
+    def _chain(self, room_id: str, sender: str, events: list[Any], received_at: float) -> asyncio.Task[None]:
+        """Handle ``events`` after the member's events of earlier batches."""
+        key = (room_id, sender)
+        before = self._chains.get(key)
+
+        async def in_order() -> None:
+            if before is not None:
+                await asyncio.wait({before})
+            for event in events:
+                await self._dispatch(room_id, event, received_at)
+
+        task = asyncio.get_running_loop().create_task(in_order())
+        self._chains[key] = task
+
+        def forget(done: asyncio.Task[None]) -> None:
+            if self._chains.get(key) is done:
+                del self._chains[key]
+
+        task.add_done_callback(forget)
+        return task
 
     async def _backfill(self, room_id: str, prev_batch: str) -> list[Any]:
         """Events a limited timeline left out (the bot was away long): page back to what we know."""
@@ -317,7 +406,7 @@ class SyncLoop:
         log.info("backfilled %d events in %s", len(collected), room_id)
         return collected
 
-    async def _dispatch(self, room_id: str, event: Any) -> None:
+    async def _dispatch(self, room_id: str, event: Any, received_at: float | None = None) -> None:
         event_id = getattr(event, "event_id", None)
         sender = getattr(event, "sender", None)
         if (
@@ -325,9 +414,19 @@ class SyncLoop:
             or not isinstance(sender, str)
             or isinstance(event, (BadEvent, UnknownBadEvent))
             or sender == self._session.user_id
+            or event_id in self._handling
             or self._ledger.seen(event_id)
         ):
             return
+        self._handling.add(event_id)
+        try:
+            await self._dispatch_unseen(room_id, event, event_id, sender, received_at)
+        finally:
+            self._handling.discard(event_id)
+
+    async def _dispatch_unseen(
+        self, room_id: str, event: Any, event_id: str, sender: str, received_at: float | None
+    ) -> None:
         since = self._rooms.served_since.get(room_id)
         if since is None or event.server_timestamp < since * 1000:
             return  # not (or no longer) served, or older than the bot's presence in this room
@@ -357,7 +456,7 @@ class SyncLoop:
             type=str(source.get("type", "")),
             content=dict(content),
             timestamp_ms=int(event.server_timestamp),
-            received_at=self._received_at,
+            received_at=self._received_at if received_at is None else received_at,
         )
         try:
             await self._on_event(incoming)
