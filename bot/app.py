@@ -237,7 +237,7 @@ class App:
             await self.llm.pin(pinned)  # the addresses checked are the only ones used
         if self.settings.matrix.encryption and self.settings.matrix.pickle_key is None:
             log.warning("matrix.pickle_key is not set: the E2EE store is protected by a fixed default only")
-        self._purge_old_data()
+        await self._purge_old_data()
         self.scheduler.every("privacy:purge", 24 * 3600, self._purge_old_data)
         if self.knowledge.hybrid:
             self.scheduler.every("knowledge:vectors", 60, self._refresh_vectors)
@@ -282,9 +282,12 @@ class App:
         if made:
             log.info("vectors made for %d passages", made)
 
-    def _purge_old_data(self) -> None:
-        """Retention: at start and daily, what is older than ``[privacy] retention`` goes."""
-        counts = self.privacy.purge()
+    async def _purge_old_data(self) -> None:
+        """Retention: at start and daily, what is older than ``[privacy] retention`` goes — in short
+        steps, between which the sync and the commands run."""
+        counts: dict[str, int] = {}
+        for _ in self.privacy.purge_steps(counts):
+            await asyncio.sleep(0)
         counts["handled_events"] = EventLedger(self.db).prune()
         if any(counts.values()):
             log.info("retention purge: %s", counts)

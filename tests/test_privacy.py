@@ -17,7 +17,7 @@ from bot.services.audit import AuditLog, Entry
 from bot.services.meetings import MeetingCalendar, MeetingService
 from bot.services.minutes import ActionRegister
 from bot.services.polls import PollService
-from bot.services.privacy import FORMER_MEMBER, PrivacyService
+from bot.services.privacy import FORMER_MEMBER, PURGE_PLAN, PrivacyService
 from bot.services.pseudonyms import Pseudonyms
 from bot.services.reminders import ReminderService
 from bot.storage import open_memory_db
@@ -297,3 +297,33 @@ def test_file_names_are_in_the_readers_language(world: Everything) -> None:
 
     assert meeting_views.ics_filename(meeting, "de") == f"sitzung-{meeting.id}-2026-06-20.ics"
     assert meeting_views.ics_filename(meeting, "en") == f"meeting-{meeting.id}-2026-06-20.ics"
+
+
+async def test_a_large_purge_goes_in_short_steps_and_leaves_nothing_behind(
+    world: Everything, clock: time_machine.Coordinates
+) -> None:
+    sent = 1_234
+    with world.db.atomic():
+        for number in range(sent):
+            world.db.execute(
+                "INSERT INTO reminders (room_id, creator, kind, text, first_at, state, created_at)"
+                " VALUES (?, ?, 'personal', ?, '2026-06-01T10:00:00+02:00', 'done', ?)",
+                [ROOM, ANNA, f"Erinnerung {number}", time.time()],
+            )
+            world.db.execute(
+                "INSERT INTO deliveries (reminder_id, due_ts, transaction_id, late, outcome)"
+                " VALUES (?, ?, ?, 0, 'sent')",
+                [number + 1, time.time(), f"tx{number}"],
+            )
+            world.db.execute(
+                "INSERT INTO reminder_subscribers (reminder_id, user_id) VALUES (?, ?)", [number + 1, BEN]
+            )
+    counts: dict[str, int] = {}
+    steps = sum(1 for _ in world.privacy.purge_steps(counts, now=time.time() + 366 * 86400))
+
+    assert counts["reminders"] == sent
+    # Each step deletes at most PURGE_CHUNK rows: the reminders alone took three, their deliveries
+    # and their subscribers three more each.
+    assert steps >= 3 * 3 + len(PURGE_PLAN) - 3
+    for table in ("reminders", "deliveries", "reminder_subscribers"):
+        assert world.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -235,43 +235,65 @@ class PrivacyService:
 
     def purge(self, now: float | None = None) -> dict[str, int]:
         """Remove what is older than the retention period; returns counts per kind."""
-        cutoff = (time.time() if now is None else now) - self.retention.total_seconds()
         counts: dict[str, int] = {}
-        with self._db.atomic():
-            execute = self._db.execute
-            ended = "SELECT id FROM polls WHERE state != 'open' AND closed_at < ?"
-            execute(f"DELETE FROM votes WHERE poll_id IN ({ended})", [cutoff])  # noqa: S608
-            execute(f"DELETE FROM poll_options WHERE poll_id IN ({ended})", [cutoff])  # noqa: S608
-            counts["polls"] = execute(
-                "DELETE FROM polls WHERE state != 'open' AND closed_at < ?", [cutoff]
-            ).rowcount
-            # A meeting with minutes is part of the record (its decisions, its agenda): it stays.
-            past = (
-                "SELECT id FROM meetings WHERE start_ts + coalesce(duration_min, 120) * 60 < ?"
-                " AND id NOT IN (SELECT meeting_id FROM minutes)"
-            )
-            execute(f"DELETE FROM agenda_items WHERE meeting_id IN ({past})", [cutoff])  # noqa: S608
-            execute(
-                f"DELETE FROM deliveries WHERE reminder_id IN (SELECT id FROM reminders WHERE meeting_id IN ({past}))",  # noqa: S608
-                [cutoff],
-            )
-            execute(f"DELETE FROM reminders WHERE meeting_id IN ({past})", [cutoff])  # noqa: S608
-            execute("UPDATE polls SET meeting_id = NULL WHERE meeting_id IN (" + past + ")", [cutoff])  # noqa: S608
-            counts["meetings"] = execute(f"DELETE FROM meetings WHERE id IN ({past})", [cutoff]).rowcount  # noqa: S608
-            finished = "SELECT id FROM reminders WHERE state != 'active' AND created_at < ?"
-            execute(f"DELETE FROM deliveries WHERE reminder_id IN ({finished})", [cutoff])  # noqa: S608
-            counts["reminders"] = execute(
-                "DELETE FROM reminders WHERE state != 'active' AND created_at < ?", [cutoff]
-            ).rowcount
-            for table in ("reminder_subscribers", "reminder_messages"):  # of the reminders just gone
-                execute(f"DELETE FROM {table} WHERE reminder_id NOT IN (SELECT id FROM reminders)")  # noqa: S608
-            # Also the records of a recurring reminder that is still active: each occurrence ages.
-            counts["deliveries"] = execute(
-                "DELETE FROM deliveries WHERE due_ts < ? AND outcome != 'pending'", [cutoff]
-            ).rowcount
-            counts["model_usage"] = execute("DELETE FROM llm_usage WHERE ts < ?", [cutoff]).rowcount
-            old_documents = "SELECT id FROM documents WHERE added_at < ?"
-            execute(f"DELETE FROM document_passages WHERE document_id IN ({old_documents})", [cutoff])  # noqa: S608
-            counts["documents"] = execute("DELETE FROM documents WHERE added_at < ?", [cutoff]).rowcount
-            counts["audit"] = execute("DELETE FROM audit WHERE ts < ?", [cutoff]).rowcount
+        for _ in self.purge_steps(counts, now):
+            pass
         return counts
+
+    def purge_steps(self, counts: dict[str, int], now: float | None = None) -> Iterator[None]:
+        """The purge in short transactions of at most ``PURGE_CHUNK`` rows, yielding after each: the
+        app lets the sync and the commands run in between, so a large purge neither blocks the event
+        loop nor holds the database lock for long. Children go before their parents, so an
+        interrupted purge leaves nothing dangling and the next one goes on."""
+        cutoff = (time.time() if now is None else now) - self.retention.total_seconds()
+        for key, statement in PURGE_PLAN:
+            while True:
+                with self._db.atomic():
+                    changed = self._db.execute(statement, [cutoff] * statement.count("?")).rowcount
+                if key is not None:
+                    counts[key] = counts.get(key, 0) + changed
+                yield
+                if changed < PURGE_CHUNK:
+                    break
+
+
+PURGE_CHUNK = 500
+_ENDED_POLLS = "SELECT id FROM polls WHERE state != 'open' AND closed_at < ?"
+# A meeting with minutes is part of the record (its decisions, its agenda): it stays.
+_PAST_MEETINGS = (
+    "SELECT id FROM meetings WHERE start_ts + coalesce(duration_min, 120) * 60 < ?"
+    " AND id NOT IN (SELECT meeting_id FROM minutes)"
+)
+_PAST_MEETING_REMINDERS = f"SELECT id FROM reminders WHERE meeting_id IN ({_PAST_MEETINGS})"  # noqa: S608
+_FINISHED_REMINDERS = "SELECT id FROM reminders WHERE state != 'active' AND created_at < ?"
+
+
+def _delete(table: str, where: str) -> str:
+    return f"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} WHERE {where} LIMIT {PURGE_CHUNK})"  # noqa: S608 — our own names
+
+
+PURGE_PLAN: tuple[tuple[str | None, str], ...] = (
+    (None, _delete("votes", f"poll_id IN ({_ENDED_POLLS})")),
+    (None, _delete("poll_options", f"poll_id IN ({_ENDED_POLLS})")),
+    ("polls", _delete("polls", "state != 'open' AND closed_at < ?")),
+    (None, _delete("agenda_items", f"meeting_id IN ({_PAST_MEETINGS})")),
+    (None, _delete("deliveries", f"reminder_id IN ({_PAST_MEETING_REMINDERS})")),
+    (None, _delete("reminders", f"meeting_id IN ({_PAST_MEETINGS})")),
+    (
+        None,
+        f"UPDATE polls SET meeting_id = NULL WHERE rowid IN (SELECT rowid FROM polls WHERE meeting_id IN"  # noqa: S608
+        f" ({_PAST_MEETINGS}) LIMIT {PURGE_CHUNK})",
+    ),
+    ("meetings", _delete("meetings", f"id IN ({_PAST_MEETINGS})")),
+    (None, _delete("deliveries", f"reminder_id IN ({_FINISHED_REMINDERS})")),
+    ("reminders", _delete("reminders", "state != 'active' AND created_at < ?")),
+    # Of the reminders just gone: who had joined them, and which messages spoke of them.
+    (None, _delete("reminder_subscribers", "reminder_id NOT IN (SELECT id FROM reminders)")),
+    (None, _delete("reminder_messages", "reminder_id NOT IN (SELECT id FROM reminders)")),
+    # Also the records of a recurring reminder that is still active: each occurrence ages.
+    ("deliveries", _delete("deliveries", "due_ts < ? AND outcome != 'pending'")),
+    ("model_usage", _delete("llm_usage", "ts < ?")),
+    (None, _delete("document_passages", "document_id IN (SELECT id FROM documents WHERE added_at < ?)")),
+    ("documents", _delete("documents", "added_at < ?")),
+    ("audit", _delete("audit", "ts < ?")),
+)
