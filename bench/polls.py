@@ -122,7 +122,8 @@ PING_WARMUP = 3
 FIRST_CONTACT_TIMEOUT_S = 60.0
 COMMAND_TIMEOUT_S = 60.0
 EDIT_QUIET_S = SUMMARY_EDIT_INTERVAL_S + 1.5
-TARGET_RATIO = 2.0
+TARGET_RATIO = 1.3
+"""Bot confirmation p95 over the raw responder's that answers the same burst at once (same run)."""
 TARGET_EDITS_PER_WINDOW = 1
 EVENT_SIZE_LIMIT = 65_536  # bytes of a whole event (Matrix spec); the content must fit well below
 COUNTS = re.compile(r"Option (\d+): [^–\n]*– (?:(\d+) ja, (\d+) wenn nötig|nur Absagen)")
@@ -888,6 +889,7 @@ class PollBench:
         floors = {kind: {**self._answered(b), **b.sending()} for kind, b in state.floors.items()}
         floor_p95 = floors["concurrent"]["latency_ms"]["p95"] if "concurrent" in floors else None
         serial_p95 = floors["serial"]["latency_ms"]["p95"] if "serial" in floors else None
+        floor_ratio = ratio(p95, floor_p95)
 
         observer_missed = sum(
             1
@@ -955,7 +957,7 @@ class PollBench:
             "ping_after_burst_ms": state.ping_after_burst_ms,
             "ratio_p95_vs_idle_p95": idle_ratio,
             "floor": floors,
-            "ratio_p95_vs_floor_p95": ratio(p95, floor_p95),
+            "ratio_p95_vs_floor_p95": floor_ratio,
             "ratio_p95_vs_serial_floor_p95": ratio(p95, serial_p95),
             "tally": {
                 "expected": {str(p): list(c) for p, c in expected.items()},
@@ -974,7 +976,7 @@ class PollBench:
             "observer": {"limited_syncs": self.observer.limited_syncs, "missed_events": observer_missed},
             "targets": {
                 "p95_ratio_max": TARGET_RATIO,
-                "p95_ratio_met": idle_ratio is not None and idle_ratio <= TARGET_RATIO,
+                "p95_ratio_met": floor_ratio is not None and floor_ratio <= TARGET_RATIO,
                 "nothing_lost": nothing_lost,
                 "no_duplicates": duplicates == 0,
                 "edits_max_per_2s": TARGET_EDITS_PER_WINDOW,
@@ -1064,9 +1066,10 @@ def print_table(result: dict[str, Any]) -> None:
             " / ".join(_ms(idle["breakdown_median_ms"][k]) for k in ("send", "turn", "back", "self")),
             "",
         ),
+        ("ratio p95 / idle p95", _x(result["ratio_p95_vs_idle_p95"]), ""),
         (
-            "ratio p95 / idle p95",
-            _x(result["ratio_p95_vs_idle_p95"]),
+            "ratio p95 / raw responder p95",
+            _x(result["ratio_p95_vs_floor_p95"]),
             f"<= {TARGET_RATIO:.1f}x {VERDICT[targets['p95_ratio_met']]}",
         ),
         ("!ping sent right after the burst", _ms(result["ping_after_burst_ms"]), ""),

@@ -541,6 +541,12 @@ def m018_members_and_groups(db: Database) -> None:
     db.execute("CREATE INDEX deliveries_event ON deliveries (event_id)")
 
 
+@migrations()
+def m019_reminder_listing_index(db: Database) -> None:
+    # !erinnerungen lists the soonest of a room's active reminders: in index order, no sort.
+    db.table("reminders").create_index(["room_id", "state", "next_ts"])
+
+
 def open_db(data_dir: Path) -> Database:
     """Open (and create or upgrade) the bot's database in ``data_dir``.
 
@@ -558,13 +564,22 @@ def open_db(data_dir: Path) -> Database:
     # In WAL mode NORMAL is still safe against crashes of the process; only a power cut may lose
     # the last commits (then an answer may be repeated). FULL cost ~25 % of the bot's CPU.
     db.conn.execute("PRAGMA synchronous = NORMAL")
+    _functions(db)
     migrations.apply(db)
     return db
+
+
+def _functions(db: Database) -> None:
+    """SQL functions the queries use: ``casefold`` (SQLite's ``lower`` knows only ASCII: "Ü")."""
+    db.conn.create_function(
+        "casefold", 1, lambda text: None if text is None else str(text).casefold(), deterministic=True
+    )
 
 
 def open_memory_db() -> Database:
     """A migrated in-memory database, for unit tests."""
     db = Database(memory=True)
+    _functions(db)
     migrations.apply(db)
     return db
 

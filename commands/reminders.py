@@ -62,8 +62,14 @@ async def delete(ctx: Context, id: int) -> None:
 
 @router.command("erinnerungen", alias="reminders")
 async def list_reminders(ctx: Context) -> None:
-    found = ctx.services.reminders.list_for(ctx.room_id, ctx.sender, everyone=ctx.is_chair)
-    await ctx.reply(views.listing(found, ctx.lang, chair=ctx.is_chair))
+    service = ctx.services.reminders
+    found = service.list_for(ctx.room_id, ctx.sender, everyone=ctx.is_chair, limit=views.LISTED)
+    total = (
+        service.count_for(ctx.room_id, ctx.sender, everyone=ctx.is_chair)
+        if len(found) == views.LISTED
+        else len(found)
+    )
+    await ctx.reply(views.listing(found, ctx.lang, chair=ctx.is_chair, total=total))
 
 
 @router.command("später", alias="snooze")

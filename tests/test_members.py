@@ -268,3 +268,14 @@ async def test_a_room_time_zone_reads_shows_and_repeats_reminders_there(
     assert after is not None and after.isoformat() == "2026-10-26T09:00:00+00:00"
 
     assert "Europe/Berlin" in await say(app, "!zeitzone standard")
+
+
+async def test_a_busy_rooms_reminder_list_shows_the_soonest_and_says_how_many_more(
+    world: tuple[App, Recorder],
+) -> None:
+    app, _ = world
+    for day in range(1, 31):
+        await say(app, f"!erinnerung raum in {day} Tagen; Punkt {day}")
+    lines = (await say(app, "!erinnerungen")).split("\n")
+    assert sum(1 for line in lines if line.startswith("• #")) == 25
+    assert "Punkt 25" in lines[-2] and lines[-1] == "… und 5 weitere, die später fällig sind."

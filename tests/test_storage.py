@@ -44,6 +44,7 @@ ALL_MIGRATIONS = [
     ("akbot", "m016_passage_vectors"),
     ("akbot", "m017_room_general_answers"),
     ("akbot", "m018_members_and_groups"),
+    ("akbot", "m019_reminder_listing_index"),
 ]
 
 

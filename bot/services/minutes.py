@@ -722,21 +722,19 @@ class MinutesService(ActionRegister):
     def decisions(self, room_id: str, word: str | None = None, *, limit: int = 20) -> list[Decision]:
         """Decisions of the record — released minutes, and those taken outside a meeting — newest
         first; with ``word`` only those whose text or TOP contains it (any case, umlauts too)."""
+        needle = (word or "").casefold().strip()
+        # Searched and limited in SQL (casefold: umlauts too): only what is shown is read.
         found = self._tags(
             "SELECT t.* FROM tags t LEFT JOIN minutes m ON m.meeting_id = t.meeting_id"
             " WHERE t.room_id = ? AND t.kind = 'decision' AND t.removed_at IS NULL"
             " AND (t.meeting_id IS NULL OR m.state = 'approved')"
-            " ORDER BY t.year DESC, t.seq DESC",
-            [room_id],
+            " AND (? = '' OR instr(casefold(t.text), ?) > 0 OR instr(casefold(coalesce(t.top_title, '')), ?) > 0)"
+            " ORDER BY t.year DESC, t.seq DESC LIMIT ?",
+            [room_id, needle, needle, needle, limit],
         )
-        if word:
-            needle = word.casefold().strip()
-            found = [
-                t for t in found if needle in t.text.casefold() or needle in (t.top_title or "").casefold()
-            ]
         return [
             Decision(tag, self._meetings.get(room_id, tag.meeting_id) if tag.meeting_id is not None else None)
-            for tag in found[:limit]
+            for tag in found
         ]
 
     # ---- action items --------------------------------------------------------------------------

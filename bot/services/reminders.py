@@ -176,17 +176,28 @@ class ReminderService:
             raise UserError("reminder.not_found", id=reminder_id)
         return found[0]
 
-    def list_for(self, room_id: str, user: str, *, everyone: bool) -> list[Reminder]:
-        """Active reminders of ``user`` in the room; with ``everyone`` (a chair) also the room's
-        others — but never someone else's personal reminder: those are the owner's alone."""
-        sql = "SELECT * FROM reminders WHERE room_id = ? AND state = 'active'"
-        params: list[Any] = [room_id]
+    def list_for(
+        self, room_id: str, user: str, *, everyone: bool, limit: int | None = None
+    ) -> list[Reminder]:
+        """Active reminders of ``user`` in the room, soonest first; with ``everyone`` (a chair) also
+        the room's others — but never someone else's personal reminder: those are the owner's alone.
+        ``limit``: at most this many (``count_for`` says how many there are)."""
+        where, params = self._listed(room_id, user, everyone=everyone)
+        tail = " ORDER BY next_ts, id" + (f" LIMIT {int(limit)}" if limit is not None else "")
+        return self._rows(f"SELECT * FROM reminders WHERE {where}{tail}", params)  # noqa: S608 — our own SQL
+
+    def count_for(self, room_id: str, user: str, *, everyone: bool) -> int:
+        where, params = self._listed(room_id, user, everyone=everyone)
+        return int(self._db.execute(f"SELECT count(*) FROM reminders WHERE {where}", params).fetchone()[0])  # noqa: S608
+
+    @staticmethod
+    def _listed(room_id: str, user: str, *, everyone: bool) -> tuple[str, list[Any]]:
+        where = "room_id = ? AND state = 'active'"
         if everyone:
-            sql += " AND (creator = ? OR kind != 'personal')"
+            where += " AND (creator = ? OR kind != 'personal')"
         else:
-            sql += " AND creator = ? AND meeting_id IS NULL"
-        params.append(user)
-        return self._rows(sql + " ORDER BY next_ts, id", params)
+            where += " AND creator = ? AND meeting_id IS NULL"
+        return where, [room_id, user]
 
     def delete(self, room_id: str, reminder_id: int, by: str, *, is_chair: bool) -> Reminder:
         matches = self._rows(

@@ -385,9 +385,17 @@ def oparl_outcomes(minutes: Minutes, lang: str) -> Outcomes:
     return Outcomes(by_top, f"{minutes_stem(minutes, lang)}.pdf", _minutes_title(minutes, lang))
 
 
+OPEN_ACTIONS_LISTED = 20
+"""Open action items the agenda lists by name (the soonest due); the rest are counted."""
+
+
 def open_actions_lines(tags: Sequence[Tag], lang: str) -> list[Markdown]:
     """Under the agenda's fixed item "Offene Aufgaben"."""
-    return [Markdown(f"  - {_line(entry(tag, lang))}") for tag in tags]
+    lines = [Markdown(f"  - {_line(entry(tag, lang))}") for tag in tags[:OPEN_ACTIONS_LISTED]]
+    if len(tags) > OPEN_ACTIONS_LISTED:
+        more = t(lang, "minutes.more_open_actions", count=len(tags) - OPEN_ACTIONS_LISTED)
+        lines.append(Markdown(f"  - {more}"))
+    return lines
 
 
 # ---- lists --------------------------------------------------------------------------------------

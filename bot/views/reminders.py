@@ -105,12 +105,19 @@ def room_confirmation(
     return answer
 
 
-def listing(reminders: Sequence[Reminder], lang: str, *, chair: bool) -> Markdown:
-    """Own reminders (a chair: all of the room's), one line each."""
+LISTED = 25
+"""Reminders listed at most (the soonest): a busy room's list must stay a message one reads."""
+
+
+def listing(reminders: Sequence[Reminder], lang: str, *, chair: bool, total: int | None = None) -> Markdown:
+    """Own reminders (a chair: all of the room's), one line each; ``total``: how many there are
+    when only the soonest are given."""
     if not reminders:
         return t(lang, "reminder.list_empty_room" if chair else "reminder.list_empty_own")
     lines = [t(lang, "reminder.list_room" if chair else "reminder.list_own")]
     lines += [Markdown(f"- {describe(item, lang, chair=chair)}") for item in reminders]
+    if total is not None and total > len(reminders):
+        lines.append(t(lang, "reminder.list_more", count=total - len(reminders)))
     return join(lines)
 
 
