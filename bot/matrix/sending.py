@@ -25,7 +25,7 @@ from bot.matrix.session import Session, backoff
 log = logging.getLogger(__name__)
 
 SEND_ATTEMPTS = 6
-SEND_WORKERS = 4
+SEND_WORKERS = 32
 
 
 def transaction_for(*parts: str) -> str:
