@@ -22,9 +22,6 @@ from datetime import date, datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-import docx
-import numpy
-import pypdf
 from sqlite_utils import Database
 
 from bot.errors import UserError
@@ -77,6 +74,8 @@ class Passage:
 
 
 def _unit(vector: Sequence[float]) -> Any:
+    import numpy  # only with vectors configured: 10 MB the idle bot need not hold
+
     array = numpy.asarray(vector, dtype=numpy.float32)
     norm = float(numpy.linalg.norm(array))
     return array / norm if norm else array
@@ -216,10 +215,15 @@ def extract_text(file: DocumentFile) -> str:
     if kind is None:
         raise UserError("knowledge.unsupported", name=file.name)
     try:
+        # Imported when a document comes: together 20 MB the idle bot need not hold.
         if kind == "pdf":
+            import pypdf
+
             reader = pypdf.PdfReader(io.BytesIO(file.data))
             return "\n\n".join(page.extract_text() or "" for page in reader.pages)
         if kind == "docx":
+            import docx
+
             document = docx.Document(io.BytesIO(file.data))
             cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
             return "\n\n".join([*(p.text for p in document.paragraphs), *cells])
@@ -324,6 +328,8 @@ class KnowledgeService(RecordIndex):
         query = _unit(vector)
         if not ids or matrix.shape[1] != query.shape[0]:
             return []  # none yet, or of another model's width (refresh_vectors replaces them)
+        import numpy
+
         similarity = matrix @ query
         order = numpy.argsort(-similarity)[: limit * 2]
         wanted = {ids[i]: float(similarity[i]) for i in order}
@@ -350,6 +356,8 @@ class KnowledgeService(RecordIndex):
             [room_id, self._model],
         ).fetchall()
         ids = [int(row[0]) for row in rows]
+        import numpy
+
         matrix = (
             numpy.vstack([numpy.frombuffer(row[1], dtype=numpy.float32) for row in rows])
             if rows
