@@ -38,9 +38,9 @@ long-poll ``/sync`` running all the time.
 Reading the numbers. ``visible`` is what a member waits for before text appears, ``model TTFT``
 what the model itself needs; ``overhead`` = visible − model TTFT, paired per round (the bot's
 sync wake-up, its placeholder and typing requests, the edit's send and the user's sync). Target:
-median overhead <= 300 ms. The bot edits at most once per ``edit_interval`` (1 s) but should send
-the first edit as soon as the first token arrives: an overhead near or above 1 s would mean that
-the first edit waited for the interval. ``first edit`` is the first ``m.replace`` whatever it
+median overhead <= 300 ms. The bot edits at most once per ``edit_interval`` (1 s here for bot A;
+the default, 2 s, for bot B) but sends the first edit as soon as the answer has its first word: an
+overhead near or above the interval would mean that the first edit waited for it. ``first edit`` is the first ``m.replace`` whatever it
 shows; if it is earlier than ``visible``, the first edit showed no text (the first tokens were
 whitespace or markup that the sanitiser drops). The server-timestamp breakdown (ms, medians)
 splits a visible round: ``send`` the user's send request, ``question -> …`` (the bot),

@@ -349,7 +349,7 @@ class LlmSettings(Section):
     queue_size: int = Field(default=8, ge=0, le=1000)
     user_rate: str = "5/10min"
     context_turns: int = Field(default=6, ge=0, le=50)
-    edit_interval: float = Field(default=1.0, ge=0.1, le=60)
+    edit_interval: float = Field(default=2.0, ge=0.1, le=60)
     allowed_hosts: list[str] = Field(default_factory=list)
     """Hosts or addresses that count as on the premises beyond loopback and private networks."""
     allowed_models: list[str] | None = None

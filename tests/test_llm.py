@@ -637,6 +637,33 @@ async def test_interim_edits_come_at_most_once_per_edit_interval(monkeypatch: py
     await service.close()
 
 
+async def test_the_first_edit_waits_for_a_word(monkeypatch: pytest.MonkeyPatch) -> None:
+    import bot.services.llm as llm_module
+
+    clock = ModelTime()
+    monkeypatch.setattr(llm_module, "time", clock)
+    pieces = ["\n", "**", "Antwort", "** steht ", "hier."]
+
+    async def stream(request: httpx.Request) -> httpx.Response:
+        async def body() -> AsyncIterator[bytes]:
+            for piece in pieces:
+                clock.now += 0.0625
+                yield chunk(piece)
+            yield b"data: [DONE]\n\n"
+
+        return streamed(body())
+
+    service, _ = make_service(stream, edit_interval=0.25)
+    sink = RecordingSink(clock=clock.monotonic)
+    assert await service.start(ROOM, ALICE, QUESTION, "$frage", sink) == 0
+    await service.wait_idle()
+
+    # Not "\n" nor "**" alone: the first edit a member sees has the first word in it.
+    assert sink.interim[0].answer == "\n**Antwort"
+    assert sink.finals == [(PLACEHOLDER, "".join(pieces))]
+    await service.close()
+
+
 # ---- (d) untrusted model output: no mentions, no scripts, formatting kept ------------------------
 
 HOSTILE = (

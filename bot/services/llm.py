@@ -655,6 +655,7 @@ class LlmService:
         reported = False
         written = 0  # characters already final in earlier messages
         last_edit = float("-inf")  # the first tokens show at once; then at most one edit per interval
+        readable = False
         await sink.typing(True)
         try:
             async for piece in client.stream(messages, self.model_for(asked.room_id)):
@@ -672,7 +673,11 @@ class LlmService:
                         current = answer[written:]
                         event_id = await sink.follow_up(current[:MAX_MESSAGE_CHARS])
                     last_edit = time.monotonic()
-                elif time.monotonic() - last_edit >= self.settings.edit_interval:
+                elif time.monotonic() - last_edit >= self.settings.edit_interval and (
+                    readable or (readable := any(ch.isalnum() for ch in current))
+                ):
+                    # The first edit waits for a word: an edit that shows only a line break or
+                    # a "**" would spend the interval on nothing the member can read.
                     await sink.update(event_id, current, final=False)
                     last_edit = time.monotonic()
             if not answer.strip():
