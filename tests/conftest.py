@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import time_machine
 from pydantic import SecretStr
 
 from bot.app import ROUTERS, App
@@ -19,6 +20,7 @@ from bot.homeserver import EmbeddedHomeserver
 from bot.modelserver import ModelServer
 from bot.router import Router
 from bot.settings import BotSettings, LlmSettings, MatrixSettings, Settings
+from tests.clock import frozen
 from tests.kit.users import ChatClient
 
 PASSWORD = "test-passwort-123"
@@ -203,3 +205,10 @@ def admin_api(homeserver: EmbeddedHomeserver, token: str) -> httpx.Client:
     return httpx.Client(
         base_url=homeserver.url, headers={"Authorization": f"Bearer {token}"}, trust_env=False
     )
+
+
+@pytest.fixture
+def clock() -> Iterator[time_machine.Coordinates]:
+    """Monday, 1 June 2026, 09:00 in Berlin, frozen: the offline app's tests move it on themselves.
+    A module that needs another moment defines its own ``clock``."""
+    yield from frozen("2026-06-01T09:00:00")

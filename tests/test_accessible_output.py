@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ import pytest
 import time_machine
 
 from bot.app import App
-from tests.clock import at, frozen
+from tests.clock import at
 from tests.kit.offline import CHAIR, MEMBER, ROOM, Recorder, hear, offline_app
 from tests.test_minutes import close, say
 
@@ -54,11 +54,6 @@ def problems(body: str) -> list[str]:
 )
 def test_the_check_finds_what_a_screen_reader_reads_as_noise(body: str, expected: list[str]) -> None:
     assert problems(body) == expected
-
-
-@pytest.fixture
-def clock() -> Iterator[time_machine.Coordinates]:
-    yield from frozen("2026-06-01T09:00:00")
 
 
 @pytest.fixture

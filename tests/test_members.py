@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ import time_machine
 from bot.app import App
 from bot.render import render
 from bot.timeparse import next_occurrence
-from tests.clock import at, frozen
+from tests.clock import at
 from tests.kit import offline
 from tests.kit.offline import CHAIR, MEMBER, ROOM, Recorder, dispatch, hear, offline_app
 from tests.test_minutes import close, say
@@ -25,11 +25,6 @@ from tests.test_polls import VirtualTime, as_module
 
 CLINIC = "@klinik:lvr.de"
 SCHOOL = "@schule:lwl.org"
-
-
-@pytest.fixture
-def clock() -> Iterator[time_machine.Coordinates]:
-    yield from frozen("2026-06-01T09:00:00")
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import jsonschema
@@ -18,17 +18,12 @@ from bot.app import App
 from bot.render import render
 from bot.services.minutes import Vote
 from commands.minutes import parse_vote, split_vote
-from tests.clock import at, frozen
+from tests.clock import at
 from tests.kit.offline import CHAIR, MEMBER, ROOM, Recorder, dispatch, hear, offline_app
 
 GUEST = "@gast:beispiel.de"
 LISTENER = "@zuhoerer:lvr.de"
 SCHEMA = json.loads((Path(__file__).parent / "oparl_meeting.schema.json").read_text())
-
-
-@pytest.fixture
-def clock() -> Iterator[time_machine.Coordinates]:
-    yield from frozen("2026-06-01T09:00:00")
 
 
 @pytest.fixture
