@@ -16,8 +16,8 @@ import time_machine
 
 from bot.app import App
 from tests.clock import at
-from tests.kit.offline import CHAIR, MEMBER, ROOM, Recorder, hear, offline_app
-from tests.test_minutes import close, say
+from tests.kit.offline import CHAIR, MEMBER, ROOM, Recorder, hear, running
+from tests.test_minutes import say
 
 BOX_DRAWING = re.compile(r"[\u2500-\u259f]")
 SYMBOL_RUN = re.compile(r"[^\w\s]{3,}")
@@ -58,9 +58,8 @@ def test_the_check_finds_what_a_screen_reader_reads_as_noise(body: str, expected
 
 @pytest.fixture
 async def world(tmp_path: Path, clock: time_machine.Coordinates) -> AsyncIterator[tuple[App, Recorder]]:
-    app, recorder = offline_app(tmp_path)
-    yield app, recorder
-    await close(app)
+    async with running(tmp_path) as started:
+        yield started
 
 
 async def replies_through_the_room(

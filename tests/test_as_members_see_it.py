@@ -11,16 +11,13 @@ import pytest
 
 from bot.app import App
 from bot.render import render
-from tests.kit.offline import CHAIR, MEMBER, Recorder, dispatch, offline_app
+from tests.kit.offline import CHAIR, MEMBER, Recorder, dispatch, running
 
 
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[tuple[App, Recorder]]:
-    app, recorder = offline_app(tmp_path)
-    yield app, recorder
-    await app.polls.shutdown()
-    await app.direct.close()
-    app.db.close()
+    async with running(tmp_path) as started:
+        yield started
 
 
 async def ask(app: App, body: str, sender: str = MEMBER, *, lang: str = "de") -> str:

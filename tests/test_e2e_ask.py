@@ -281,20 +281,8 @@ async def test_the_chair_has_a_thread_summarised_and_keeps_it_as_a_note(world: W
     thread, and taken into the record as a note."""
     root = await world.member.send(world.room_id, "Wie gehen wir mit dem Datenschutz beim Klinik-Piloten um?")
     for text in ("Die DSFA ist in Arbeit.", "Der Personalrat möchte vor dem Start informiert werden."):
-        await world.member.send_event(
-            world.room_id,
-            "m.room.message",
-            {"msgtype": "m.text", "body": text, "m.relates_to": {"rel_type": "m.thread", "event_id": root}},
-        )
-    command = await world.chair.send_event(
-        world.room_id,
-        "m.room.message",
-        {
-            "msgtype": "m.text",
-            "body": "!zusammenfassung",
-            "m.relates_to": {"rel_type": "m.thread", "event_id": root},
-        },
-    )
+        await world.member.send_in_thread(world.room_id, root, text)
+    command = await world.chair.send_in_thread(world.room_id, root, "!zusammenfassung")
     hint = await world.chair.reply_to(command, world.bot_id, 30)
     assert "Zusammenfassung dieses Threads" in hint.body, hint.body
     first = await world.chair.wait_for(
@@ -306,15 +294,7 @@ async def test_the_chair_has_a_thread_summarised_and_keeps_it_as_a_note(world: W
     drafted = app.llm.draft(world.room_id, f"thread:{root}")
     assert drafted, "no draft kept"
 
-    accepted = await world.chair.send_event(
-        world.room_id,
-        "m.room.message",
-        {
-            "msgtype": "m.text",
-            "body": "!zusammenfassung übernehmen",
-            "m.relates_to": {"rel_type": "m.thread", "event_id": root},
-        },
-    )
+    accepted = await world.chair.send_in_thread(world.room_id, root, "!zusammenfassung übernehmen")
     note = await world.chair.reply_to(accepted, world.bot_id, 30)
     assert note.body.startswith("Notiz #"), note.body
     stored = app.db.execute("SELECT text FROM tags WHERE kind = 'info' ORDER BY id DESC LIMIT 1").fetchone()[

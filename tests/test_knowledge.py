@@ -32,7 +32,7 @@ from bot.services.pseudonyms import Pseudonyms
 from bot.storage import create_record_index, open_memory_db
 from tests.clock import BERLIN
 from tests.kit import record_year
-from tests.kit.offline import CHAIR, MEMBER, ROOM, Recorder, dispatch, offline_app
+from tests.kit.offline import CHAIR, MEMBER, ROOM, Recorder, dispatch, running
 
 
 def test_the_evaluation_set_is_answered_among_the_first_three() -> None:
@@ -102,11 +102,8 @@ def test_a_change_rolled_back_leaves_the_index_as_it_was() -> None:
 
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[tuple[App, Recorder]]:
-    app, recorder = offline_app(tmp_path)
-    yield app, recorder
-    await app.polls.shutdown()
-    await app.direct.close()
-    app.db.close()
+    async with running(tmp_path) as started:
+        yield started
 
 
 async def test_the_index_follows_the_record_and_counts_only_what_is_released(

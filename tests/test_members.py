@@ -19,8 +19,8 @@ from bot.render import render
 from bot.timeparse import next_occurrence
 from tests.clock import at
 from tests.kit import offline
-from tests.kit.offline import CHAIR, MEMBER, ROOM, Recorder, dispatch, hear, offline_app
-from tests.test_minutes import close, say
+from tests.kit.offline import CHAIR, MEMBER, ROOM, Recorder, dispatch, hear, running
+from tests.test_minutes import say
 from tests.test_polls import VirtualTime, as_module
 
 CLINIC = "@klinik:lvr.de"
@@ -29,9 +29,8 @@ SCHOOL = "@schule:lwl.org"
 
 @pytest.fixture
 async def world(tmp_path: Path, clock: time_machine.Coordinates) -> AsyncIterator[tuple[App, Recorder]]:
-    app, recorder = offline_app(tmp_path, members=(CHAIR, MEMBER, CLINIC, SCHOOL))
-    yield app, recorder
-    await close(app)
+    async with running(tmp_path, members=(CHAIR, MEMBER, CLINIC, SCHOOL)) as started:
+        yield started
 
 
 async def groups(app: App) -> None:

@@ -19,7 +19,7 @@ from bot.render import render
 from bot.services.minutes import Vote
 from commands.minutes import parse_vote, split_vote
 from tests.clock import at
-from tests.kit.offline import CHAIR, MEMBER, ROOM, Recorder, dispatch, hear, offline_app
+from tests.kit.offline import CHAIR, MEMBER, ROOM, Recorder, close, dispatch, hear, offline_app, running
 
 GUEST = "@gast:beispiel.de"
 LISTENER = "@zuhoerer:lvr.de"
@@ -28,15 +28,8 @@ SCHEMA = json.loads((Path(__file__).parent / "oparl_meeting.schema.json").read_t
 
 @pytest.fixture
 async def world(tmp_path: Path, clock: time_machine.Coordinates) -> AsyncIterator[tuple[App, Recorder]]:
-    app, recorder = offline_app(tmp_path, members=(CHAIR, MEMBER, GUEST, LISTENER))
-    yield app, recorder
-    await close(app)
-
-
-async def close(app: App) -> None:
-    await app.polls.shutdown()
-    await app.direct.close()
-    app.db.close()
+    async with running(tmp_path, members=(CHAIR, MEMBER, GUEST, LISTENER)) as started:
+        yield started
 
 
 async def say(app: App, body: str, sender: str = CHAIR, **options: object) -> str:

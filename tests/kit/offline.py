@@ -4,9 +4,10 @@ recorded. For tests of what members read, quicker than a world and as real above
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,25 @@ def offline_app(data_dir: Path, members: Sequence[str] = (CHAIR, MEMBER)) -> tup
 
     adapter.rooms.refresh_members = nothing_to_correct  # type: ignore[method-assign]
     return app, recorder
+
+
+async def close(app: App) -> None:
+    """Stop what the offline app started (planned summary edits, direct messages) and its database."""
+    await app.polls.shutdown()
+    await app.direct.close()
+    app.db.close()
+
+
+@contextlib.asynccontextmanager
+async def running(
+    data_dir: Path, members: Sequence[str] = (CHAIR, MEMBER)
+) -> AsyncIterator[tuple[App, Recorder]]:
+    """``offline_app`` for the length of a test: what a test module's ``world`` fixture yields."""
+    app, recorder = offline_app(data_dir, members)
+    try:
+        yield app, recorder
+    finally:
+        await close(app)
 
 
 _event_ids = itertools.count(1)

@@ -407,6 +407,15 @@ class ChatClient:
     async def send(self, room_id: str, text: str) -> str:
         return await self.send_event(room_id, "m.room.message", {"msgtype": "m.text", "body": text})
 
+    async def send_in_thread(self, room_id: str, root: str, text: str) -> str:
+        """``text`` in the thread of ``root`` (without a reply fallback)."""
+        content = {
+            "msgtype": "m.text",
+            "body": text,
+            "m.relates_to": {"rel_type": "m.thread", "event_id": root},
+        }
+        return await self.send_event(room_id, "m.room.message", content)
+
     async def create_room(
         self, name: str, invite: list[str], power: dict[str, int] | None = None, encrypted: bool = True
     ) -> str:
