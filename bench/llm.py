@@ -27,9 +27,13 @@ long-poll ``/sync`` running all the time.
    ``--pings`` idle ``!ping`` round trips (as in ``bench.latency``), then four ``!frage`` asking for
    long answers; as soon as the first text streams, the same number of ``!ping`` round trips while a
    feeder asks a new question whenever an answer is final, so that four are always in flight.
-   Interleaved with every bot ping, the order alternating, runs a floor ping as in
-   ``bench.latency`` (raw client A sends ``ping N``, raw client B in a child process answers
-   ``pong N``): it shows how much the homeserver path alone slows down under the same load.
+   Interleaved with every bot ping, the order rotating, run two floor pings as in
+   ``bench.latency`` (a raw client sends ``ping N``, a raw client in a child process answers
+   ``pong N``): one **in the bot's room**, sent by the same member to a raw client that is a member
+   there too, and one in a quiet room of their own. The first is the reference: it goes through
+   everything the bot's reply goes through (the room whose answers' edits Synapse persists one
+   after another with the ping and the reply, and a member whose sync carries every edit), so the
+   ratio shows what the bot adds. The quiet room shows how much of that the room's own traffic is.
    ``--gap`` idle seconds precede every ping; the first three of each phase are discarded. CPU
    time of Synapse, bot B, the model server, client B, this process and of everything else on the
    machine (``/proc/stat`` minus ours) is read around both phases. ``--model-nice N`` runs the model
@@ -47,14 +51,14 @@ splits a visible round: ``send`` the user's send request, ``question -> …`` (t
 ``… -> first text edit`` (the bot's typing request + its model request up to the first token +
 the edit), ``back`` the edit's delivery to the user.
 
-For pings: target the bot's p95 while answers stream <= 1.10 × the floor's p95 under the same
-load, measured interleaved in the same run (an idle target cannot be met: the homeserver itself,
-short of CPU next to the model, slows down). ``self`` is the processing time the bot reports in its
+For pings: target the bot's p95 while answers stream <= 1.10 × the same-room floor's p95 under the
+same load, measured interleaved in the same run (an idle target cannot be met: the homeserver
+itself, short of CPU next to the model, slows down). ``self`` is the processing time the bot reports in its
 pong; ``turn`` the server-side turnaround ping → pong. The bot's turnarounds under load are also split by whether the bot sent
 something else (an answer's edit) in between. ``cores`` is CPU seconds per wall second during a
 phase; ``other`` is load this benchmark did not cause (other jobs on the machine), which makes a
-run noisy (a note is printed above 0.25 cores). The p95 of 40 pings is decided by two or three
-samples: compare several runs. llama-cpp-python computes one completion at a time: of the four
+run noisy (a note is printed above 0.25 cores). The p95 of 100 pings is decided by five samples:
+compare several runs. ``slowest tenth`` splits the slowest 10 % of each series into its parts. llama-cpp-python computes one completion at a time: of the four
 answers in flight, one streams and three wait their turn.
 
 Results go to stdout and to ``bench/results/llm.json`` (with all samples). The exit code is 0
@@ -75,7 +79,7 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import AsyncGenerator, Iterator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -476,10 +480,12 @@ class Pings:
 
 @dataclass
 class PingPhase:
-    """!ping to the bot and the homeserver floor (ping N / pong N between raw clients), interleaved."""
+    """!ping to the bot and the homeserver floor (ping N / pong N between raw clients), interleaved:
+    the floor once in the bot's own room, sent by the same member, and once in a quiet room."""
 
     bot: Pings = field(default_factory=Pings)
-    floor: Pings = field(default_factory=Pings)
+    floor: Pings = field(default_factory=Pings)  # same room, same member: the target's reference
+    quiet: Pings = field(default_factory=Pings)  # a room of its own, where nothing streams
     cpu: dict[str, float] = field(default_factory=dict)
     in_flight: list[int] = field(default_factory=list)
     lost_at: list[str] = field(default_factory=list)  # "bot 12.3 s", for a look into the logs
@@ -532,13 +538,14 @@ class Bench:
         # Neither class publishes its child's pid; read here only, for CPU accounting.
         self.server_pid: int | None = getattr(getattr(server, "_proc", None), "pid", None)
         self.model_pid: int | None = getattr(getattr(model, "_process", None), "pid", None)
-        names = ["asker", "member", "floor_a", "floor_b", "akbot_ttft", "akbot_load"]
+        names = ["asker", "member", "floor_a", "floor_b", "floor_near", "akbot_ttft", "akbot_load"]
         self.ids = {name: server.register(name, PASSWORD) for name in names}
         self.tokens = {name: server.login(name, PASSWORD) for name in names if not name.startswith("akbot")}
         self.asker = RawClient(self.url, self.ids["asker"], self.tokens["asker"])
         self.member = RawClient(self.url, self.ids["member"], self.tokens["member"])
         self.floor_a = RawClient(self.url, self.ids["floor_a"], self.tokens["floor_a"])
         self.ponger: PongerProcess | None = None
+        self.near_ponger: PongerProcess | None = None  # answers the member's "ping N" in the bot's room
         self.room_floor = ""
         self._ping_number = 0
         self.endpoint = Endpoint(self.model_url, SHORT_TOKENS)
@@ -557,11 +564,14 @@ class Bench:
     async def setup(self) -> None:
         ids = self.ids
         self.room_ttft = await self.asker.create_room("akbot llm ttft", [ids["akbot_ttft"]])
-        self.room_load = await self.member.create_room("akbot llm load", [ids["akbot_load"]])
+        self.room_load = await self.member.create_room(
+            "akbot llm load", [ids["akbot_load"], ids["floor_near"]]
+        )
         self.room_floor = await self.floor_a.create_room("floor", [ids["floor_b"]])
-        b = RawClient(self.url, ids["floor_b"], self.tokens["floor_b"])
-        await b.join(self.room_floor)
-        await b.stop()
+        for name, room_id in (("floor_b", self.room_floor), ("floor_near", self.room_load)):
+            b = RawClient(self.url, ids[name], self.tokens[name])
+            await b.join(room_id)
+            await b.stop()
         await self.asker.start(self.room_ttft)
         await self.member.start(self.room_load)
         await self.floor_a.start(self.room_floor)
@@ -569,6 +579,10 @@ class Bench:
             self.url, ids["floor_b"], self.tokens["floor_b"], self.room_floor, ids["floor_a"]
         )
         await self.ponger.start()
+        self.near_ponger = PongerProcess(
+            self.url, ids["floor_near"], self.tokens["floor_near"], self.room_load, ids["member"]
+        )
+        await self.near_ponger.start()
         self.bot_ttft = self._bot("akbot_ttft", self.room_ttft, ids["asker"], SHORT_TOKENS, 2)
         self.bot_load = self._bot("akbot_load", self.room_load, ids["member"], LONG_TOKENS, STREAMS)
         for client, room_id, name in (
@@ -588,7 +602,7 @@ class Bench:
                 raise RuntimeError(f"{name}: no answer to a first !ping")
 
     def check_alive(self) -> None:
-        for part in (self.bot_ttft, self.bot_load, self.ponger):
+        for part in (self.bot_ttft, self.bot_load, self.ponger, self.near_ponger):
             if part is not None:
                 part.check_alive()
 
@@ -623,31 +637,37 @@ class Bench:
         answer = reply_from(self.ids["akbot_load"])
         return await round_trip(self.member, self.room_load, "!ping", answer, PING_TIMEOUT_S)
 
-    async def _floor_ping(self) -> Sample | None:
+    async def _floor_ping(self, client: RawClient, room_id: str, ponger: str) -> Sample | None:
         self._ping_number += 1
-        n, b_id = self._ping_number, self.ids["floor_b"]
+        n, b_id = self._ping_number, self.ids[ponger]
         return await round_trip(
-            self.floor_a,
-            self.room_floor,
+            client,
+            room_id,
             f"ping {n}",
             lambda seen, _: seen.sender == b_id and seen.body == f"pong {n}",
             PING_TIMEOUT_S,
         )
 
     async def _pings(self, phase: PingPhase, load: Load | None) -> None:
-        """Bot and floor pings, interleaved (the order alternating), ``gap`` idle seconds before each."""
+        """Bot, same-room floor and quiet-room floor pings, interleaved (the order rotating), ``gap``
+        idle seconds before each."""
         started, mark = time.monotonic(), self.member.timeline.mark()
+        kinds: list[tuple[str, Pings, Callable[[], Awaitable[Sample | None]]]] = [
+            ("bot", phase.bot, self._bot_ping),
+            ("floor", phase.floor, lambda: self._floor_ping(self.member, self.room_load, "floor_near")),
+            ("quiet", phase.quiet, lambda: self._floor_ping(self.floor_a, self.room_floor, "floor_b")),
+        ]
         for n in range(PING_WARMUP + self.options.pings):
             in_flight = len(load.active) if load else 0
-            for bot_turn in (n % 2 == 0, n % 2 == 1):
+            shift = n % len(kinds)
+            for who, pings, ping in kinds[shift:] + kinds[:shift]:
                 await asyncio.sleep(self.options.gap)
-                sample = await (self._bot_ping() if bot_turn else self._floor_ping())
+                sample = await ping()
                 if sample is None:
-                    who = "bot" if bot_turn else "floor"
                     phase.lost_at.append(f"{who} {time.monotonic() - started - PING_TIMEOUT_S:.1f} s")
                     log.warning("%s ping %d got no answer within %.0f s", who, n, PING_TIMEOUT_S)
                 if n >= PING_WARMUP:
-                    (phase.bot if bot_turn else phase.floor).record(sample)
+                    pings.record(sample)
             if n >= PING_WARMUP:
                 phase.in_flight.append(in_flight)
             self.check_alive()
@@ -666,6 +686,7 @@ class Bench:
                 "bot": bot_pid,
                 "model": self.model_pid,
                 "floor_b": self.ponger.pid if self.ponger else None,
+                "floor_near": self.near_ponger.pid if self.near_ponger else None,
             }
         )
         idle, loaded = PingPhase(), PingPhase()
@@ -706,8 +727,9 @@ class Bench:
         for bot in (self.bot_ttft, self.bot_load):
             if bot is not None:
                 await bot.stop()
-        if self.ponger is not None:
-            await self.ponger.stop()
+        for ponger in (self.ponger, self.near_ponger):
+            if ponger is not None:
+                await ponger.stop()
         for client in (self.asker, self.member, self.floor_a):
             await client.stop()
         await self.endpoint.close()
@@ -748,12 +770,16 @@ def _median_ms(pings: Pings) -> float | None:
 def ping_summary(pings: Pings) -> dict[str, Any]:
     totals = [sample.total_ms for sample in pings.samples]
     turns = [s.turn_ms for s in pings.samples if s.turn_ms is not None]
+    # The slowest tenth, split: which part of the round trip makes the p95.
+    tail = sorted(pings.samples, key=lambda sample: sample.total_ms)[-max(1, len(totals) // 10) :]
     return {
         **stats(totals),
         "lost": pings.lost,
         "breakdown_median_ms": breakdown(pings.samples),
+        "tail_breakdown_median_ms": breakdown(tail) if totals else None,
         "turn_p95_ms": percentile_of(turns, 0.95),
         "samples_ms": [round(value, 3) for value in totals],
+        "samples": [asdict(sample) for sample in pings.samples],
     }
 
 
@@ -761,6 +787,7 @@ def phase_summary(phase: PingPhase) -> dict[str, Any]:
     return {
         "bot": ping_summary(phase.bot),
         "floor": ping_summary(phase.floor),
+        "quiet": ping_summary(phase.quiet),
         "in_flight_min": min(phase.in_flight, default=0),
         "cpu_cores": phase.cpu,
         "lost_at": phase.lost_at,
@@ -785,8 +812,11 @@ def report(options: Options, measured: dict[str, Any], probe: dict[str, Any] | N
     idle, loaded, load = measured["idle"], measured["loaded"], measured["load"]
     p95_ratio = ratio(loaded.bot.p95(), idle.bot.p95())
     # The target: the bot under load against the homeserver's floor under the same load, measured
-    # interleaved in the same run (the homeserver itself slows down while answers stream).
+    # interleaved in the same run (the homeserver itself slows down while answers stream): a raw
+    # client answering the same member in the same room, where the answers' edits are persisted
+    # one after another with the pings. The quiet room's floor is shown beside it.
     vs_floor = ratio(loaded.bot.p95(), loaded.floor.p95())
+    vs_quiet = ratio(loaded.bot.p95(), loaded.quiet.p95())
     overhead_median = median_of(overheads)
     answers: list[Answer] = list(load.answers.values())
     done = [answer for answer in answers if answer.done_perf is not None]
@@ -846,6 +876,8 @@ def report(options: Options, measured: dict[str, Any], probe: dict[str, Any] | N
             "loaded": phase_summary(loaded),
             "p95_ratio": p95_ratio,
             "p95_vs_floor_loaded": vs_floor,
+            "p95_vs_quiet_room_loaded": vs_quiet,
+            "floor_vs_quiet_room_loaded": ratio(loaded.floor.p95(), loaded.quiet.p95()),
             "floor_p95_ratio": ratio(loaded.floor.p95(), idle.floor.p95()),
             "median_ratio": ratio(_median_ms(loaded.bot), _median_ms(idle.bot)),
             "floor_median_ratio": ratio(_median_ms(loaded.floor), _median_ms(idle.floor)),
@@ -916,33 +948,41 @@ def print_table(result: dict[str, Any]) -> None:
     )
     print()
     table = Table(
-        ("!ping round trip (ms)", "<28"),
+        ("!ping round trip (ms)", "<31"),
         ("n", ">4"),
         ("lost", ">5"),
         *((title, ">8") for title in ("median", "p95", "max")),
         *((title, ">7") for title in ("send", "turn", "back", "self", "flight")),
     )
     table.print_header()
-    for who in ("bot", "floor"):
+    series = {"bot": "akbot !ping", "floor": "floor, same room", "quiet": "floor, quiet room"}
+    for who, name in series.items():
         for phase, key in (("idle", "idle"), (f"{STREAMS} in flight", "loaded")):
             item = ping[key][who]
             parts = item["breakdown_median_ms"]
-            label = f"{'akbot !ping' if who == 'bot' else 'floor raw A<->B'}, {phase}"
             table.print_row(
-                label,
+                f"{name}, {phase}",
                 item["n"],
                 item["lost"],
                 *(_ms(item[name]) for name in ("median_ms", "p95_ms", "max_ms")),
                 *(_ms(parts[name]) for name in ("send", "turn", "back", "self")),
                 ping[key]["in_flight_min"],
             )
+    print("slowest tenth under load (medians, ms): ", end="")
+    print(
+        "; ".join(
+            f"{name} send {_ms(tail['send'])} turn {_ms(tail['turn'])} back {_ms(tail['back'])}"
+            for who, name in series.items()
+            if (tail := ping["loaded"][who]["tail_breakdown_median_ms"])
+        )
+    )
     print(
         f"loaded/idle: akbot p95 {times(ping['p95_ratio'])}, median {times(ping['median_ratio'])}; "
         f"floor p95 {times(ping['floor_p95_ratio'])}, median {times(ping['floor_median_ratio'])}"
     )
-    names = ["synapse", "bot", "model", "floor_b", "bench", "other", "total"]
+    names = ["synapse", "bot", "model", "floor_b", "floor_near", "bench", "other", "total"]
     print()
-    table = Table(("CPU cores used", "<28"), *((name, ">9") for name in names))
+    table = Table(("CPU cores used", "<31"), *((name, ">11") for name in names))
     table.print_header(underline=False)
     for label, key in (("idle pings", "idle"), ("answers in flight", "loaded")):
         cpu = ping[key]["cpu_cores"]
@@ -968,7 +1008,8 @@ def print_table(result: dict[str, Any]) -> None:
     print(
         f"\ntargets: overhead median {_ms(overhead)} ms <= {TARGET_OVERHEAD_MS:.0f} ms "
         f"{VERDICT[targets['overhead_met']]}; ping p95 with answers streaming, bot/floor "
-        f"{times(ping['p95_vs_floor_loaded'])} <= {TARGET_PING_RATIO:.2f}x {VERDICT[targets['ping_met']]}"
+        f"{times(ping['p95_vs_floor_loaded'])} <= {TARGET_PING_RATIO:.2f}x {VERDICT[targets['ping_met']]} "
+        f"(against the quiet room's floor {times(ping['p95_vs_quiet_room_loaded'])}, shown only)"
     )
     if not targets["no_lost_rounds"]:
         print("some rounds got no answer in time (see 'lost')")
@@ -1020,7 +1061,7 @@ def parse(argv: list[str] | None) -> Options:
     """The options from the command line."""
     parser = argparse.ArgumentParser(prog="python -m bench.llm", description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=15, help="measured first-token rounds (15)")
-    parser.add_argument("--pings", type=int, default=40, help="measured !ping round trips per phase (40)")
+    parser.add_argument("--pings", type=int, default=100, help="measured !ping round trips per phase (100)")
     parser.add_argument("--gap", type=float, default=0.2, help="idle seconds before each ping (0.2)")
     parser.add_argument(
         "--probe",
