@@ -410,7 +410,9 @@ class ThreadAnswer:
         general: bool = False,
     ) -> None:
         body, html = self._compose(answer, final=final, sources=sources, general=general)
-        await self.adapter.send_event(self.room_id, "m.room.message", edit_html_content(event_id, body, html))
+        # An interim edit gives way to the room's replies; the final one is what the member waits for.
+        content = edit_html_content(event_id, body, html)
+        await self.adapter.send_event(self.room_id, "m.room.message", content, background=not final)
 
     async def follow_up(self, answer: str) -> str:
         body, html = self._compose(answer, final=False)

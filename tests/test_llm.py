@@ -553,9 +553,13 @@ def encrypted_size(content: dict[str, Any]) -> int:
 @dataclass
 class RecordingAdapter:
     sent: list[dict[str, Any]] = field(default_factory=list)
+    background: list[bool] = field(default_factory=list)
 
-    async def send_event(self, room_id: str, event_type: str, content: dict[str, Any]) -> str:
+    async def send_event(
+        self, room_id: str, event_type: str, content: dict[str, Any], *, background: bool = False
+    ) -> str:
         self.sent.append(content)
+        self.background.append(background)
         return f"$ereignis{len(self.sent)}"
 
     async def typing(self, room_id: str, active: bool) -> None:
@@ -582,6 +586,18 @@ async def test_every_event_of_a_long_answer_fits_in_an_encrypted_matrix_event() 
 
     assert len(adapter.sent) > 3
     assert [size for size in map(encrypted_size, adapter.sent) if size > 65_536] == []
+
+
+async def test_interim_edits_give_way_to_replies_and_the_final_one_does_not() -> None:
+    service, _ = make_service()
+    adapter = RecordingAdapter()
+    answer = thread_answer(service, adapter)
+
+    await answer.update("$antwort", "Matrix ist", final=False)
+    await answer.update("$antwort", "Matrix ist ein Protokoll.", final=True)
+
+    assert adapter.background == [True, False]  # the send queue lets the room's replies go first
+    await service.close()
 
 
 # ---- (c) edits are throttled ---------------------------------------------------------------------
@@ -1297,7 +1313,9 @@ async def test_thread_answer_names_the_sources_under_the_answer_with_a_link() ->
     sent: list[dict[str, Any]] = []
 
     class Adapter:
-        async def send_event(self, room_id: str, event_type: str, content: dict[str, Any]) -> str:
+        async def send_event(
+            self, room_id: str, event_type: str, content: dict[str, Any], *, background: bool = False
+        ) -> str:
             sent.append(content)
             return "$e"
 
@@ -1348,7 +1366,9 @@ async def test_a_room_that_allows_it_gets_a_general_answer_marked_as_such() -> N
     sent: list[dict[str, Any]] = []
 
     class Adapter:
-        async def send_event(self, room_id: str, event_type: str, content: dict[str, Any]) -> str:
+        async def send_event(
+            self, room_id: str, event_type: str, content: dict[str, Any], *, background: bool = False
+        ) -> str:
             sent.append(content)
             return "$e"
 

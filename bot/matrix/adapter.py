@@ -267,9 +267,15 @@ class MatrixAdapter:
         *,
         transaction_id: str | None = None,
         attempts: int = SEND_ATTEMPTS,
+        background: bool = False,
     ) -> str:
         return await self.outbox.send_event(
-            room_id, event_type, content, transaction_id=transaction_id, attempts=attempts
+            room_id,
+            event_type,
+            content,
+            transaction_id=transaction_id,
+            attempts=attempts,
+            background=background,
         )
 
     async def edit_message(self, room_id: str, event_id: str, markdown: str) -> str:

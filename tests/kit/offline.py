@@ -32,7 +32,13 @@ class Recorder:
         self.rooms: list[str] = []
 
     async def send_event(
-        self, room_id: str, event_type: str, content: dict[str, Any], *, transaction_id: str | None = None
+        self,
+        room_id: str,
+        event_type: str,
+        content: dict[str, Any],
+        *,
+        transaction_id: str | None = None,
+        background: bool = False,
     ) -> str:
         self.contents.append(content)
         self.rooms.append(room_id)
