@@ -109,7 +109,7 @@ from tests.kit.processes import PROJECT, BotProcess, CpuMeter, HelperProcess, re
 from tests.kit.report import VERDICT, Table, finish, fmt, result_options, times
 from tests.kit.runs import bench_bot, configure_logging, guarded, on_homeserver
 from tests.kit.stats import mean_of, median_of, percentile_of, ratio
-from tests.kit.users import SELF_REPORTED, RawClient, Seen, until
+from tests.kit.users import RawClient, Seen, self_reported, until
 
 RESULTS = Path(__file__).resolve().parent / "results" / "polls.json"
 OPTIONS = ("A", "B", "C", "D", "E")
@@ -880,7 +880,7 @@ class PollBench:
             for t in state.idle
             if t.event_id in seen_by_id
         ]
-        idle_self = [float(m.group(1)) for t in state.idle if (m := SELF_REPORTED.search(t.reply.body))]
+        idle_self = [ms for t in state.idle if (ms := self_reported(t.reply.body)) is not None]
         idle_p95 = percentile_of(idle_ms, 0.95)
         p95 = confirmations["latency_ms"]["p95"]
         idle_ratio = ratio(p95, idle_p95)

@@ -44,7 +44,7 @@ from bot.matrix.identity import CROSS_SIGNING_FILE, MatrixApi, ensure
 from tests.kit.stats import Sample
 
 LONG_POLL_MS = 30_000
-SELF_REPORTED = re.compile(r"(\d+(?:\.\d+)?) ms")  # the processing time the bot writes into a pong
+SELF_REPORTED = re.compile(r"(\d+(?:[.,]\d+)?) ms")  # the processing time in a pong ("0,9 ms" in German)
 ENCRYPTION_STATE = {
     "type": "m.room.encryption",
     "state_key": "",
@@ -191,14 +191,19 @@ async def round_trip(
     ping = user.timeline.by_id.get(event_id)  # our own event, echoed before the answer
     turn = float(answer.origin_ts - ping.origin_ts) if ping else None
     back = answer.seen_wall * 1000 - answer.origin_ts
-    reported = SELF_REPORTED.search(answer.body)
     return Sample(
         total_ms=(answer.seen_perf - t0) * 1000,
         send_ms=(sent - t0) * 1000,
         turn_ms=turn,
         back_ms=back,
-        self_ms=float(reported.group(1)) if reported and answer.in_reply_to else None,
+        self_ms=self_reported(answer.body) if answer.in_reply_to else None,
     )
+
+
+def self_reported(body: str) -> float | None:
+    """The processing time (ms) the bot wrote into a pong, in either language's decimal mark."""
+    found = SELF_REPORTED.search(body)
+    return float(found.group(1).replace(",", ".")) if found else None
 
 
 def reply_from(bot_id: str) -> Callable[[Seen, str], bool]:
