@@ -1,11 +1,16 @@
-"""Which forwarded room keys the bot accepts beyond nio's own rule (own verified devices only)."""
+"""Which forwarded room keys the bot accepts beyond nio's own rule (own verified devices only), and
+what the bot spares nio's store."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from bot.matrix.client import forwarded_by_its_origin
+import pytest
+from nio import AsyncClientConfig
+
+from bot.matrix.client import BotClient, forwarded_by_its_origin
 
 ANNA_CURVE = "anna-curve25519"
 ANNA_ED = "anna-ed25519"
@@ -52,3 +57,22 @@ def test_forwards_we_did_not_ask_for_or_from_someone_else_are_refused() -> None:
     assert not forwarded_by_its_origin(
         _olm(), "@anna:lvr.de", ANNA_CURVE, _forward(sender_claimed_ed25519_key="fremd")
     )
+
+
+def test_the_store_keeps_encrypted_rooms_without_a_transaction_per_sync(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = AsyncClientConfig(encryption_enabled=True, store_sync_tokens=False, pickle_key="test")
+    client = BotClient("http://127.0.0.1:9", "@akbot:lvr.de", store_path=str(tmp_path), config=config)
+    client.restore_login("@akbot:lvr.de", "AKBOT", "token")  # loads (creates) the store
+    store = client.store
+    assert store is not None
+    transactions: list[object] = []
+    atomic = store.database.atomic
+    monkeypatch.setattr(store.database, "atomic", lambda *a, **k: transactions.append(a) or atomic(*a, **k))
+
+    store.save_encrypted_rooms(set())  # what nio does after nearly every sync
+    assert transactions == []
+    store.save_encrypted_rooms({"!raum:lvr.de"})
+    assert len(transactions) == 1
+    assert store.load_encrypted_rooms() == {"!raum:lvr.de"}

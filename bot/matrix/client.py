@@ -101,6 +101,17 @@ class BotClient(AsyncClient):  # type: ignore[misc]  # nio is untyped
 
     def load_store(self) -> None:
         super().load_store()
+        if self.store is not None:
+            store = self.store
+            save_encrypted_rooms = store.save_encrypted_rooms
+
+            def save_new_encrypted_rooms(rooms: set[str]) -> None:
+                # nio calls this after every sync, mostly with no room: a database transaction each
+                # time, the largest part of the bot's own CPU per answered command.
+                if rooms:
+                    save_encrypted_rooms(rooms)
+
+            store.save_encrypted_rooms = save_new_encrypted_rooms
         if self.olm is not None:
             olm = self.olm
             accepted_by_nio = olm._should_accept_forward
