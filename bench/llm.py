@@ -57,8 +57,9 @@ itself, short of CPU next to the model, slows down). ``self`` is the processing 
 pong; ``turn`` the server-side turnaround ping → pong. The bot's turnarounds under load are also split by whether the bot sent
 something else (an answer's edit) in between. ``cores`` is CPU seconds per wall second during a
 phase; ``other`` is load this benchmark did not cause (other jobs on the machine), which makes a
-run noisy (a note is printed above 0.25 cores). The p95 of 100 pings is decided by five samples:
-compare several runs. ``slowest tenth`` splits the slowest 10 % of each series into its parts. llama-cpp-python computes one completion at a time: of the four
+run noisy (a note is printed above 0.25 cores). The p95 of 200 pings rests on ten samples (of 100:
+five, and two runs in a row gave 0.94× and 1.12×): compare several runs. ``slowest tenth`` splits
+the slowest 10 % of each series into its parts. llama-cpp-python computes one completion at a time: of the four
 answers in flight, one streams and three wait their turn.
 
 Results go to stdout and to ``bench/results/llm.json`` (with all samples). The exit code is 0
@@ -1061,7 +1062,7 @@ def parse(argv: list[str] | None) -> Options:
     """The options from the command line."""
     parser = argparse.ArgumentParser(prog="python -m bench.llm", description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=15, help="measured first-token rounds (15)")
-    parser.add_argument("--pings", type=int, default=100, help="measured !ping round trips per phase (100)")
+    parser.add_argument("--pings", type=int, default=200, help="measured !ping round trips per phase (200)")
     parser.add_argument("--gap", type=float, default=0.2, help="idle seconds before each ping (0.2)")
     parser.add_argument(
         "--probe",
