@@ -111,9 +111,9 @@ class DeviceTrust:
         changed |= self._apply(wanted)
         if changed:
             # A device that became trusted (or stopped being so) must see a fresh room key.
-            for room_id, room in client.rooms.items():
+            for room_id, room in list(client.rooms.items()):
                 if room.encrypted and changed & set(room.users):
-                    client.invalidate_outbound_session(room_id)
+                    await rotate_room_key(client, room_id)
         return complete
 
     def _apply(self, users: list[str]) -> set[str]:
@@ -157,3 +157,15 @@ class DeviceTrust:
         finally:
             response.release()
         return answer if isinstance(answer, dict) else None
+
+
+async def rotate_room_key(client: Any, room_id: str) -> None:
+    """The next message in ``room_id`` gets a fresh room key, shared by today's verdicts.
+
+    nio keeps a session that is not marked shared yet, and one being shared is not marked so until
+    its to-device messages are out: rotating then would be dropped, and the session (shared by the
+    verdicts before) kept for good. So a share on its way is waited for first.
+    """
+    while (sharing := client.sharing_session.get(room_id)) is not None:
+        await sharing.wait()
+    client.invalidate_outbound_session(room_id)
