@@ -254,15 +254,15 @@ async def summarise(ctx: Context, meeting_id: int | None = None) -> None:
         coming = views.summary_coming(minutes, ctx.lang, ctx.spelling)
     if ctx.answer_sink is None:
         raise UserError("llm.not_configured")
-    ctx.services.llm.summarise(
+    await ctx.services.llm.summarise(
         ctx.room_id,
         ctx.sender,
         key,
         material,
         thread_root=ctx.thread_root or ctx.event_id,
         sink=ctx.answer_sink,
+        announce=lambda: ctx.reply(coming),
     )
-    await ctx.reply(coming)
 
 
 def _draft_key(ctx: Context, meeting_id: int | None) -> str:

@@ -1334,7 +1334,7 @@ async def test_a_summary_is_drafted_from_the_material_and_kept_for_the_chair() -
     service, model = make_service()
     sink = RecordingSink()
 
-    service.summarise(
+    await service.summarise(
         ROOM, ALICE, "meeting:3", "TOP 2: Beschluss 2026/07: „Pilot verlängert“", thread_root="$z", sink=sink
     )
     await service.wait_idle()
@@ -1348,6 +1348,41 @@ async def test_a_summary_is_drafted_from_the_material_and_kept_for_the_chair() -
     assert service.draft(ROOM, "meeting:3") == sink.updates[-1].answer.strip()
     assert service.draft("!anderer:lvr.de", "meeting:3") is None
     assert service.drop_draft(ROOM, "meeting:3") is not None and service.draft(ROOM, "meeting:3") is None
+
+
+async def test_the_hint_on_a_summary_is_out_before_the_draft_starts() -> None:
+    """The chair reads how to take the draft first: the placeholder waits until the hint is sent,
+    and a hint that could not be sent does not cost the draft."""
+    service, _ = make_service()
+    sink = RecordingSink()
+    order: list[str] = []
+    sent = asyncio.Event()
+
+    async def announce() -> None:
+        order.append(f"hint, placeholders so far: {len(sink.started)}")
+        await asyncio.sleep(0)  # a real send yields to the event loop
+        await sent.wait()
+
+    summarising = asyncio.create_task(
+        service.summarise(ROOM, ALICE, "meeting:3", "TOP 1", thread_root="$z", sink=sink, announce=announce)
+    )
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert order == ["hint, placeholders so far: 0"] and sink.started == []
+    sent.set()
+    await summarising
+    await service.wait_idle()
+    assert sink.started == [0] and sink.updates[-1].final
+
+    async def fails() -> None:
+        raise RuntimeError("homeserver gone")
+
+    with pytest.raises(RuntimeError):
+        await service.summarise(
+            ROOM, ALICE, "meeting:4", "TOP 1", thread_root="$y", sink=sink, announce=fails
+        )
+    await service.wait_idle()
+    assert service.draft(ROOM, "meeting:4")
 
 
 async def test_a_room_that_allows_it_gets_a_general_answer_marked_as_such() -> None:

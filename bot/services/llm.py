@@ -19,7 +19,7 @@ import re
 import socket
 import time
 from collections import OrderedDict, deque
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -544,12 +544,23 @@ class LlmService:
         (a model knows no time, and a small one invents one). None for every other question."""
         return self._now() if _ASKS_THE_CLOCK.search(question) else None
 
-    def summarise(
-        self, room_id: str, user_id: str, key: str, material: str, *, thread_root: str, sink: AnswerSink
+    async def summarise(
+        self,
+        room_id: str,
+        user_id: str,
+        key: str,
+        material: str,
+        *,
+        thread_root: str,
+        sink: AnswerSink,
+        announce: Callable[[], Awaitable[object]] | None = None,
     ) -> int:
         """``!zusammenfassung``: a draft summary of ``material`` (released minutes, a thread; ``key``
         names which), streamed like an answer and kept until the chair takes it into the record or
-        discards it."""
+        discards it.
+
+        ``announce`` (the hint how to take the draft) is out before the draft starts: sent side by
+        side, the homeserver could put the draft's placeholder first."""
         if self.client is None:
             raise UserError("llm.not_configured")
         self.check_rate(user_id)
@@ -564,7 +575,11 @@ class LlmService:
             material=material,
             draft=(room_id, key),
         )
-        self._launch(asked, position)
+        try:
+            if announce is not None:
+                await announce()
+        finally:
+            self._launch(asked, position)
         return position
 
     def draft(self, room_id: str, key: str) -> str | None:
