@@ -137,7 +137,10 @@ class PollChannel(Protocol):
 
     async def notice(self, room_id: str, markdown: Markdown, *, mentions: Sequence[str] = ()) -> str: ...
 
-    async def edit(self, room_id: str, event_id: str, markdown: Markdown) -> None: ...
+    async def edit(
+        self, room_id: str, event_id: str, markdown: Markdown, *, background: bool = False
+    ) -> None:
+        """``background``: progress the next edit supersedes; the room's other sends go first."""
 
     async def upload(self, room_id: str, filename: str, data: bytes, mimetype: str) -> str: ...
 
@@ -166,8 +169,10 @@ class MatrixPolls:
     async def notice(self, room_id: str, markdown: Markdown, *, mentions: Sequence[str] = ()) -> str:
         return await self.adapter.send_message(room_id, markdown, mentions=mentions)
 
-    async def edit(self, room_id: str, event_id: str, markdown: Markdown) -> None:
-        await self.adapter.edit_message(room_id, event_id, markdown)
+    async def edit(
+        self, room_id: str, event_id: str, markdown: Markdown, *, background: bool = False
+    ) -> None:
+        await self.adapter.edit_message(room_id, event_id, markdown, background=background)
 
     async def upload(self, room_id: str, filename: str, data: bytes, mimetype: str) -> str:
         return await self.adapter.send_file(room_id, filename, data, mimetype)
@@ -201,7 +206,8 @@ class PollPoster:
         poll = tally.poll
         assert poll.summary_event_id is not None
         summary = poll_views.summary(tally, self.language(poll.room_id), self.spell)
-        await self.channel.edit(poll.room_id, poll.summary_event_id, summary)
+        # The live summary is progress: in a burst of votes, their confirmations go first.
+        await self.channel.edit(poll.room_id, poll.summary_event_id, summary, background=True)
 
     async def nudge(self, tally: Tally) -> None:
         room_id = tally.poll.room_id

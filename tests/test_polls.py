@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -31,6 +32,7 @@ from bot.timeparse import TimeParseError, parse_when
 from bot.views import polls as views
 from commands import polls as poll_commands
 from tests.clock import BERLIN, at, frozen
+from tests.kit import offline
 from tests.test_meetings_service import NoAgenda
 from tests.test_reminders_service import RecordingNotifier
 
@@ -68,7 +70,9 @@ class Outbox:
         self.notices.append((render(markdown)[0], list(mentions)))
         return f"$notice{len(self.notices)}"
 
-    async def edit(self, room_id: str, event_id: str, markdown: Markdown) -> None:
+    async def edit(
+        self, room_id: str, event_id: str, markdown: Markdown, *, background: bool = False
+    ) -> None:
         self.edits.append(render(markdown)[0])
 
     async def upload(self, room_id: str, filename: str, data: bytes, mimetype: str) -> str:
@@ -426,7 +430,7 @@ async def test_summary_edits_never_come_closer_than_the_interval(
     monkeypatch.setattr(polls_module, "SUMMARY_EDIT_INTERVAL_S", interval)
     sent_at: list[float] = []
 
-    async def slow_edit(room_id: str, event_id: str, markdown: Markdown) -> None:
+    async def slow_edit(room_id: str, event_id: str, markdown: Markdown, *, background: bool = False) -> None:
         await virtual.sleep(latency)  # the homeserver takes its time
         sent_at.append(virtual.monotonic())
         outbox.edits.append(render(markdown)[0])
@@ -445,6 +449,23 @@ async def test_summary_edits_never_come_closer_than_the_interval(
     gaps = [b - a for a, b in itertools.pairwise(sent_at)]
     assert gaps and min(gaps) >= interval
     assert "40 ja" in outbox.edits[-1]  # the last edit shows every vote
+
+
+async def test_through_the_app_only_the_summary_edit_waits_for_the_rooms_other_sends(
+    tmp_path: Path, clock: time_machine.Coordinates, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.services.polls as polls_module
+
+    monkeypatch.setattr(polls_module, "SUMMARY_EDIT_INTERVAL_S", 0.0)  # edits due at once
+    async with offline.running(tmp_path) as (app, recorder):
+        await offline.hear(app, "!umfrage Nächster Termin; Di 23.06. 10 Uhr; Mi 24.06. 14 Uhr", offline.CHAIR)
+        before = len(recorder.contents)
+        await offline.hear(app, "!abstimmen 1", offline.MEMBER)
+        await settle()
+
+    sent = list(zip(recorder.contents[before:], recorder.backgrounds[before:], strict=True))
+    assert [background for _, background in sent] == [False, True], sent  # confirmation, edit
+    assert "Option 1: Di., 23.06.2026, 10:00 Uhr – 1 ja" in str(sent[1][0]["body"])
 
 
 @pytest.mark.parametrize(

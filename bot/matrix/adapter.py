@@ -278,8 +278,12 @@ class MatrixAdapter:
             background=background,
         )
 
-    async def edit_message(self, room_id: str, event_id: str, markdown: str) -> str:
-        return await self.send_event(room_id, "m.room.message", edit_content(event_id, markdown))
+    async def edit_message(
+        self, room_id: str, event_id: str, markdown: str, *, background: bool = False
+    ) -> str:
+        return await self.send_event(
+            room_id, "m.room.message", edit_content(event_id, markdown), background=background
+        )
 
     async def send_file(
         self,

@@ -4,9 +4,10 @@ Up to 32 sends are in flight at once; each caller still waits for its own, so on
 messages keep their order. A transaction id derived from what is being answered makes the
 homeserver return the earlier event instead of posting again after a crash.
 
-A *background* send (an answer's interim edit, which the next one supersedes anyway) waits while
-anything else is on its way into the same room: the homeserver persists a room's events one after
-another, and a member's reply should not queue there behind the bot's own progress.
+A *background* send (an answer's interim edit, a poll's live summary: progress the next edit
+supersedes anyway) waits while anything else is on its way into the same room: the homeserver
+persists a room's events one after another, and a member's reply should not queue there behind
+the bot's own progress.
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ class Recorder:
     def __init__(self) -> None:
         self.contents: list[dict[str, Any]] = []
         self.rooms: list[str] = []
+        self.backgrounds: list[bool] = []
 
     async def send_event(
         self,
@@ -42,6 +43,7 @@ class Recorder:
     ) -> str:
         self.contents.append(content)
         self.rooms.append(room_id)
+        self.backgrounds.append(background)
         return f"$e{len(self.contents)}"
 
     async def send_message(self, room_id: str, markdown: str, **options: Any) -> str:
@@ -49,8 +51,12 @@ class Recorder:
         options.pop("attempts", None)
         return await self.send_event(room_id, "m.room.message", message_content(markdown, **options))
 
-    async def edit_message(self, room_id: str, event_id: str, markdown: str) -> str:
-        return await self.send_event(room_id, "m.room.message", message_content(markdown))
+    async def edit_message(
+        self, room_id: str, event_id: str, markdown: str, *, background: bool = False
+    ) -> str:
+        return await self.send_event(
+            room_id, "m.room.message", message_content(markdown), background=background
+        )
 
     async def send_file(self, room_id: str, filename: str, data: bytes, mimetype: str, **options: Any) -> str:
         return await self.send_event(room_id, "m.room.message", {"msgtype": "m.file", "body": filename})
